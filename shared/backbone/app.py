@@ -1,0 +1,256 @@
+"""Builds a service: FastAPI app under /api/v1, health, metrics, error bodies, and a lifespan that
+migrates the schema, then runs the outbox relay, the consumers and any background loops, and
+stops them gracefully (stop taking work, finish the batch, flush the relay)."""
+
+import asyncio
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Awaitable, Callable
+from uuid import uuid4
+
+import sqlalchemy as sa
+import uvicorn
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import make_asgi_app
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from services.catalogue import ServiceSpec
+from shared.backbone import kafka
+from shared.backbone.auth import Principal, Role, TokenVerifier, require_roles
+from shared.backbone.clock import Clock, SystemClock
+from shared.backbone.consumer import EventConsumer, Handler
+from shared.backbone.errors import DomainError, problem
+from shared.backbone.logging import configure_logging, correlation_id, get_logger
+from shared.backbone.metrics import HTTP_LATENCY
+from shared.backbone.migrations import upgrade_to_head
+from shared.backbone.outbox import OutboxRelay
+from shared.backbone.settings import ServiceSettings
+from shared.backbone.unit_of_work import UnitOfWork
+from shared.events.topics import dead_letter_topic
+
+log = get_logger(__name__)
+
+
+@dataclass
+class ServiceContext:
+    """What a running service's use cases need; one per process, reached via `context(request)`."""
+
+    spec: ServiceSpec
+    settings: ServiceSettings
+    engine: AsyncEngine
+    relay: OutboxRelay
+    clock: Clock
+    consumers: list[EventConsumer] = field(default_factory=list)
+
+    def uow(self, principal: Principal | None = None, **kwargs) -> UnitOfWork:
+        return UnitOfWork(self.engine, actor=principal.subject if principal else None, on_commit=self.relay.wake, **kwargs)
+
+    def producer(self):
+        return kafka.idempotent_producer(self.settings.kafka_bootstrap_servers, f"{self.spec.name}-{uuid4().hex[:6]}")
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """Topics a service consumes and the handler, built from the context once it exists."""
+
+    topics: list[str]
+    handler: Callable[[ServiceContext], Handler]
+    name: str = ""
+
+
+BackgroundLoop = Callable[[ServiceContext, asyncio.Event], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    spec: ServiceSpec
+    routers: list[APIRouter]
+    versions_dir: Path
+    produces: list[str] = field(default_factory=list)
+    subscriptions: list[Subscription] = field(default_factory=list)
+    background: list[BackgroundLoop] = field(default_factory=list)
+    settings_class: type[ServiceSettings] = ServiceSettings
+    make_clock: Callable[[ServiceSettings], Clock] = lambda _settings: SystemClock()
+    description: str = ""
+
+
+def context(request: Request) -> ServiceContext:
+    return request.app.state.context
+
+
+def create_app(definition: ServiceDefinition, settings: ServiceSettings | None = None) -> FastAPI:
+    spec = definition.spec
+    settings = settings or definition.settings_class()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        configure_logging(spec.name, settings.log_level)
+        engine = create_async_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            pool_pre_ping=True,
+            connect_args={"server_settings": {"search_path": spec.schema, "application_name": spec.name}},
+        )
+        await upgrade_to_head(engine, spec.schema, definition.versions_dir)
+        ctx_holder: list[ServiceContext] = []
+        relay = OutboxRelay(
+            engine, lambda: ctx_holder[0].producer(), service=spec.name, batch_size=settings.relay_batch_size
+        )
+        ctx = ServiceContext(spec, settings, engine, relay, definition.make_clock(settings))
+        ctx_holder.append(ctx)
+        app.state.context = ctx
+        for sub in definition.subscriptions:
+            ctx.consumers.append(
+                EventConsumer(
+                    engine,
+                    name=sub.name or spec.name,
+                    topics=sub.topics,
+                    handle=sub.handler(ctx),
+                    bootstrap_servers=settings.kafka_bootstrap_servers,
+                    producer_factory=ctx.producer,
+                    on_commit=relay.wake,
+                    max_attempts=settings.consumer_max_attempts,
+                )
+            )
+        topics = set(definition.produces) | {t for s in definition.subscriptions for t in s.topics}
+        topics |= {dead_letter_topic(c.name) for c in ctx.consumers}
+        try:
+            await kafka.ensure_topics(settings.kafka_bootstrap_servers, sorted(topics))
+        except Exception as exc:  # the broker may come later; auto-creation or the next start covers it
+            log.warning("kafka.ensure_topics_failed", error=repr(exc))
+        stop = asyncio.Event()
+        workers = [asyncio.create_task(relay.run(stop), name="outbox-relay")]
+        workers += [asyncio.create_task(c.run(stop), name=f"consumer-{c.name}") for c in ctx.consumers]
+        workers += [asyncio.create_task(loop(ctx, stop), name=loop.__name__) for loop in definition.background]
+        log.info("service.started", port=settings.port)
+        try:
+            yield
+        finally:
+            stop.set()
+            done, pending = await asyncio.wait(workers, timeout=settings.shutdown_grace_seconds)
+            for task in pending:
+                task.cancel()
+            for task in done:
+                if task.exception():
+                    log.error("service.worker_failed", worker=task.get_name(), error=repr(task.exception()))
+            backlog = await relay.flush(timeout=5.0)
+            await relay.close()
+            await engine.dispose()
+            log.info("service.stopped", unpublished=backlog.count)
+
+    app = FastAPI(
+        title=f"{spec.name} service",
+        version="1.0.0",
+        description=definition.description or spec.summary,
+        lifespan=lifespan,
+    )
+    app.state.token_verifier = TokenVerifier(
+        secret=settings.auth_jwt_secret.get_secret_value() if settings.auth_jwt_secret else None,
+        jwks_url=settings.auth_jwks_url,
+        audience=settings.auth_audience,
+        issuer=settings.auth_issuer,
+    )
+    _install_middleware(app, spec.name)
+    _install_error_handlers(app)
+    app.include_router(_health_router())
+    app.include_router(_ops_router(), prefix="/api/v1")
+    for router in definition.routers:
+        app.include_router(router, prefix="/api/v1")
+    app.mount("/metrics", make_asgi_app())
+    return app
+
+
+def serve(definition: ServiceDefinition) -> None:
+    settings = definition.settings_class()
+    uvicorn.run(
+        create_app(definition, settings),
+        host="0.0.0.0",
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+    )
+
+
+def _health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict:
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        ctx: ServiceContext | None = getattr(request.app.state, "context", None)
+        checks = {"database": False, "kafka": False}
+        if ctx is not None:
+            try:
+                async with ctx.engine.connect() as conn:
+                    await asyncio.wait_for(conn.execute(sa.text("SELECT 1")), 3)
+                checks["database"] = True
+            except Exception:
+                pass
+            checks["kafka"] = await kafka.broker_reachable(ctx.settings.kafka_bootstrap_servers)
+        ready = all(checks.values())
+        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503)
+
+    return router
+
+
+def _ops_router() -> APIRouter:
+    router = APIRouter(prefix="/ops", tags=["operations"])
+
+    @router.get("/outbox", dependencies=[Depends(require_roles(Role.SRE))])
+    async def outbox_backlog(ctx: ServiceContext = Depends(context)) -> dict:
+        """Events recorded but not yet acknowledged by Kafka."""
+        backlog = await ctx.relay.backlog()
+        return {"unpublished": backlog.count, "oldest_unpublished_age_seconds": backlog.oldest_age_seconds}
+
+    return router
+
+
+def _install_middleware(app: FastAPI, service: str) -> None:
+    @app.middleware("http")
+    async def correlate_and_measure(request: Request, call_next):
+        cid = request.headers.get("x-correlation-id") or str(uuid4())
+        token = correlation_id.set(cid)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            correlation_id.reset(token)
+        route = request.scope.get("route")
+        HTTP_LATENCY.labels(service, request.method, getattr(route, "path", "unmatched"), response.status_code).observe(
+            time.perf_counter() - started
+        )
+        response.headers["x-correlation-id"] = cid
+        return response
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        errors = [{"field": exc.field, "rule": exc.rule, "message": exc.message}] if exc.field else []
+        title = {404: "Not found", 409: "Conflict"}.get(exc.status, "Rule violated")
+        body = problem(exc.status, title, exc.rule, exc.message, errors, **exc.extra)
+        return JSONResponse(body, status_code=exc.status, media_type="application/problem+json")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query", "path")), "rule": e["type"], "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        body = problem(422, "Invalid request", "request.invalid", "the request does not match the schema", errors)
+        return JSONResponse(body, status_code=422, media_type="application/problem+json")
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, dict) else {"rule": f"http.{exc.status_code}", "message": str(exc.detail)}
+        extra = {k: v for k, v in detail.items() if k not in ("rule", "message")}
+        body = problem(exc.status_code, "Request refused", detail["rule"], detail["message"], **extra)
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers, media_type="application/problem+json")

@@ -1,0 +1,107 @@
+"""Bearer-token authentication and role checks, following the RACI of DOMAIN.md.
+
+Tokens are JWTs whose `roles` claim lists personas. Local runs sign them with a shared secret
+(HS256); production verifies them against the identity provider's JWKS. Health routes stay open.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+import jwt
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+
+class Role(StrEnum):
+    SALES = "sales"
+    SALES_OPS = "sales_ops"
+    LEGAL_COUNSEL = "legal_counsel"
+    CONTRACT_MANAGER = "contract_manager"
+    FINANCE = "finance"
+    ASSET_MANAGER = "asset_manager"
+    SRE = "sre"
+
+
+ALL_ROLES = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    roles: frozenset[str]
+
+
+class InvalidToken(Exception):
+    pass
+
+
+class TokenVerifier:
+    def __init__(self, *, secret: str | None, jwks_url: str | None, audience: str | None, issuer: str | None):
+        if not secret and not jwks_url:
+            raise ValueError("set AUTH_JWT_SECRET (local) or AUTH_JWKS_URL (production)")
+        self._secret = secret
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
+        self._audience = audience
+        self._issuer = issuer
+
+    def verify(self, token: str) -> Principal:
+        try:
+            if self._jwks is not None:
+                key, algorithms = self._jwks.get_signing_key_from_jwt(token).key, ["RS256", "ES256"]
+            else:
+                key, algorithms = self._secret, ["HS256"]
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["sub", "exp"], "verify_aud": self._audience is not None},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+        roles = claims.get("roles", [])
+        if not isinstance(roles, list):
+            raise InvalidToken("the roles claim must be a list")
+        return Principal(subject=str(claims["sub"]), roles=frozenset(map(str, roles)))
+
+
+def issue_token(secret: str, subject: str, roles: list[str], ttl: dt.timedelta = dt.timedelta(hours=12)) -> str:
+    """A locally signed token, for development and tests."""
+    now = dt.datetime.now(dt.UTC)
+    return jwt.encode({"sub": subject, "roles": roles, "iat": now, "exp": now + ttl}, secret, algorithm="HS256")
+
+
+_bearer = HTTPBearer(auto_error=False, description="JWT with a `roles` claim")
+
+
+def authenticated(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(401, detail={"rule": "auth.token_missing", "message": "a bearer token is required"},
+                            headers={"WWW-Authenticate": "Bearer"})
+    try:
+        return request.app.state.token_verifier.verify(credentials.credentials)
+    except InvalidToken as exc:
+        raise HTTPException(401, detail={"rule": "auth.token_invalid", "message": str(exc)},
+                            headers={"WWW-Authenticate": "Bearer"}) from exc
+
+
+def require_roles(*roles: Role):
+    """Dependency: the caller must hold one of `roles` (the Responsible or Accountable personas)."""
+    allowed = frozenset(roles)
+
+    def check(principal: Principal = Depends(authenticated)) -> Principal:
+        if not principal.roles & allowed:
+            raise HTTPException(
+                403,
+                detail={"rule": "auth.role_required",
+                        "message": f"one of the roles {sorted(allowed)} is required",
+                        "required_roles": sorted(allowed)},
+            )
+        return principal
+
+    return check
+
+
+any_role = require_roles(*Role)

@@ -1,0 +1,218 @@
+"""The one Kafka consumer every service uses.
+
+Each message is handled in a database transaction that also writes an inbox row
+(consumer, event id): a redelivered event finds its row and is skipped, so its effect happens
+exactly once. Offsets are committed manually, after the transaction. A message that still fails
+after bounded retries goes to the consumer's dead-letter topic with the reason, and the consumer
+goes on. Database or broker outages are not the message's fault: those are retried until they pass.
+"""
+
+import asyncio
+import datetime as dt
+from typing import Awaitable, Callable
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.backbone import event_store
+from shared.backbone.logging import correlation_id, get_logger
+from shared.backbone.metrics import CONSUMED
+from shared.backbone.unit_of_work import UnitOfWork
+from shared.events.envelope import Envelope, InvalidEnvelope, from_kafka
+from shared.events.topics import dead_letter_topic
+
+log = get_logger(__name__)
+
+inbox = sa.Table(
+    "inbox",
+    event_store.metadata,
+    sa.Column("consumer", sa.Text, primary_key=True),
+    sa.Column("event_id", sa.Uuid, primary_key=True),
+    sa.Column("topic", sa.Text, nullable=False),
+    sa.Column("partition", sa.Integer, nullable=False),
+    sa.Column("offset", sa.BigInteger, nullable=False),
+    sa.Column("outcome", sa.Text, nullable=False),
+    sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+Handler = Callable[[UnitOfWork, Envelope], Awaitable[None]]
+
+
+def _is_infrastructure_failure(exc: BaseException) -> bool:
+    if isinstance(exc, (OperationalError, InterfaceError, OSError, ConnectionError)):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        name: str,
+        topics: list[str],
+        handle: Handler,
+        bootstrap_servers: str,
+        producer_factory: Callable[[], AIOKafkaProducer],
+        on_commit: Callable[[], None] | None = None,
+        max_attempts: int = 3,
+        retry_backoff: float = 0.2,
+        batch_size: int = 200,
+    ):
+        self.name = name
+        self._engine = engine
+        self._topics = topics
+        self._handle = handle
+        self._bootstrap = bootstrap_servers
+        self._producer_factory = producer_factory
+        self._on_commit = on_commit
+        self._max_attempts = max_attempts
+        self._retry_backoff = retry_backoff
+        self._batch_size = batch_size
+        self._consumer: AIOKafkaConsumer | None = None
+        self._dlq_producer: AIOKafkaProducer | None = None
+        self._processed: dict[TopicPartition, int] = {}
+        self._batch_lock = asyncio.Lock()
+        self.dead_letter_topic = dead_letter_topic(name)
+        self.assigned = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=self.name,
+            client_id=self.name,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_interval_ms=300_000,
+            metadata_max_age_ms=5_000,
+        )
+        consumer.subscribe(self._topics, listener=_CommitOnRevoke(self))
+        await consumer.start()
+        self._consumer = consumer
+        try:
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=500, max_records=self._batch_size)
+                if not batches:
+                    continue
+                async with self._batch_lock:
+                    for messages in batches.values():
+                        for message in messages:
+                            await self._process(message, stop)
+                            self._processed[TopicPartition(message.topic, message.partition)] = message.offset + 1
+                    await self._commit_offsets()
+        finally:
+            async with self._batch_lock:
+                await self._commit_offsets()
+            await consumer.stop()
+            if self._dlq_producer is not None:
+                await self._dlq_producer.stop()
+
+    async def _commit_offsets(self) -> None:
+        if self._processed and self._consumer is not None:
+            offsets, self._processed = self._processed, {}
+            try:
+                await self._consumer.commit(offsets)
+            except Exception as exc:  # the inbox makes the replay after a lost commit harmless
+                log.warning("consumer.commit_failed", consumer=self.name, error=repr(exc))
+
+    async def _process(self, message, stop: asyncio.Event) -> None:
+        try:
+            envelope = from_kafka(message.headers, message.key, message.value)
+        except InvalidEnvelope as exc:
+            await self._dead_letter(message, None, f"invalid envelope: {exc}")
+            return
+        correlation_id.set(envelope.correlation_id)
+        attempt, backoff = 0, self._retry_backoff
+        while True:
+            attempt += 1
+            try:
+                outcome = await self._apply_once(message, envelope)
+                CONSUMED.labels(self.name, outcome).inc()
+                return
+            except Exception as exc:
+                if _is_infrastructure_failure(exc) and not stop.is_set():
+                    log.warning("consumer.infrastructure_retry", consumer=self.name, error=repr(exc))
+                    await asyncio.sleep(min(backoff * 2**min(attempt, 5), 5.0))
+                    continue
+                if attempt >= self._max_attempts or stop.is_set():
+                    await self._dead_letter(message, envelope, f"{type(exc).__name__}: {exc}")
+                    return
+                log.info("consumer.retry", consumer=self.name, attempt=attempt, error=repr(exc))
+                await asyncio.sleep(backoff * 2 ** (attempt - 1))
+
+    async def _apply_once(self, message, envelope: Envelope) -> str:
+        async with UnitOfWork(
+            self._engine,
+            correlation_id=envelope.correlation_id,
+            causation_id=str(envelope.event_id),
+            actor=f"consumer:{self.name}",
+            on_commit=self._on_commit,
+        ) as uow:
+            if not await self._record_in_inbox(uow, message, envelope, "applied"):
+                return "duplicate"
+            await self._handle(uow, envelope)
+            await uow.commit()
+            return "applied"
+
+    async def _record_in_inbox(self, uow: UnitOfWork, message, envelope: Envelope, outcome: str) -> bool:
+        result = await uow.conn.execute(
+            sa.text(
+                'INSERT INTO inbox (consumer, event_id, topic, partition, "offset", outcome) '
+                "VALUES (:c, :e, :t, :p, :o, :outcome) ON CONFLICT DO NOTHING"
+            ),
+            {"c": self.name, "e": envelope.event_id, "t": message.topic, "p": message.partition,
+             "o": message.offset, "outcome": outcome},
+        )
+        return result.rowcount == 1
+
+    async def _dead_letter(self, message, envelope: Envelope | None, reason: str) -> None:
+        log.error("consumer.dead_letter", consumer=self.name, topic=message.topic,
+                  partition=message.partition, offset=message.offset, reason=reason)
+        headers = list(message.headers or ()) + [
+            ("dlq_reason", reason.encode()[:4000]),
+            ("dlq_consumer", self.name.encode()),
+            ("dlq_source_topic", message.topic.encode()),
+            ("dlq_source_partition", str(message.partition).encode()),
+            ("dlq_source_offset", str(message.offset).encode()),
+            ("dlq_failed_at", dt.datetime.now(dt.UTC).isoformat().encode()),
+        ]
+        while True:  # the dead letter must be acknowledged before we move past the message
+            try:
+                if self._dlq_producer is None:
+                    self._dlq_producer = self._producer_factory()
+                    await self._dlq_producer.start()
+                await self._dlq_producer.send_and_wait(
+                    self.dead_letter_topic, value=message.value, key=message.key, headers=headers
+                )
+                break
+            except Exception as exc:
+                log.warning("consumer.dead_letter_retry", consumer=self.name, error=repr(exc))
+                producer, self._dlq_producer = self._dlq_producer, None
+                if producer is not None:
+                    try:
+                        await producer.stop()
+                    except Exception:
+                        pass
+                await asyncio.sleep(1.0)
+        CONSUMED.labels(self.name, "dead_lettered").inc()
+        if envelope is not None:
+            async with UnitOfWork(self._engine) as uow:
+                await self._record_in_inbox(uow, message, envelope, "dead_lettered")
+                await uow.commit()
+
+
+class _CommitOnRevoke(ConsumerRebalanceListener):
+    """Before partitions move to another member, finish the batch and commit what was done."""
+
+    def __init__(self, owner: EventConsumer):
+        self._owner = owner
+
+    async def on_partitions_revoked(self, revoked):
+        async with self._owner._batch_lock:
+            await self._owner._commit_offsets()
+
+    async def on_partitions_assigned(self, assigned):
+        if assigned:
+            self._owner.assigned.set()

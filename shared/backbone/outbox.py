@@ -1,0 +1,195 @@
+"""The outbox relay: publishes committed events to Kafka, in order, and never loses one.
+
+The `events` table is the outbox (events commit with the command that caused them). A
+checkpoint row per relay holds the last position Kafka acknowledged. Each round, in one
+transaction: lock the checkpoint row (SKIP LOCKED, so a second replica simply waits its turn),
+read the next events in position order, send them with an idempotent producer keyed by
+aggregate id, await the acknowledgements, and move the checkpoint over the acknowledged
+prefix. A broker outage fails the round; it is retried with backoff and a fresh producer.
+Delivery is at least once (an acknowledgement lost in the network is resent); consumers drop
+duplicates by event id.
+"""
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass
+from typing import Callable
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.backbone import event_store
+from shared.backbone.logging import get_logger
+from shared.backbone.metrics import OUTBOX_BACKLOG, OUTBOX_FAILURES, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
+from shared.events.envelope import to_kafka
+
+log = get_logger(__name__)
+
+checkpoints = sa.Table(
+    "outbox_checkpoint",
+    event_store.metadata,
+    sa.Column("relay", sa.Text, primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    count: int
+    oldest_age_seconds: float
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        producer_factory: Callable[[], AIOKafkaProducer],
+        *,
+        service: str,
+        relay: str = "kafka",
+        batch_size: int = 500,
+        idle_interval: float = 1.0,
+        max_backoff: float = 5.0,
+    ):
+        self._engine = engine
+        self._producer_factory = producer_factory
+        self._producer: AIOKafkaProducer | None = None
+        self._service = service
+        self._relay = relay
+        self._batch_size = batch_size
+        self._idle_interval = idle_interval
+        self._max_backoff = max_backoff
+        self._wakeup = asyncio.Event()
+        # Acknowledged but beyond the checkpoint (an earlier one in the batch failed): skip on retry.
+        self._acked_ahead: set = set()
+
+    def wake(self) -> None:
+        """Called after a commit that appended events, so they go out without waiting for a poll."""
+        self._wakeup.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        backoff = 0.1
+        while not stop.is_set():
+            try:
+                published = await self.publish_batch()
+                backoff = 0.1
+            except Exception as exc:
+                OUTBOX_FAILURES.labels(self._service).inc()
+                log.warning("outbox.publish_failed", error=repr(exc), retry_in=backoff)
+                await self._reset_producer()
+                await _sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+                continue
+            if published < self._batch_size:
+                self._wakeup.clear()
+                await _wait_any(stop, self._wakeup, self._idle_interval)
+
+    async def publish_batch(self) -> int:
+        """One round; returns how many events Kafka acknowledged."""
+        async with self._engine.connect() as conn:
+            await conn.begin()
+            checkpoint = await self._lock_checkpoint(conn)
+            if checkpoint is None:
+                return 0
+            batch = await event_store.read_all(conn, checkpoint, self._batch_size)
+            if not batch:
+                return 0
+            producer = await self._ensure_producer()
+            to_send = [r for r in batch if r.event_id not in self._acked_ahead]
+            futures = []
+            for recorded in to_send:
+                topic, headers, value, key = to_kafka(recorded.envelope())
+                futures.append(await producer.send(topic, value=value, key=key.encode(), headers=headers))
+            results = await asyncio.gather(*futures, return_exceptions=True)
+            failed = {r.event_id: res for r, res in zip(to_send, results) if isinstance(res, BaseException)}
+            acked_prefix = checkpoint
+            for recorded in batch:
+                if recorded.event_id in failed:
+                    break
+                acked_prefix = recorded.position
+                self._acked_ahead.discard(recorded.event_id)
+            self._acked_ahead.update(r.event_id for r in to_send if r.event_id not in failed and r.position > acked_prefix)
+            if acked_prefix != checkpoint:
+                await conn.execute(
+                    checkpoints.update()
+                    .where(checkpoints.c.relay == self._relay)
+                    .values(position=acked_prefix, updated_at=sa.func.now())
+                )
+            await conn.commit()
+            published = sum(1 for r in batch if r.position <= acked_prefix)
+            OUTBOX_PUBLISHED.labels(self._service).inc(published)
+            if failed:
+                raise next(iter(failed.values()))
+            return published
+
+    async def backlog(self) -> Backlog:
+        async with self._engine.connect() as conn:
+            position = (
+                await conn.execute(sa.select(checkpoints.c.position).where(checkpoints.c.relay == self._relay))
+            ).scalar_one_or_none() or 0
+            e = event_store.events
+            row = (
+                await conn.execute(
+                    sa.select(sa.func.count(), sa.func.min(e.c.recorded_at)).where(e.c.position > position)
+                )
+            ).one()
+        oldest = (dt.datetime.now(dt.UTC) - row[1]).total_seconds() if row[1] else 0.0
+        OUTBOX_BACKLOG.labels(self._service).set(row[0])
+        OUTBOX_OLDEST_AGE.labels(self._service).set(oldest)
+        return Backlog(count=row[0], oldest_age_seconds=oldest)
+
+    async def flush(self, timeout: float) -> Backlog:
+        """Publishes what is pending, for a graceful shutdown; gives up quietly after `timeout`."""
+        try:
+            async with asyncio.timeout(timeout):
+                while await self.publish_batch() >= self._batch_size:
+                    pass
+        except Exception as exc:
+            log.warning("outbox.flush_incomplete", error=repr(exc))
+        return await self.backlog()
+
+    async def close(self) -> None:
+        await self._reset_producer()
+
+    async def _lock_checkpoint(self, conn) -> int | None:
+        """The checkpoint, locked for this round; None while another replica holds it."""
+        query = (
+            sa.select(checkpoints.c.position)
+            .where(checkpoints.c.relay == self._relay)
+            .with_for_update(skip_locked=True)
+        )
+        return (await conn.execute(query)).scalar_one_or_none()
+
+    async def _ensure_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = self._producer_factory()
+            await producer.start()
+            self._producer = producer
+        return self._producer
+
+    async def _reset_producer(self) -> None:
+        # An idempotent producer can be left with a broken sequence after an outage: start afresh.
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                await asyncio.wait_for(producer.stop(), 5)
+            except Exception:
+                pass
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass
+
+
+async def _wait_any(stop: asyncio.Event, wakeup: asyncio.Event, timeout: float) -> None:
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wakeup.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()

@@ -1,0 +1,31 @@
+"""Events of time (services/lifecycle_scheduler): timers scheduled and fired."""
+
+import datetime as dt
+from uuid import UUID
+
+from shared.events import topics
+from shared.events.base import Event
+
+
+class _ScheduleEvent(Event):
+    topic = topics.LIFECYCLE_SCHEDULES
+    source = "/services/lifecycle_scheduler"
+    key_field = "contract_id"
+    contract_id: UUID
+
+
+class ExpiryScheduled(_ScheduleEvent):
+    """The contract will expire at `due_at`: the start of the day after its end date, in its zone."""
+
+    event_type = "ExpiryScheduled"
+    end_date: dt.date
+    time_zone: str
+    due_at: dt.datetime
+
+
+class ContractExpired(_ScheduleEvent):
+    """The contract's end date has passed. Terminal: nothing more can be done to it."""
+
+    event_type = "ContractExpired"
+    end_date: dt.date
+    expired_at: dt.datetime

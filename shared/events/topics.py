@@ -1,0 +1,13 @@
+"""Kafka topics of the platform. A topic name carries a version: a new one only when keys or
+partitioning change incompatibly; payload versions are per event (CloudEvent `schemaversion`)."""
+
+CLM_CONTRACTS = "clm.contracts.v1"
+ASSET_COVERAGE = "asset_coverage.coverage.v1"
+ORDER_SYNC_SERVICE_CONTRACTS = "order_sync.service_contracts.v1"
+LIFECYCLE_SCHEDULES = "lifecycle_scheduler.schedules.v1"
+
+ALL = (CLM_CONTRACTS, ASSET_COVERAGE, ORDER_SYNC_SERVICE_CONTRACTS, LIFECYCLE_SCHEDULES)
+
+
+def dead_letter_topic(consumer_group: str) -> str:
+    return f"{consumer_group}.dead_letter.v1"
