@@ -4,18 +4,17 @@ Body: {"type", "title", "status", "detail", "rule", "errors": [{"field", "rule",
 `rule` names the business rule or validation that refused the request.
 """
 
-from dataclasses import dataclass, field
 
-
-@dataclass
 class DomainError(Exception):
     """A command refused by a business rule. 422 unless a subclass says otherwise."""
 
-    rule: str
-    message: str
-    field: str | None = None
-    status: int = 422
-    extra: dict = field(default_factory=dict)
+    def __init__(self, rule: str, message: str, field: str | None = None, status: int = 422, extra: dict | None = None):
+        super().__init__(rule, message)
+        self.rule = rule
+        self.message = message
+        self.field = field
+        self.status = status
+        self.extra = extra or {}
 
     def __str__(self) -> str:
         return f"{self.rule}: {self.message}"
