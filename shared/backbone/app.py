@@ -83,11 +83,18 @@ def context(request: Request) -> ServiceContext:
 
 
 def create_app(definition: ServiceDefinition, settings: ServiceSettings | None = None) -> FastAPI:
+    """Settings are read from the environment when the app starts, unless given."""
     spec = definition.spec
-    settings = settings or definition.settings_class()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        settings = app.state.settings = app.state.settings or definition.settings_class()
+        app.state.token_verifier = TokenVerifier(
+            secret=settings.auth_jwt_secret.get_secret_value() if settings.auth_jwt_secret else None,
+            jwks_url=settings.auth_jwks_url,
+            audience=settings.auth_audience,
+            issuer=settings.auth_issuer,
+        )
         configure_logging(spec.name, settings.log_level)
         engine = create_async_engine(
             settings.database_url,
@@ -148,12 +155,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
         description=definition.description or spec.summary,
         lifespan=lifespan,
     )
-    app.state.token_verifier = TokenVerifier(
-        secret=settings.auth_jwt_secret.get_secret_value() if settings.auth_jwt_secret else None,
-        jwks_url=settings.auth_jwks_url,
-        audience=settings.auth_audience,
-        issuer=settings.auth_issuer,
-    )
+    app.state.settings = settings
     _install_middleware(app, spec.name)
     _install_error_handlers(app)
     app.include_router(_health_router())

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Awaitable, Callable
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -143,29 +144,11 @@ class EventConsumer:
                 await asyncio.sleep(backoff * 2 ** (attempt - 1))
 
     async def _apply_once(self, message, envelope: Envelope) -> str:
-        async with UnitOfWork(
-            self._engine,
-            correlation_id=envelope.correlation_id,
-            causation_id=str(envelope.event_id),
-            actor=f"consumer:{self.name}",
-            on_commit=self._on_commit,
-        ) as uow:
-            if not await self._record_in_inbox(uow, message, envelope, "applied"):
-                return "duplicate"
-            await self._handle(uow, envelope)
-            await uow.commit()
-            return "applied"
-
-    async def _record_in_inbox(self, uow: UnitOfWork, message, envelope: Envelope, outcome: str) -> bool:
-        result = await uow.conn.execute(
-            sa.text(
-                'INSERT INTO inbox (consumer, event_id, topic, partition, "offset", outcome) '
-                "VALUES (:c, :e, :t, :p, :o, :outcome) ON CONFLICT DO NOTHING"
-            ),
-            {"c": self.name, "e": envelope.event_id, "t": message.topic, "p": message.partition,
-             "o": message.offset, "outcome": outcome},
+        applied = await apply_once(
+            self._engine, self.name, envelope, self._handle,
+            topic=message.topic, partition=message.partition, offset=message.offset, on_commit=self._on_commit,
         )
-        return result.rowcount == 1
+        return "applied" if applied else "duplicate"
 
     async def _dead_letter(self, message, envelope: Envelope | None, reason: str) -> None:
         log.error("consumer.dead_letter", consumer=self.name, topic=message.topic,
@@ -199,8 +182,32 @@ class EventConsumer:
         CONSUMED.labels(self.name, "dead_lettered").inc()
         if envelope is not None:
             async with UnitOfWork(self._engine) as uow:
-                await self._record_in_inbox(uow, message, envelope, "dead_lettered")
+                await _record_in_inbox(uow, self.name, envelope, message.topic, message.partition, message.offset, "dead_lettered")
                 await uow.commit()
+
+
+async def apply_once(
+    engine: AsyncEngine, consumer: str, envelope: Envelope, handle: Handler, *,
+    topic: str, partition: int, offset: int, on_commit: Callable[[], None] | None = None,
+) -> bool:
+    """Handles the event unless this consumer already has; False for a duplicate."""
+    async with UnitOfWork(
+        engine, correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id),
+        actor=f"consumer:{consumer}", on_commit=on_commit,
+    ) as uow:
+        if not await _record_in_inbox(uow, consumer, envelope, topic, partition, offset, "applied"):
+            return False
+        await handle(uow, envelope)
+        await uow.commit()
+        return True
+
+
+async def _record_in_inbox(uow: UnitOfWork, consumer: str, envelope: Envelope, topic: str, partition: int, offset: int, outcome: str) -> bool:
+    statement = insert(inbox).values(
+        consumer=consumer, event_id=envelope.event_id, topic=topic, partition=partition, offset=offset, outcome=outcome
+    )
+    result = await uow.conn.execute(statement.on_conflict_do_nothing())
+    return result.rowcount == 1
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):

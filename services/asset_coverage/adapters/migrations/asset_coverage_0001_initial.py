@@ -1,0 +1,13 @@
+"""asset_coverage: event store, outbox checkpoint and inbox.
+
+Revision ID: asset_coverage_0001
+"""
+
+from shared.backbone.migrations import create_backbone_tables
+
+revision = "asset_coverage_0001"
+down_revision = None
+
+
+def upgrade() -> None:
+    create_backbone_tables()

@@ -1,0 +1,38 @@
+"""Use cases of asset coverage."""
+
+from uuid import UUID
+
+from shared.backbone.errors import ConflictingState, NotFound
+from shared.backbone.unit_of_work import UnitOfWork
+from shared.events import ContractActivated
+from shared.events.envelope import Envelope
+from services.asset_coverage.domain.coverage import Coverage
+
+
+async def on_contract_event(uow: UnitOfWork, envelope: Envelope) -> None:
+    """Consumer: an activated contract opens its coverage (once)."""
+    event = envelope.event
+    if isinstance(event, ContractActivated) and await uow.get(Coverage, str(event.contract_id)) is None:
+        uow.add(Coverage.open(event.contract_id, event.start_date, event.end_date))
+
+
+async def link_asset(uow: UnitOfWork, contract_id: UUID, asset_id: str, asset_name: str) -> tuple[Coverage, bool]:
+    async with uow:
+        coverage = await uow.get(Coverage, str(contract_id))
+        if coverage is None:
+            raise ConflictingState(
+                "coverage.contract_not_active",
+                f"contract {contract_id} is not active (or its activation has not reached this service yet)",
+                field="contract_id",
+            )
+        linked = coverage.link_asset(asset_id, asset_name)
+        await uow.commit()
+        return coverage, linked
+
+
+async def get_coverage(uow: UnitOfWork, contract_id: UUID) -> Coverage:
+    async with uow:
+        coverage = await uow.get(Coverage, str(contract_id))
+        if coverage is None:
+            raise NotFound("coverage", contract_id)
+        return coverage

@@ -1,0 +1,19 @@
+"""Asset coverage service: `python -m services.asset_coverage`."""
+
+from pathlib import Path
+
+from shared.backbone.app import ServiceDefinition, Subscription, create_app
+from shared.events import topics
+from services.asset_coverage.api import coverage
+from services.asset_coverage.application.coverage import on_contract_event
+from services.catalogue import by_name
+
+definition = ServiceDefinition(
+    spec=by_name("asset_coverage"),
+    routers=[coverage.router],
+    versions_dir=Path(__file__).parent / "adapters" / "migrations",
+    produces=[topics.ASSET_COVERAGE],
+    subscriptions=[Subscription([topics.CLM_CONTRACTS], lambda ctx: on_contract_event)],
+)
+
+app = create_app(definition)

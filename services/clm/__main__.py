@@ -1,0 +1,4 @@
+from shared.backbone.app import serve
+from services.clm.main import definition
+
+serve(definition)

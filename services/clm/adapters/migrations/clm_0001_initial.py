@@ -1,0 +1,13 @@
+"""clm: event store, outbox checkpoint and inbox.
+
+Revision ID: clm_0001
+"""
+
+from shared.backbone.migrations import create_backbone_tables
+
+revision = "clm_0001"
+down_revision = None
+
+
+def upgrade() -> None:
+    create_backbone_tables()

@@ -1,0 +1,102 @@
+"""REST resources of contracting: /api/v1/contracts."""
+
+import datetime as dt
+from typing import Annotated
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Depends, Header, Response, status
+from pydantic import BaseModel, Field
+
+from shared.backbone.app import ServiceContext, context
+from shared.backbone.auth import Principal, Role, any_role, require_roles
+from shared.events import Party
+from services.clm.application import contracts as use_cases
+from services.clm.domain.contract import Contract
+
+router = APIRouter(prefix="/contracts", tags=["contracts"])
+
+# RACI: request & drafting are done by Sales and Legal, accountable is the Contract Manager;
+# activation & sync (phase 6) by Sales Ops, accountable the Contract Manager.
+may_draft = require_roles(Role.SALES, Role.LEGAL_COUNSEL, Role.CONTRACT_MANAGER)
+may_activate = require_roles(Role.SALES_OPS, Role.CONTRACT_MANAGER)
+
+
+class DraftContract(BaseModel):
+    contract_id: UUID | None = Field(None, description="Client-chosen id makes retries idempotent")
+    number: str | None = Field(None, max_length=64, description="Defaults to a generated number")
+    title: str = Field(min_length=1, max_length=300)
+    contract_model: str = Field("service_contract", max_length=64)
+    parties: list[Party] = Field(min_length=1)
+    start_date: dt.date
+    end_date: dt.date
+    time_zone: str = Field("UTC", description="IANA zone in which start and end dates are read")
+
+
+class ContractView(BaseModel):
+    contract_id: UUID
+    number: str
+    title: str
+    contract_model: str
+    parties: list[Party]
+    start_date: dt.date
+    end_date: dt.date
+    time_zone: str
+    state: str
+    version: int
+
+    @classmethod
+    def of(cls, contract: Contract) -> "ContractView":
+        t = contract.terms
+        return cls(
+            contract_id=t.contract_id, number=t.number, title=t.title, contract_model=t.contract_model,
+            parties=t.parties, start_date=t.start_date, end_date=t.end_date, time_zone=t.time_zone,
+            state=contract.state, version=contract.version,
+        )
+
+
+class Activation(BaseModel):
+    expected_version: int | None = Field(None, description="Refuse with 409 if the contract moved on")
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ContractView)
+async def draft_contract(
+    body: DraftContract,
+    response: Response,
+    principal: Annotated[Principal, Depends(may_draft)],
+    ctx: Annotated[ServiceContext, Depends(context)],
+) -> ContractView:
+    contract_id = body.contract_id or uuid4()
+    contract, created = await use_cases.draft_contract(
+        ctx.uow(principal), contract_id,
+        number=body.number or f"CNT-{contract_id.hex[:10].upper()}",
+        title=body.title, contract_model=body.contract_model, parties=body.parties,
+        start_date=body.start_date, end_date=body.end_date, time_zone=body.time_zone,
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    response.headers["Location"] = f"/api/v1/contracts/{contract_id}"
+    return ContractView.of(contract)
+
+
+@router.get("/{contract_id}", response_model=ContractView, dependencies=[Depends(any_role)])
+async def get_contract(contract_id: UUID, ctx: Annotated[ServiceContext, Depends(context)]) -> ContractView:
+    return ContractView.of(await use_cases.get_contract(ctx.uow(), contract_id))
+
+
+@router.post("/{contract_id}/activation", response_model=ContractView)
+async def activate_contract(
+    contract_id: UUID,
+    principal: Annotated[Principal, Depends(may_activate)],
+    ctx: Annotated[ServiceContext, Depends(context)],
+    body: Activation | None = None,
+    if_match: Annotated[str | None, Header(description="Expected version, as an alternative to the body")] = None,
+) -> ContractView:
+    expected = body.expected_version if body and body.expected_version is not None else _version(if_match)
+    return ContractView.of(await use_cases.activate_contract(ctx.uow(principal), contract_id, expected))
+
+
+def _version(if_match: str | None) -> int | None:
+    if if_match is None:
+        return None
+    value = if_match.strip().strip('W/').strip('"')
+    return int(value) if value.isdigit() else None

@@ -1,0 +1,83 @@
+"""The contract as Legal and the contract manager see it: drafted, then activated."""
+
+import datetime as dt
+from enum import StrEnum
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from shared.backbone.aggregate import Aggregate
+from shared.backbone.errors import ConflictingState, DomainError
+from shared.events import ContractActivated, ContractDrafted, Party
+
+
+class ContractState(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+
+
+class Contract(Aggregate):
+    stream_type = "contract"
+
+    def __init__(self, aggregate_id: str):
+        super().__init__(aggregate_id)
+        self.state: ContractState | None = None
+        self.terms: ContractDrafted | None = None
+
+    @classmethod
+    def draft(
+        cls,
+        contract_id: UUID,
+        *,
+        number: str,
+        title: str,
+        contract_model: str,
+        parties: list[Party],
+        start_date: dt.date,
+        end_date: dt.date,
+        time_zone: str = "UTC",
+    ) -> "Contract":
+        if end_date < start_date:
+            raise DomainError("contract.end_not_before_start", "the end date must not be before the start date", field="end_date")
+        if not any(p.role == "customer" for p in parties):
+            raise DomainError("contract.customer_required", "a contract needs a party with the role customer", field="parties")
+        if not _is_time_zone(time_zone):
+            raise DomainError("contract.time_zone_unknown", f"{time_zone!r} is not an IANA time zone", field="time_zone")
+        contract = cls(str(contract_id))
+        contract.record(
+            ContractDrafted(
+                contract_id=contract_id, number=number, title=title, contract_model=contract_model,
+                parties=parties, start_date=start_date, end_date=end_date, time_zone=time_zone,
+            )
+        )
+        return contract
+
+    def activate(self) -> None:
+        if self.state is not ContractState.DRAFT:
+            raise ConflictingState("contract.activate_only_from_draft", f"a contract in state {self.state} cannot be activated", field="state")
+        terms = self.terms
+        self.record(
+            ContractActivated(
+                contract_id=terms.contract_id, number=terms.number, title=terms.title,
+                contract_model=terms.contract_model, parties=terms.parties, start_date=terms.start_date,
+                end_date=terms.end_date, time_zone=terms.time_zone,
+            )
+        )
+
+    @Aggregate.apply.register
+    def _(self, event: ContractDrafted) -> None:
+        self.state = ContractState.DRAFT
+        self.terms = event
+
+    @Aggregate.apply.register
+    def _(self, event: ContractActivated) -> None:
+        self.state = ContractState.ACTIVE
+
+
+def _is_time_zone(name: str) -> bool:
+    if name not in available_timezones():
+        return False
+    try:
+        ZoneInfo(name)
+        return True
+    except ZoneInfoNotFoundError:
+        return False

@@ -1,0 +1,64 @@
+"""Use cases of the scheduler: schedule on activation, fire what is due."""
+
+import asyncio
+from uuid import UUID
+
+from shared.backbone.app import ServiceContext
+from shared.backbone.errors import NotFound
+from shared.backbone.logging import get_logger
+from shared.backbone.unit_of_work import UnitOfWork
+from shared.events import ContractActivated
+from shared.events.envelope import Envelope
+from services.lifecycle_scheduler.adapters import timers
+from services.lifecycle_scheduler.domain.schedule import ContractSchedule
+
+log = get_logger(__name__)
+EXPIRY = "expiry"
+
+
+async def on_contract_event(uow: UnitOfWork, envelope: Envelope) -> None:
+    event = envelope.event
+    if not isinstance(event, ContractActivated):
+        return
+    schedule = await uow.get(ContractSchedule, str(event.contract_id)) or ContractSchedule.for_contract(event.contract_id)
+    uow.add(schedule)
+    schedule.schedule_expiry(event.end_date, event.time_zone)
+    if schedule.pending_events and not schedule.expired:
+        await timers.set_timer(uow.conn, event.contract_id, EXPIRY, schedule.due_at)
+
+
+async def fire_due_timers(ctx: ServiceContext, batch_size: int = 200) -> int:
+    """Fires one batch of due timers in one transaction; returns how many fired."""
+    now = ctx.clock.now()
+    async with ctx.uow() as uow:
+        uow.actor = "lifecycle_scheduler"
+        due = await timers.claim_due(uow.conn, now, batch_size)
+        for contract_id, kind in due:
+            schedule = await uow.get(ContractSchedule, str(contract_id))
+            schedule.expire_if_due(now)
+            await timers.mark_fired(uow.conn, contract_id, kind, now)
+        await uow.commit()
+        return len(due)
+
+
+async def run_timers(ctx: ServiceContext, stop: asyncio.Event) -> None:
+    """Background loop. A timer that fell due while the service was down fires on the first sweep."""
+    tick = getattr(ctx.settings, "scheduler_tick_seconds", 1.0)
+    while not stop.is_set():
+        try:
+            while await fire_due_timers(ctx) and not stop.is_set():
+                pass
+        except Exception as exc:
+            log.warning("scheduler.sweep_failed", error=repr(exc))
+        try:
+            await asyncio.wait_for(stop.wait(), tick)
+        except TimeoutError:
+            pass
+
+
+async def get_schedule(uow: UnitOfWork, contract_id: UUID) -> ContractSchedule:
+    async with uow:
+        schedule = await uow.get(ContractSchedule, str(contract_id))
+        if schedule is None:
+            raise NotFound("schedule", contract_id)
+        return schedule

@@ -1,0 +1,30 @@
+"""Lifecycle scheduler service: `python -m services.lifecycle_scheduler`."""
+
+from pathlib import Path
+
+from shared.backbone.app import ServiceDefinition, Subscription, create_app
+from shared.backbone.clock import AdjustableClock, SystemClock
+from shared.backbone.settings import ServiceSettings
+from shared.events import topics
+from services.catalogue import by_name
+from services.lifecycle_scheduler.api import schedules
+from services.lifecycle_scheduler.application.scheduling import on_contract_event, run_timers
+
+
+class SchedulerSettings(ServiceSettings):
+    scheduler_tick_seconds: float = 1.0
+    allow_clock_control: bool = False
+
+
+definition = ServiceDefinition(
+    spec=by_name("lifecycle_scheduler"),
+    routers=[schedules.router],
+    versions_dir=Path(__file__).parent / "adapters" / "migrations",
+    produces=[topics.LIFECYCLE_SCHEDULES],
+    subscriptions=[Subscription([topics.CLM_CONTRACTS], lambda ctx: on_contract_event)],
+    background=[run_timers],
+    settings_class=SchedulerSettings,
+    make_clock=lambda s: AdjustableClock() if s.allow_clock_control else SystemClock(),
+)
+
+app = create_app(definition)

@@ -1,0 +1,4 @@
+from shared.backbone.app import serve
+from services.order_sync.main import definition
+
+serve(definition)

@@ -1,0 +1,107 @@
+"""The shared contract read model: one row per contract with what every service said of it.
+
+Events of different services arrive on different topics in no guaranteed relative order, so
+every write is a merge that gives the same row whatever the order: terms come from CLM, the
+state only ever moves forward (draft < active < expired), assets accumulate. Times stored are
+the events' own, never the time of processing, so a rebuild reproduces the rows exactly.
+"""
+
+import datetime as dt
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+metadata = sa.MetaData()
+
+contracts = sa.Table(
+    "contracts",
+    metadata,
+    sa.Column("contract_id", sa.Uuid, primary_key=True),
+    sa.Column("number", sa.Text),
+    sa.Column("title", sa.Text),
+    sa.Column("contract_model", sa.Text),
+    sa.Column("state", sa.Text),
+    sa.Column("start_date", sa.Date),
+    sa.Column("end_date", sa.Date),
+    sa.Column("time_zone", sa.Text),
+    sa.Column("parties", JSONB),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+    sa.Column("expired_at", sa.DateTime(timezone=True)),
+    sa.Column("service_contract_number", sa.Text),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+contract_assets = sa.Table(
+    "contract_assets",
+    metadata,
+    sa.Column("contract_id", sa.Uuid, primary_key=True),
+    sa.Column("asset_id", sa.Text, primary_key=True),
+    sa.Column("asset_name", sa.Text, nullable=False),
+    sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+STATE_ORDER = {None: 0, "draft": 1, "active": 2, "expired": 3}
+
+
+async def merge_contract(conn: AsyncConnection, contract_id: UUID, at: dt.datetime, *, state: str | None = None, **fields) -> None:
+    current = (
+        await conn.execute(sa.select(contracts.c.state, contracts.c.updated_at).where(contracts.c.contract_id == contract_id).with_for_update())
+    ).one_or_none()
+    values = dict(fields)
+    if state is not None and (current is None or STATE_ORDER[state] > STATE_ORDER[current.state]):
+        values["state"] = state
+    values["updated_at"] = max(at, current.updated_at) if current else at
+    statement = insert(contracts).values(contract_id=contract_id, **values)
+    await conn.execute(statement.on_conflict_do_update(index_elements=[contracts.c.contract_id], set_=values))
+
+
+async def link_asset(conn: AsyncConnection, contract_id: UUID, asset_id: str, asset_name: str, at: dt.datetime) -> None:
+    await conn.execute(
+        insert(contract_assets)
+        .values(contract_id=contract_id, asset_id=asset_id, asset_name=asset_name, linked_at=at)
+        .on_conflict_do_nothing()
+    )
+
+
+async def get(conn: AsyncConnection, contract_id: UUID) -> dict | None:
+    row = (await conn.execute(sa.select(contracts).where(contracts.c.contract_id == contract_id))).mappings().one_or_none()
+    if row is None:
+        return None
+    assets = await conn.execute(
+        sa.select(contract_assets.c.asset_id, contract_assets.c.asset_name, contract_assets.c.linked_at)
+        .where(contract_assets.c.contract_id == contract_id)
+        .order_by(contract_assets.c.asset_id)
+    )
+    return {**row, "assets": [dict(a._mapping) for a in assets]}
+
+
+async def search(
+    conn: AsyncConnection, *, state: str | None, party: str | None, ends_before: dt.date | None,
+    after: UUID | None, limit: int,
+) -> list[dict]:
+    query = sa.select(contracts).order_by(contracts.c.contract_id).limit(limit)
+    if state:
+        query = query.where(contracts.c.state == state)
+    if party:
+        query = query.where(sa.cast(contracts.c.parties, sa.Text).ilike(f"%{party}%"))
+    if ends_before:
+        query = query.where(contracts.c.end_date < ends_before)
+    if after:
+        query = query.where(contracts.c.contract_id > after)
+    rows = [dict(r) for r in (await conn.execute(query)).mappings()]
+    if rows:
+        ids = [r["contract_id"] for r in rows]
+        assets: dict = {i: [] for i in ids}
+        for a in await conn.execute(
+            sa.select(contract_assets).where(contract_assets.c.contract_id.in_(ids)).order_by(contract_assets.c.asset_id)
+        ):
+            assets[a.contract_id].append({"asset_id": a.asset_id, "asset_name": a.asset_name, "linked_at": a.linked_at})
+        for r in rows:
+            r["assets"] = assets[r["contract_id"]]
+    return rows
+
+
+async def clear(conn: AsyncConnection) -> None:
+    await conn.execute(sa.text("TRUNCATE contracts, contract_assets"))

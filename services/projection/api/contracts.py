@@ -1,0 +1,67 @@
+"""The shared contract record everyone opens: /api/v1/contracts (read only)."""
+
+import datetime as dt
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from shared.backbone.app import ServiceContext, context
+from shared.backbone.auth import any_role
+from shared.backbone.errors import NotFound
+from shared.events import Party
+from services.projection.adapters import read_model
+
+router = APIRouter(prefix="/contracts", tags=["contract read model"], dependencies=[Depends(any_role)])
+
+
+class CoveredAsset(BaseModel):
+    asset_id: str
+    asset_name: str
+    linked_at: dt.datetime
+
+
+class ContractRecord(BaseModel):
+    contract_id: UUID
+    number: str | None
+    title: str | None
+    contract_model: str | None
+    state: str | None
+    start_date: dt.date | None
+    end_date: dt.date | None
+    time_zone: str | None
+    parties: list[Party] | None
+    expires_at: dt.datetime | None
+    expired_at: dt.datetime | None
+    service_contract_number: str | None
+    assets: list[CoveredAsset]
+    updated_at: dt.datetime
+
+
+class ContractPage(BaseModel):
+    items: list[ContractRecord]
+    next_cursor: UUID | None
+
+
+@router.get("", response_model=ContractPage)
+async def list_contracts(
+    ctx: Annotated[ServiceContext, Depends(context)],
+    state: Literal["draft", "active", "expired"] | None = None,
+    party: Annotated[str | None, Query(max_length=200, description="Part of a party's name")] = None,
+    ends_before: dt.date | None = None,
+    cursor: Annotated[UUID | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> ContractPage:
+    async with ctx.engine.connect() as conn:
+        rows = await read_model.search(conn, state=state, party=party, ends_before=ends_before, after=cursor, limit=limit)
+    return ContractPage(items=rows, next_cursor=rows[-1]["contract_id"] if len(rows) == limit else None)
+
+
+@router.get("/{contract_id}", response_model=ContractRecord)
+async def get_contract(contract_id: UUID, ctx: Annotated[ServiceContext, Depends(context)]) -> ContractRecord:
+    async with ctx.engine.connect() as conn:
+        row = await read_model.get(conn, contract_id)
+    if row is None:
+        raise NotFound("contract", contract_id)
+    return ContractRecord(**row)

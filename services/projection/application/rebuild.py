@@ -1,0 +1,70 @@
+"""Rebuilds the read model from scratch by replaying every subscribed topic from its beginning.
+
+Run with the projection's live consumer stopped (scale the deployment to 0):
+`python -m services.projection.application.rebuild`. The replay goes through the same handler
+and inbox as live consumption, so the rebuilt rows equal the live ones.
+"""
+
+import asyncio
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.backbone.consumer import apply_once
+from shared.events.envelope import InvalidEnvelope, from_kafka
+from services.projection.adapters import read_model
+from services.projection.application.projector import CONSUMER_NAME, SUBSCRIBED_TOPICS, project
+
+
+async def rebuild(engine: AsyncEngine, bootstrap_servers: str) -> int:
+    """Returns how many events were applied."""
+    async with engine.begin() as conn:
+        await read_model.clear(conn)
+        await conn.execute(sa.text("DELETE FROM inbox WHERE consumer = :c"), {"c": CONSUMER_NAME})
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    applied = 0
+    try:
+        partitions = [
+            TopicPartition(topic, p) for topic in SUBSCRIBED_TOPICS for p in (consumer.partitions_for_topic(topic) or ())
+        ]
+        if not partitions:
+            return 0
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        end = await consumer.end_offsets(partitions)
+        remaining = {tp for tp in partitions if end[tp] > 0}
+        while remaining:
+            batches = await consumer.getmany(*remaining, timeout_ms=1000, max_records=500)
+            for tp, messages in batches.items():
+                for message in messages:
+                    if message.offset >= end[tp]:
+                        continue
+                    try:
+                        envelope = from_kafka(message.headers, message.key, message.value)
+                    except InvalidEnvelope:
+                        continue  # the live consumer dead-lettered it already
+                    if await apply_once(engine, CONSUMER_NAME, envelope, project,
+                                        topic=tp.topic, partition=tp.partition, offset=message.offset):
+                        applied += 1
+                if await consumer.position(tp) >= end[tp]:
+                    remaining.discard(tp)
+    finally:
+        await consumer.stop()
+    return applied
+
+
+def main() -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from shared.backbone.settings import ServiceSettings
+
+    settings = ServiceSettings()
+    engine = create_async_engine(settings.database_url, connect_args={"server_settings": {"search_path": "projection"}})
+    applied = asyncio.run(rebuild(engine, settings.kafka_bootstrap_servers))
+    print(f"read model rebuilt from {applied} events")
+
+
+if __name__ == "__main__":
+    main()
