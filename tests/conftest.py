@@ -1,0 +1,113 @@
+import asyncio
+import os
+import uuid
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from services.catalogue import DATABASE_NAME, by_name
+from shared.backbone.auth import issue_token
+from shared.backbone.migrations import upgrade_to_head
+from shared.backbone.provision import provision, service_database_url
+from tests.stack import TEST_PASSWORDS, start_stack
+
+JWT_SECRET = "test-secret-not-for-production"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def token(*roles: str, subject: str = "tester") -> str:
+    return issue_token(JWT_SECRET, subject, list(roles))
+
+
+def bearer(*roles: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(*roles)}"}
+
+
+@pytest.fixture(scope="session")
+def stack():
+    stack = start_stack()
+    asyncio.run(provision(stack.admin_url, TEST_PASSWORDS))
+    yield stack
+    stack.close()
+
+
+@pytest.fixture(scope="session")
+def service_env(stack):
+    """The environment a service process needs, by service name."""
+
+    def env(name: str, **extra: str) -> dict[str, str]:
+        spec = by_name(name)
+        return {
+            "DATABASE_URL": service_database_url(stack.admin_url, spec, TEST_PASSWORDS[name]),
+            "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
+            "AUTH_JWT_SECRET": JWT_SECRET,
+            "LOG_LEVEL": "WARNING",
+            **extra,
+        }
+
+    return env
+
+
+def _admin_db_url(stack) -> str:
+    return stack.admin_url.rsplit("/", 1)[0] + f"/{DATABASE_NAME}"
+
+
+@pytest_asyncio.fixture
+async def scratch_engine(stack):
+    """An engine on a fresh schema holding only the backbone tables (and `effects`)."""
+    schema = f"scratch_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(_admin_db_url(stack))
+    await admin.execute(f"CREATE SCHEMA {schema}")
+    url = _admin_db_url(stack).replace("postgresql://", "postgresql+asyncpg://")
+    engine = create_async_engine(url, connect_args={"server_settings": {"search_path": schema}})
+    await upgrade_to_head(engine, schema, FIXTURES / "backbone_migrations")
+    yield engine
+    await engine.dispose()
+    await admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    await admin.close()
+
+
+@asynccontextmanager
+async def running_service(name: str, env: dict[str, str]):
+    """Runs a service in-process (its lifespan: migrations, relay, consumers) behind an httpx client."""
+    import importlib
+
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        module = importlib.import_module(f"services.{name}.main")
+        from shared.backbone.app import create_app
+
+        app = create_app(module.definition)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                client.app = app
+                yield client
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+async def eventually(check, timeout: float = 30.0, interval: float = 0.2):
+    """Polls `check` (async, returns a truthy value when done) until it passes or time runs out."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last = None
+    while True:
+        try:
+            result = await check()
+            if result:
+                return result
+        except AssertionError as exc:
+            last = exc
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s" + (f": {last}" if last else ""))
+        await asyncio.sleep(interval)
