@@ -54,6 +54,7 @@ class EventConsumer:
         *,
         name: str,
         topics: list[str],
+        group_id: str | None = None,
         handle: Handler,
         bootstrap_servers: str,
         producer_factory: Callable[[], AIOKafkaProducer],
@@ -62,7 +63,8 @@ class EventConsumer:
         retry_backoff: float = 0.2,
         batch_size: int = 200,
     ):
-        self.name = name
+        self.name = name  # the inbox key: which effects this consumer has had
+        self._group_id = group_id or name
         self._engine = engine
         self._topics = topics
         self._handle = handle
@@ -82,7 +84,7 @@ class EventConsumer:
     async def run(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
-            group_id=self.name,
+            group_id=self._group_id,
             client_id=self.name,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
