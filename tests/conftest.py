@@ -16,7 +16,7 @@ from shared.backbone.migrations import upgrade_to_head
 from shared.backbone.provision import provision, service_database_url
 from tests.stack import TEST_PASSWORDS, start_stack
 
-JWT_SECRET = "test-secret-not-for-production"
+JWT_SECRET = "test-secret-not-for-production-use-0123456789"
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
