@@ -1,0 +1,128 @@
+"""The published event contracts: generated files in sync with the models, every event routable and
+round-tripping through the Kafka envelope, and consumers tolerant of fields added later."""
+
+import datetime as dt
+import json
+import uuid
+
+import jsonschema
+import pytest
+import yaml
+
+from shared.events import (
+    ALL_EVENTS, AssetLinked, ContractActivated, ContractDrafted, ContractExpired, CoverageOpened, Event,
+    ExpiryScheduled, Party, ServiceContractRecorded, export, topics,
+)
+from shared.events.envelope import Envelope, from_kafka, to_kafka
+
+CONTRACT_ID = uuid.UUID("0b7c5c1e-3f5e-4d8a-9a51-2f1d8e6b7a10")
+TERMS = dict(
+    contract_id=CONTRACT_ID, number="CNT-2026-0042", title="Maintenance of line 4", contract_model="service_contract",
+    parties=[Party(role="customer", name="ACME Robotics")], start_date=dt.date(2026, 1, 1),
+    end_date=dt.date(2026, 12, 31), time_zone="Europe/Berlin",
+)
+# One realistic instance per event version; a new event needs one here before it can ship.
+SAMPLES: dict[type[Event], Event] = {
+    ContractDrafted: ContractDrafted(**TERMS),
+    ContractActivated: ContractActivated(**TERMS),
+    CoverageOpened: CoverageOpened(contract_id=CONTRACT_ID, start_date=dt.date(2026, 1, 1), end_date=dt.date(2026, 12, 31)),
+    AssetLinked: AssetLinked(contract_id=CONTRACT_ID, asset_id="CNC-0815", asset_name="CNC mill, line 4"),
+    ServiceContractRecorded: ServiceContractRecorded(
+        contract_id=CONTRACT_ID, number="SC-1001", account="ACME Robotics",
+        start_date=dt.date(2026, 1, 1), end_date=dt.date(2026, 12, 31),
+    ),
+    ExpiryScheduled: ExpiryScheduled(
+        contract_id=CONTRACT_ID, end_date=dt.date(2026, 12, 31), time_zone="Europe/Berlin",
+        due_at=dt.datetime(2026, 12, 31, 23, 0, tzinfo=dt.UTC),
+    ),
+    ContractExpired: ContractExpired(
+        contract_id=CONTRACT_ID, end_date=dt.date(2026, 12, 31), expired_at=dt.datetime(2026, 12, 31, 23, 0, tzinfo=dt.UTC),
+    ),
+}
+GENERATED = export.generate()
+ASYNCAPI = yaml.safe_load(GENERATED[export.ASYNCAPI])
+HEADERS = ASYNCAPI["components"]["schemas"]["CloudEventHeaders"]
+events = pytest.mark.parametrize("cls", ALL_EVENTS, ids=export.schema_id)
+
+
+def sample(cls: type[Event]) -> Event:
+    assert cls in SAMPLES, f"add a sample {cls.__name__} to SAMPLES in {__name__}"
+    return SAMPLES[cls]
+
+
+def published_schema(cls: type[Event]) -> dict:
+    return json.loads(GENERATED[export.SCHEMA_DIR / f"{export.schema_id(cls)}.json"])
+
+
+def test_committed_contracts_are_what_the_models_generate():
+    assert export.differences() == [], f"event contracts out of date: run `{export.COMMAND}` and commit the result"
+
+
+def test_check_mode_fails_and_names_the_file_that_differs(monkeypatch, capsys):
+    tampered = {**GENERATED, export.ASYNCAPI: GENERATED[export.ASYNCAPI] + "# edited by hand\n"}
+    monkeypatch.setattr(export, "generate", lambda: tampered)
+    assert export.main(["--check"]) == 1
+    assert "shared/events/asyncapi.yaml" in capsys.readouterr().err
+
+
+def test_event_types_and_versions_are_unique():
+    ids = [(cls.event_type, cls.schema_version) for cls in ALL_EVENTS]
+    assert len(ids) == len(set(ids))
+
+
+@events
+def test_event_is_routable_and_documented(cls):
+    assert cls.topic in topics.ALL
+    assert cls.key_field in cls.model_fields
+    assert cls.source.startswith("/services/")
+    assert cls.__doc__, "the docstring is the event's published description"
+    schema = published_schema(cls)
+    assert schema["$id"] == f"urn:clm-platform:events:{cls.event_type}:v{cls.schema_version}"
+    assert schema["x-cloudevents-type"] == cls.cloudevent_type() == f"io.clm-platform.{cls.event_type}.v{cls.schema_version}"
+    assert (schema["x-topic"], schema["x-key-field"], schema["x-source"]) == (cls.topic, cls.key_field, cls.source)
+
+
+@events
+def test_event_round_trips_through_the_kafka_envelope(cls):
+    event = sample(cls)
+    envelope = Envelope(event, stream_version=3, time=dt.datetime(2026, 1, 1, 8, 30, tzinfo=dt.UTC),
+                        correlation_id="req-42", causation_id=str(uuid.uuid4()))
+
+    topic, headers, value, key = to_kafka(envelope)
+
+    names = {name for name, _ in headers}
+    assert set(HEADERS["required"]) <= names and "ce_causationid" in names
+    assert names <= set(HEADERS["properties"]), "every header on the wire is documented"
+    wire = {name: raw.decode() for name, raw in headers}
+    assert (topic, key) == (cls.topic, event.aggregate_id)
+    assert wire["ce_partitionkey"] == wire["ce_subject"] == key
+    assert (wire["ce_type"], wire["ce_source"]) == (cls.cloudevent_type(), cls.source)
+    assert (wire["ce_schemaversion"], wire["ce_streamversion"]) == (str(cls.schema_version), "3")
+    jsonschema.validate(wire, HEADERS)
+    jsonschema.Draft202012Validator(published_schema(cls)).validate(json.loads(value))
+
+    back = from_kafka(headers, key.encode(), value)
+    assert back == envelope
+
+
+def test_asyncapi_document_covers_every_topic_and_event():
+    assert ASYNCAPI["asyncapi"] == "3.0.0"
+    assert set(ASYNCAPI["channels"]) == set(topics.ALL)
+    assert all(channel["address"] == topic for topic, channel in ASYNCAPI["channels"].items())
+    for cls in ALL_EVENTS:
+        name = export.schema_id(cls)
+        assert name in ASYNCAPI["channels"][cls.topic]["messages"]
+        assert ASYNCAPI["components"]["messages"][name]["payload"] == {"$ref": f"#/components/schemas/{name}"}
+        sends = [op for op in ASYNCAPI["operations"].values()
+                 if op["action"] == "send" and op["channel"]["$ref"] == f"#/channels/{cls.topic}"]
+        assert {"$ref": f"#/channels/{cls.topic}/messages/{name}"} in sends[0]["messages"]
+
+
+@events
+def test_consumer_ignores_fields_added_later(cls):
+    payload = {**sample(cls).model_dump(mode="json"), "added_in_a_later_release": {"any": "thing"}}
+    assert cls.model_validate(payload) == sample(cls)
+    jsonschema.Draft202012Validator(published_schema(cls)).validate(payload)
+
+    _, headers, _, key = to_kafka(Envelope(sample(cls), stream_version=1))
+    assert from_kafka(headers, key.encode(), json.dumps(payload).encode()).event == sample(cls)
