@@ -173,11 +173,12 @@ class LocalKafka:
     def _format_once(self, libs: Path) -> None:
         if (self.data / "meta.properties").exists():
             return
+        # The id may begin with "-", hence --cluster-id=<id>: a separate argument would read as a flag.
         # The cluster id lives in root so that a half-finished format is retried with the same id.
         id_file = self.root / "cluster.id"
         if not id_file.exists():
             id_file.write_text(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=") + "\n")
-        argv = self._java_argv(libs, "kafka.tools.StorageTool", "format", "-t", id_file.read_text().strip(),
+        argv = self._java_argv(libs, "kafka.tools.StorageTool", "format", f"--cluster-id={id_file.read_text().strip()}",
                           "-c", str(self.properties), "--ignore-formatted")
         res = subprocess.run(argv, cwd=self.root, capture_output=True, text=True)
         if res.returncode != 0:

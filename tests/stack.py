@@ -60,6 +60,12 @@ def start_stack() -> Stack:
     # A fresh broker and database each session: tests must not depend on leftovers.
     if not pg.is_running() and not kafka.is_running():
         shutil.rmtree(base, ignore_errors=True)
-    stack = Stack(pg.start(), kafka.start(), "local-processes", kafka=kafka)
+    admin_url = pg.start()
+    try:
+        bootstrap = kafka.start()
+    except Exception:
+        pg.stop()
+        raise
+    stack = Stack(admin_url, bootstrap, "local-processes", kafka=kafka)
     stack._stoppers += [pg.stop, kafka.stop]
     return stack
