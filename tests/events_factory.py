@@ -3,7 +3,7 @@
 import datetime as dt
 import uuid
 
-from shared.backbone.aggregate import Aggregate
+from shared.backbone.aggregate import Aggregate, applies
 from shared.events import ContractDrafted, Party
 
 
@@ -27,6 +27,6 @@ class Note(Aggregate):
     def retitle(self, title: str) -> None:
         self.record(drafted(uuid.UUID(self.id), title))
 
-    @Aggregate.apply.register
-    def _(self, event: ContractDrafted) -> None:
+    @applies
+    def _on_contract_drafted(self, event: ContractDrafted) -> None:
         self.titles.append(event.title)

@@ -96,7 +96,7 @@ def require_roles(*roles: Role):
             raise HTTPException(
                 403,
                 detail={"rule": "auth.role_required",
-                        "message": f"one of the roles {sorted(allowed)} is required",
+                        "message": f"one of the roles {sorted(map(str, allowed))} is required",
                         "required_roles": sorted(allowed)},
             )
         return principal

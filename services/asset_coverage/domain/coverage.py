@@ -3,7 +3,7 @@
 import datetime as dt
 from uuid import UUID
 
-from shared.backbone.aggregate import Aggregate
+from shared.backbone.aggregate import Aggregate, applies
 from shared.events import AssetLinked, CoverageOpened
 
 
@@ -31,10 +31,10 @@ class Coverage(Aggregate):
         self.record(AssetLinked(contract_id=UUID(self.id), asset_id=asset_id, asset_name=asset_name))
         return True
 
-    @Aggregate.apply.register
-    def _(self, event: CoverageOpened) -> None:
+    @applies
+    def _on_coverage_opened(self, event: CoverageOpened) -> None:
         self.start_date, self.end_date = event.start_date, event.end_date
 
-    @Aggregate.apply.register
-    def _(self, event: AssetLinked) -> None:
+    @applies
+    def _on_asset_linked(self, event: AssetLinked) -> None:
         self.assets[event.asset_id] = event.asset_name

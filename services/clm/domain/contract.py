@@ -5,7 +5,7 @@ from enum import StrEnum
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from shared.backbone.aggregate import Aggregate
+from shared.backbone.aggregate import Aggregate, applies
 from shared.backbone.errors import ConflictingState, DomainError
 from shared.events import ContractActivated, ContractDrafted, Party
 
@@ -63,13 +63,13 @@ class Contract(Aggregate):
             )
         )
 
-    @Aggregate.apply.register
-    def _(self, event: ContractDrafted) -> None:
+    @applies
+    def _on_contract_drafted(self, event: ContractDrafted) -> None:
         self.state = ContractState.DRAFT
         self.terms = event
 
-    @Aggregate.apply.register
-    def _(self, event: ContractActivated) -> None:
+    @applies
+    def _on_contract_activated(self, event: ContractActivated) -> None:
         self.state = ContractState.ACTIVE
 
 

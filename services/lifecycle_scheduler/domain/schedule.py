@@ -8,7 +8,7 @@ import datetime as dt
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from shared.backbone.aggregate import Aggregate
+from shared.backbone.aggregate import Aggregate, applies
 from shared.events import ContractExpired, ExpiryScheduled
 
 
@@ -47,10 +47,10 @@ class ContractSchedule(Aggregate):
         self.record(ContractExpired(contract_id=UUID(self.id), end_date=self.end_date, expired_at=self.due_at))
         return True
 
-    @Aggregate.apply.register
-    def _(self, event: ExpiryScheduled) -> None:
+    @applies
+    def _on_expiry_scheduled(self, event: ExpiryScheduled) -> None:
         self.end_date, self.time_zone, self.due_at = event.end_date, event.time_zone, event.due_at
 
-    @Aggregate.apply.register
-    def _(self, event: ContractExpired) -> None:
+    @applies
+    def _on_contract_expired(self, event: ContractExpired) -> None:
         self.expired = True

@@ -6,7 +6,7 @@ Thin for now: lines, entitlements and sold products arrive with the service cont
 import datetime as dt
 from uuid import UUID
 
-from shared.backbone.aggregate import Aggregate
+from shared.backbone.aggregate import Aggregate, applies
 from shared.events import ContractActivated, ServiceContractRecorded
 
 
@@ -32,8 +32,8 @@ class ServiceContract(Aggregate):
         )
         return contract
 
-    @Aggregate.apply.register
-    def _(self, event: ServiceContractRecorded) -> None:
+    @applies
+    def _on_service_contract_recorded(self, event: ServiceContractRecorded) -> None:
         self.number, self.account = event.number, event.account
         self.start_date, self.end_date = event.start_date, event.end_date
 
