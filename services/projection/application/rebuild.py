@@ -6,9 +6,11 @@ and inbox as live consumption, so the rebuilt rows equal the live ones.
 """
 
 import asyncio
+import uuid
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.backbone.consumer import apply_once
@@ -22,13 +24,14 @@ async def rebuild(engine: AsyncEngine, bootstrap_servers: str) -> int:
     async with engine.begin() as conn:
         await read_model.clear(conn)
         await conn.execute(sa.text("DELETE FROM inbox WHERE consumer = :c"), {"c": CONSUMER_NAME})
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None)
+    # A throwaway group with manual assignment: aiokafka 0.14's group-less consumer raises
+    # CancelledError from stop(). Nothing is committed to it.
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False,
+                                group_id=f"{CONSUMER_NAME}-rebuild-{uuid.uuid4().hex[:8]}")
     await consumer.start()
     applied = 0
     try:
-        partitions = [
-            TopicPartition(topic, p) for topic in SUBSCRIBED_TOPICS for p in (consumer.partitions_for_topic(topic) or ())
-        ]
+        partitions = await _partitions(bootstrap_servers, SUBSCRIBED_TOPICS)
         if not partitions:
             return 0
         consumer.assign(partitions)
@@ -53,6 +56,18 @@ async def rebuild(engine: AsyncEngine, bootstrap_servers: str) -> int:
     finally:
         await consumer.stop()
     return applied
+
+
+async def _partitions(bootstrap_servers: str, topics: list[str]) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    return [
+        TopicPartition(t["topic"], p["partition"]) for t in described if not t["error_code"] for p in t["partitions"]
+    ]
 
 
 def main() -> None:
