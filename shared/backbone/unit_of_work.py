@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.backbone import event_store
 from shared.backbone.aggregate import Aggregate
+from shared.backbone.errors import NotFound
 from shared.backbone.logging import correlation_id as current_correlation_id
 
 A = TypeVar("A", bound=Aggregate)
@@ -56,6 +57,13 @@ class UnitOfWork:
             return None
         aggregate = cls.rehydrate(aggregate_id, (r.event for r in history))
         self._seen[aggregate_id] = aggregate
+        return aggregate
+
+    async def require(self, cls: type[A], aggregate_id: str, what: str) -> A:
+        """The aggregate, or NotFound (HTTP 404) naming `what`."""
+        aggregate = await self.get(cls, aggregate_id)
+        if aggregate is None:
+            raise NotFound(what, aggregate_id)
         return aggregate
 
     def add(self, aggregate: Aggregate) -> None:

@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from shared.backbone.errors import ConflictingState, NotFound
+from shared.backbone.errors import ConflictingState
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events import ContractActivated
 from shared.events.envelope import Envelope
@@ -32,7 +32,5 @@ async def link_asset(uow: UnitOfWork, contract_id: UUID, asset_id: str, asset_na
 
 async def get_coverage(uow: UnitOfWork, contract_id: UUID) -> Coverage:
     async with uow:
-        coverage = await uow.get(Coverage, str(contract_id))
-        if coverage is None:
-            raise NotFound("coverage", contract_id)
+        coverage = await uow.require(Coverage, str(contract_id), "coverage")
         return coverage

@@ -3,7 +3,7 @@
 import datetime as dt
 from uuid import UUID
 
-from shared.backbone.errors import ConcurrencyConflict, ConflictingState, NotFound
+from shared.backbone.errors import ConcurrencyConflict, ConflictingState
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events import Party
 from services.clm.domain.contract import Contract
@@ -39,9 +39,7 @@ async def draft_contract(
 
 async def activate_contract(uow: UnitOfWork, contract_id: UUID, expected_version: int | None = None) -> Contract:
     async with uow:
-        contract = await uow.get(Contract, str(contract_id))
-        if contract is None:
-            raise NotFound("contract", contract_id)
+        contract = await uow.require(Contract, str(contract_id), "contract")
         if expected_version is not None and expected_version != contract.version:
             raise ConcurrencyConflict(str(contract_id), expected_version, contract.version)
         contract.activate()
@@ -51,7 +49,5 @@ async def activate_contract(uow: UnitOfWork, contract_id: UUID, expected_version
 
 async def get_contract(uow: UnitOfWork, contract_id: UUID) -> Contract:
     async with uow:
-        contract = await uow.get(Contract, str(contract_id))
-        if contract is None:
-            raise NotFound("contract", contract_id)
+        contract = await uow.require(Contract, str(contract_id), "contract")
         return contract

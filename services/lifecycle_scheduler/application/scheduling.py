@@ -4,7 +4,6 @@ import asyncio
 from uuid import UUID
 
 from shared.backbone.app import ServiceContext
-from shared.backbone.errors import NotFound
 from shared.backbone.logging import get_logger
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events import ContractActivated
@@ -58,7 +57,5 @@ async def run_timers(ctx: ServiceContext, stop: asyncio.Event) -> None:
 
 async def get_schedule(uow: UnitOfWork, contract_id: UUID) -> ContractSchedule:
     async with uow:
-        schedule = await uow.get(ContractSchedule, str(contract_id))
-        if schedule is None:
-            raise NotFound("schedule", contract_id)
+        schedule = await uow.require(ContractSchedule, str(contract_id), "schedule")
         return schedule

@@ -2,7 +2,6 @@
 
 from uuid import UUID
 
-from shared.backbone.errors import NotFound
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events import ContractActivated
 from shared.events.envelope import Envelope
@@ -17,7 +16,5 @@ async def on_contract_event(uow: UnitOfWork, envelope: Envelope) -> None:
 
 async def get_service_contract(uow: UnitOfWork, contract_id: UUID) -> ServiceContract:
     async with uow:
-        contract = await uow.get(ServiceContract, str(contract_id))
-        if contract is None:
-            raise NotFound("service_contract", contract_id)
+        contract = await uow.require(ServiceContract, str(contract_id), "service_contract")
         return contract
