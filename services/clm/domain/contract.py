@@ -1,6 +1,7 @@
 """The contract as Legal and the contract manager see it: drafted, then activated."""
 
 import datetime as dt
+from functools import cache
 from enum import StrEnum
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -73,8 +74,13 @@ class Contract(Aggregate):
         self.state = ContractState.ACTIVE
 
 
+@cache
+def _time_zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())  # scans the tz database: once per process
+
+
 def _is_time_zone(name: str) -> bool:
-    if name not in available_timezones():
+    if name not in _time_zone_names():
         return False
     try:
         ZoneInfo(name)
