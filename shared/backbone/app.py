@@ -103,12 +103,13 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
             connect_args={"server_settings": {"search_path": spec.schema, "application_name": spec.name}},
         )
         await upgrade_to_head(engine, spec.schema, definition.versions_dir)
-        ctx_holder: list[ServiceContext] = []
         relay = OutboxRelay(
-            engine, lambda: ctx_holder[0].producer(), service=spec.name, batch_size=settings.relay_batch_size
+            engine,
+            lambda: kafka.idempotent_producer(settings.kafka_bootstrap_servers, f"{spec.name}-relay"),
+            service=spec.name,
+            batch_size=settings.relay_batch_size,
         )
         ctx = ServiceContext(spec, settings, engine, relay, definition.make_clock(settings))
-        ctx_holder.append(ctx)
         app.state.context = ctx
         for sub in definition.subscriptions:
             ctx.consumers.append(
