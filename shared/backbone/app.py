@@ -47,7 +47,8 @@ class ServiceContext:
     consumers: list[EventConsumer] = field(default_factory=list)
 
     def uow(self, principal: Principal | None = None, **kwargs) -> UnitOfWork:
-        return UnitOfWork(self.engine, actor=principal.subject if principal else None, on_commit=self.relay.wake, **kwargs)
+        kwargs.setdefault("actor", principal.subject if principal else None)
+        return UnitOfWork(self.engine, on_commit=self.relay.wake, **kwargs)
 
     def producer(self):
         return kafka.idempotent_producer(self.settings.kafka_bootstrap_servers, f"{self.spec.name}-{uuid4().hex[:6]}")

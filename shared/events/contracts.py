@@ -21,10 +21,7 @@ class _ContractEvent(Event):
     contract_id: UUID
 
 
-class ContractDrafted(_ContractEvent):
-    """A contract was created in Draft."""
-
-    event_type = "ContractDrafted"
+class _ContractTerms(_ContractEvent):
     number: str
     title: str
     contract_model: str
@@ -34,14 +31,13 @@ class ContractDrafted(_ContractEvent):
     time_zone: str = Field(description="IANA zone in which the calendar dates are read")
 
 
-class ContractActivated(_ContractEvent):
+class ContractDrafted(_ContractTerms):
+    """A contract was created in Draft."""
+
+    event_type = "ContractDrafted"
+
+
+class ContractActivated(_ContractTerms):
     """The contract is in force. Carries its key terms so consumers need no other call."""
 
     event_type = "ContractActivated"
-    number: str
-    title: str
-    contract_model: str
-    parties: list[Party]
-    start_date: dt.date
-    end_date: dt.date
-    time_zone: str

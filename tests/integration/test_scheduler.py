@@ -3,7 +3,6 @@ replicas sweeping at the same time, and a timer that fell due while it was down 
 
 import asyncio
 import datetime as dt
-import uuid
 from contextlib import AsyncExitStack
 
 import pytest

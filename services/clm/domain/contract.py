@@ -55,14 +55,7 @@ class Contract(Aggregate):
     def activate(self) -> None:
         if self.state is not ContractState.DRAFT:
             raise ConflictingState("contract.activate_only_from_draft", f"a contract in state {self.state} cannot be activated", field="state")
-        terms = self.terms
-        self.record(
-            ContractActivated(
-                contract_id=terms.contract_id, number=terms.number, title=terms.title,
-                contract_model=terms.contract_model, parties=terms.parties, start_date=terms.start_date,
-                end_date=terms.end_date, time_zone=terms.time_zone,
-            )
-        )
+        self.record(ContractActivated(**self.terms.model_dump()))
 
     @applies
     def _on_contract_drafted(self, event: ContractDrafted) -> None:

@@ -29,8 +29,7 @@ async def on_contract_event(uow: UnitOfWork, envelope: Envelope) -> None:
 async def fire_due_timers(ctx: ServiceContext, batch_size: int = 200) -> int:
     """Fires one batch of due timers in one transaction; returns how many fired."""
     now = ctx.clock.now()
-    async with ctx.uow() as uow:
-        uow.actor = "lifecycle_scheduler"
+    async with ctx.uow(actor="lifecycle_scheduler") as uow:
         due = await timers.claim_due(uow.conn, now, batch_size)
         for contract_id, kind in due:
             schedule = await uow.get(ContractSchedule, str(contract_id))
