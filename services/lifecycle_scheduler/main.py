@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from shared.backbone.app import ServiceDefinition, Subscription, create_app
-from shared.backbone.clock import AdjustableClock, SystemClock
 from shared.backbone.settings import ServiceSettings
 from shared.events import topics
 from services.catalogue import by_name
@@ -13,7 +12,6 @@ from services.lifecycle_scheduler.application.scheduling import on_contract_even
 
 class SchedulerSettings(ServiceSettings):
     scheduler_tick_seconds: float = 1.0
-    allow_clock_control: bool = False
 
 
 definition = ServiceDefinition(
@@ -24,7 +22,6 @@ definition = ServiceDefinition(
     subscriptions=[Subscription([topics.CLM_CONTRACTS], lambda ctx: on_contract_event)],
     background=[run_timers],
     settings_class=SchedulerSettings,
-    make_clock=lambda s: AdjustableClock() if s.allow_clock_control else SystemClock(),
 )
 
 app = create_app(definition)

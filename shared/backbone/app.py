@@ -16,12 +16,13 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
+from pydantic import AwareDatetime, BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from services.catalogue import ServiceSpec
 from shared.backbone import kafka
 from shared.backbone.auth import Principal, Role, TokenVerifier, require_roles
-from shared.backbone.clock import Clock, SystemClock
+from shared.backbone.clock import AdjustableClock, Clock, SystemClock
 from shared.backbone.consumer import EventConsumer, Handler
 from shared.backbone.errors import DomainError, problem
 from shared.backbone.logging import configure_logging, correlation_id, get_logger
@@ -75,7 +76,7 @@ class ServiceDefinition:
     subscriptions: list[Subscription] = field(default_factory=list)
     background: list[BackgroundLoop] = field(default_factory=list)
     settings_class: type[ServiceSettings] = ServiceSettings
-    make_clock: Callable[[ServiceSettings], Clock] = lambda _settings: SystemClock()
+    make_clock: Callable[[ServiceSettings], Clock] = lambda s: AdjustableClock() if s.allow_clock_control else SystemClock()
     description: str = ""
 
 
@@ -205,6 +206,10 @@ def _health_router() -> APIRouter:
     return router
 
 
+class ClockSetting(BaseModel):
+    now: AwareDatetime
+
+
 def _ops_router() -> APIRouter:
     router = APIRouter(prefix="/ops", tags=["operations"])
 
@@ -213,6 +218,18 @@ def _ops_router() -> APIRouter:
         """Events recorded but not yet acknowledged by Kafka."""
         backlog = await ctx.relay.backlog()
         return {"unpublished": backlog.count, "oldest_unpublished_age_seconds": backlog.oldest_age_seconds}
+
+    @router.get("/clock", dependencies=[Depends(require_roles(Role.SRE))])
+    async def get_clock(ctx: ServiceContext = Depends(context)) -> dict:
+        return {"now": ctx.clock.now().isoformat(), "adjustable": isinstance(ctx.clock, AdjustableClock)}
+
+    @router.put("/clock", dependencies=[Depends(require_roles(Role.SRE))])
+    async def set_clock(body: ClockSetting, ctx: ServiceContext = Depends(context)) -> dict:
+        """Moves this service's time. Only where ALLOW_CLOCK_CONTROL=true (dev and test stacks)."""
+        if not isinstance(ctx.clock, AdjustableClock):
+            raise DomainError("clock.control_disabled", "this service runs on the system clock", field="now", status=409)
+        ctx.clock.set(body.now)
+        return {"now": ctx.clock.now().isoformat(), "adjustable": True}
 
     return router
 

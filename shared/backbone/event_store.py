@@ -99,13 +99,32 @@ async def stream_version(conn: AsyncConnection, stream_id: str) -> int:
     return (await conn.execute(query)).scalar_one()
 
 
+async def lock_for_append(conn: AsyncConnection) -> None:
+    """Held until the transaction ends; re-taking it in the same transaction is free."""
+    await conn.execute(sa.text("LOCK TABLE events IN EXCLUSIVE MODE"))
+
+
+async def check_versions(conn: AsyncConnection, expected: dict[str, int]) -> None:
+    """Raises ConcurrencyConflict unless every stream is still at the version given.
+    Only meaningful under the append lock."""
+    query = (
+        sa.select(events.c.stream_id, sa.func.max(events.c.version))
+        .where(events.c.stream_id.in_(list(expected)))
+        .group_by(events.c.stream_id)
+    )
+    actual = {stream_id: version for stream_id, version in await conn.execute(query)}
+    for stream_id, version in expected.items():
+        if actual.get(stream_id, 0) != version:
+            raise ConcurrencyConflict(stream_id, version, actual.get(stream_id, 0))
+
+
 async def append(
     conn: AsyncConnection, stream_id: str, stream_type: str, expected_version: int, new_events: list[NewEvent]
 ) -> list[int]:
     """Appends after `expected_version` or raises ConcurrencyConflict. Returns the positions."""
     if not new_events:
         return []
-    await conn.execute(sa.text("LOCK TABLE events IN EXCLUSIVE MODE"))
+    await lock_for_append(conn)
     actual = await stream_version(conn, stream_id)
     if actual != expected_version:
         raise ConcurrencyConflict(stream_id, expected_version, actual)

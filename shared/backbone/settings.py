@@ -19,3 +19,4 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = 500
     consumer_max_attempts: int = 3
     shutdown_grace_seconds: float = 20.0
+    allow_clock_control: bool = Field(False, description="dev/test stacks only: PUT /api/v1/ops/clock moves time")

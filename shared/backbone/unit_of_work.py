@@ -34,6 +34,8 @@ class UnitOfWork:
         self.actor = actor
         self._on_commit = on_commit
         self._seen: dict[str, Aggregate] = {}
+        self._guarded: dict[str, int] = {}
+        self._serialized = False
         self.conn: AsyncConnection | None = None
 
     async def __aenter__(self) -> "UnitOfWork":
@@ -66,12 +68,27 @@ class UnitOfWork:
             raise NotFound(what, aggregate_id)
         return aggregate
 
+    def guard(self, aggregate: Aggregate) -> None:
+        """This command read `aggregate` without changing it and relies on what it read: commit
+        fails with ConcurrencyConflict if another transaction appended to it meanwhile."""
+        self._guarded[str(aggregate.id)] = aggregate.persisted_version
+
+    async def serialize(self) -> None:
+        """Takes the append lock now, so what this command reads next cannot change before it
+        commits (appends are serialized by that lock; see event_store)."""
+        if not self._serialized:
+            await event_store.lock_for_append(self.conn)
+            self._serialized = True
+
     def add(self, aggregate: Aggregate) -> None:
         self._seen[str(aggregate.id)] = aggregate
 
     async def flush(self) -> int:
         """Appends every pending event of the aggregates seen; returns how many."""
         appended = 0
+        if self._guarded:
+            await self.serialize()
+            await event_store.check_versions(self.conn, self._guarded)
         for aggregate in self._seen.values():
             pending = aggregate.pending_events
             if not pending:

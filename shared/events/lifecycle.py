@@ -1,7 +1,10 @@
 """Events of time (services/lifecycle_scheduler): timers scheduled and fired."""
 
 import datetime as dt
+from typing import Literal
 from uuid import UUID
+
+from pydantic import BaseModel
 
 from shared.events import topics
 from shared.events.base import Event
@@ -29,3 +32,25 @@ class ContractExpired(_ScheduleEvent):
     event_type = "ContractExpired"
     end_date: dt.date
     expired_at: dt.datetime
+
+
+class DueTransition(BaseModel):
+    item_kind: Literal["contract", "line", "entitlement"]
+    item_id: UUID
+    transition: Literal["activation", "expiry"]
+    due_at: dt.datetime
+
+
+class ServiceContractDateReached(_ScheduleEvent):
+    """Timers of a service contract fell due: the calendar date `date` has begun in its time zone.
+
+    Order sync answers by bringing the contract and its items to the state their dates give on
+    `date` (activations at start dates, expiries after end dates). `due` lists the timers that
+    fired; applying the same date twice changes nothing.
+    """
+
+    event_type = "ServiceContractDateReached"
+    date: dt.date
+    time_zone: str
+    reached_at: dt.datetime
+    due: list[DueTransition]

@@ -4,9 +4,10 @@ partitioning change incompatibly; payload versions are per event (CloudEvent `sc
 CLM_CONTRACTS = "clm.contracts.v1"
 ASSET_COVERAGE = "asset_coverage.coverage.v1"
 ORDER_SYNC_SERVICE_CONTRACTS = "order_sync.service_contracts.v1"
+ORDER_SYNC_INSTALL_BASE = "order_sync.install_base.v1"
 LIFECYCLE_SCHEDULES = "lifecycle_scheduler.schedules.v1"
 
-ALL = (CLM_CONTRACTS, ASSET_COVERAGE, ORDER_SYNC_SERVICE_CONTRACTS, LIFECYCLE_SCHEDULES)
+ALL = (CLM_CONTRACTS, ASSET_COVERAGE, ORDER_SYNC_SERVICE_CONTRACTS, ORDER_SYNC_INSTALL_BASE, LIFECYCLE_SCHEDULES)
 
 
 def dead_letter_topic(consumer_group: str) -> str:
