@@ -1,4 +1,4 @@
-"""Commerce's service contract, recorded from an activated legal contract."""
+"""Commerce's service contract, recorded from an activated legal contract (Draft until its start date)."""
 
 import datetime as dt
 import uuid
@@ -26,7 +26,7 @@ def test_recorded_from_contract_activated_with_the_customer_as_account():
     assert contract.pending_events == [
         ServiceContractRecorded(
             contract_id=contract_id, number="CNT-2026-0042", account="ACME Robotics",
-            start_date=dt.date(2026, 2, 1), end_date=dt.date(2027, 1, 31),
+            start_date=dt.date(2026, 2, 1), end_date=dt.date(2027, 1, 31), time_zone="Europe/Berlin",
         )
     ]
     assert contract.account == "ACME Robotics"
