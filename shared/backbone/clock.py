@@ -1,7 +1,9 @@
 """Clocks. Services read time only through one, so tests can move time instead of sleeping."""
 
 import datetime as dt
+from functools import cache
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 
 class Clock(Protocol):
@@ -27,3 +29,19 @@ class AdjustableClock:
 
     def advance(self, delta: dt.timedelta) -> None:
         self._offset += delta
+
+
+@cache
+def _time_zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())  # scans the tz database: once per process
+
+
+def is_time_zone(name: str) -> bool:
+    """Whether `name` is an IANA time zone this machine knows."""
+    if name not in _time_zone_names():
+        return False
+    try:
+        ZoneInfo(name)
+        return True
+    except ZoneInfoNotFoundError:
+        return False

@@ -80,6 +80,10 @@ class UnitOfWork:
             await event_store.lock_for_append(self.conn)
             self._serialized = True
 
+    def changed(self) -> list[Aggregate]:
+        """Aggregates with events not yet appended: what a service's inline indexes must follow."""
+        return [a for a in self._seen.values() if a.pending_events]
+
     def add(self, aggregate: Aggregate) -> None:
         self._seen[str(aggregate.id)] = aggregate
 

@@ -1,11 +1,10 @@
 """The contract as Legal and the contract manager see it: drafted, then activated."""
 
 import datetime as dt
-from functools import cache
 from enum import StrEnum
 from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from shared.backbone.clock import is_time_zone
 from shared.backbone.aggregate import Aggregate, applies
 from shared.backbone.errors import ConflictingState, DomainError
 from shared.events import ContractActivated, ContractDrafted, Party
@@ -41,7 +40,7 @@ class Contract(Aggregate):
             raise DomainError("contract.end_not_before_start", "the end date must not be before the start date", field="end_date")
         if not any(p.role == "customer" for p in parties):
             raise DomainError("contract.customer_required", "a contract needs a party with the role customer", field="parties")
-        if not _is_time_zone(time_zone):
+        if not is_time_zone(time_zone):
             raise DomainError("contract.time_zone_unknown", f"{time_zone!r} is not an IANA time zone", field="time_zone")
         contract = cls(str(contract_id))
         contract.record(
@@ -65,18 +64,3 @@ class Contract(Aggregate):
     @applies
     def _on_contract_activated(self, event: ContractActivated) -> None:
         self.state = ContractState.ACTIVE
-
-
-@cache
-def _time_zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())  # scans the tz database: once per process
-
-
-def _is_time_zone(name: str) -> bool:
-    if name not in _time_zone_names():
-        return False
-    try:
-        ZoneInfo(name)
-        return True
-    except ZoneInfoNotFoundError:
-        return False

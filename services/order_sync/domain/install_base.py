@@ -6,7 +6,7 @@ them back the state their dates say (`suspend` and `resume` below keep both side
 """
 
 import datetime as dt
-from typing import Iterable, Union
+from typing import Callable, Iterable, Union
 from uuid import UUID
 
 from shared.backbone.aggregate import Aggregate, applies
@@ -142,14 +142,22 @@ class InstallBaseItem(_Owned):
 OwnedProduct = Union[SoldProduct, InstallBaseItem]
 
 
-def suspend(product: OwnedProduct, covering: Iterable[ServiceContract], today: dt.date, reason: str = "") -> None:
+def suspend(
+    product: OwnedProduct, covering: Iterable[ServiceContract], today: dt.date, reason: str = "",
+    today_of: Callable[[ServiceContract], dt.date] | None = None,
+) -> None:
+    """`today_of`: today in each contract's own time zone (default: `today`)."""
     product.suspend(today, reason)
     for contract in covering:
-        contract.suspend_covering(product.product_id, today)
+        contract.suspend_covering(product.product_id, today_of(contract) if today_of else today)
 
 
-def resume(product: OwnedProduct, covering: Iterable[ServiceContract], today: dt.date, still_suspended: set[UUID]) -> None:
+def resume(
+    product: OwnedProduct, covering: Iterable[ServiceContract], today: dt.date, still_suspended: set[UUID],
+    today_of: Callable[[ServiceContract], dt.date] | None = None,
+) -> None:
     """`still_suspended`: the other products, among those the contracts cover, that stay suspended."""
     product.resume(today)
     for contract in covering:
-        contract.resume_covering(product.product_id, today, still_suspended - {product.product_id})
+        contract.resume_covering(product.product_id, today_of(contract) if today_of else today,
+                                 still_suspended - {product.product_id})

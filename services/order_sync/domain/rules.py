@@ -33,6 +33,8 @@ COVERAGE_ACCOUNT_MISMATCH = "coverage.account_mismatch"
 # Sold products and install base items: suspend what is active, resume what is suspended.
 PRODUCT_ALREADY_SUSPENDED = "product.already_suspended"
 PRODUCT_NOT_SUSPENDED = "product.not_suspended"
+# Dates are read in an IANA time zone.
+TIME_ZONE_UNKNOWN = "contract.time_zone_unknown"
 # Ids are unique within a contract.
 ITEM_ALREADY_EXISTS = "item.already_exists"
 # An entitlement attaches to a line of the same contract.

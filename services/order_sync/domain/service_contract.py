@@ -15,6 +15,7 @@ from typing import Iterable, Union
 from uuid import UUID
 
 from shared.backbone.aggregate import Aggregate, applies
+from shared.backbone.clock import is_time_zone
 from shared.backbone.errors import NotFound
 from shared.events import (
     ContractActivated,
@@ -152,6 +153,8 @@ class ServiceContract(Aggregate):
     ) -> "ServiceContract":
         """A new contract in Draft. Children covering a suspended product start Suspended."""
         _check_order(start_date, end_date, "end_date")
+        if not is_time_zone(time_zone):
+            raise invalid(rules.TIME_ZONE_UNKNOWN, f"{time_zone!r} is not an IANA time zone", "time_zone")
         draft = cls(str(contract_id))
         lines, entitlements = list(lines), list(entitlements)
         line_dates = {}

@@ -1,0 +1,109 @@
+"""Order sync's query tables, rewritten from aggregate state in the same transaction as the events
+(so they can always be rebuilt by replaying the streams):
+
+- `coverage`: which contracts cover which sold product / install base item (for suspend/resume);
+- `owned_products`: each product's account and whether it is suspended;
+- `entitlement_index`: what each entitlement grants, to whom, when (for the entitlement check).
+"""
+
+import datetime as dt
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.order_sync.domain.install_base import OwnedProduct
+from services.order_sync.domain.service_contract import ServiceContract
+
+metadata = sa.MetaData()
+
+coverage = sa.Table(
+    "coverage", metadata,
+    sa.Column("product_id", sa.Uuid, primary_key=True),
+    sa.Column("contract_id", sa.Uuid, primary_key=True),
+)
+
+owned_products = sa.Table(
+    "owned_products", metadata,
+    sa.Column("product_id", sa.Uuid, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("account", sa.Text, nullable=False),
+    sa.Column("suspended", sa.Boolean, nullable=False),
+)
+
+entitlement_index = sa.Table(
+    "entitlement_index", metadata,
+    sa.Column("entitlement_id", sa.Uuid, primary_key=True),
+    sa.Column("contract_id", sa.Uuid, nullable=False),
+    sa.Column("contract_number", sa.Text, nullable=False),
+    sa.Column("account", sa.Text, nullable=False),
+    sa.Column("time_zone", sa.Text, nullable=False),
+    sa.Column("line_id", sa.Uuid),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("support_level", sa.Text),
+    sa.Column("sla", sa.Text),
+    sa.Column("features", ARRAY(sa.Text), nullable=False),
+    sa.Column("usage_limit", sa.Integer),
+    sa.Column("usage_unit", sa.Text),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("end_date", sa.Date, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("covers", ARRAY(sa.Uuid), nullable=False),
+)
+
+
+async def save_contract(conn: AsyncConnection, contract: ServiceContract) -> None:
+    await conn.execute(coverage.delete().where(coverage.c.contract_id == contract.contract_id))
+    covered = contract.covered_products()
+    if covered:
+        await conn.execute(coverage.insert(), [{"product_id": p, "contract_id": contract.contract_id} for p in covered])
+    await conn.execute(entitlement_index.delete().where(entitlement_index.c.contract_id == contract.contract_id))
+    rows = [
+        {
+            "entitlement_id": e.entitlement_id, "contract_id": contract.contract_id, "contract_number": contract.number,
+            "account": contract.account, "time_zone": contract.time_zone, "line_id": e.line_id, "name": e.name,
+            "support_level": e.support_level, "sla": e.sla, "features": e.features, "usage_limit": e.usage_limit,
+            "usage_unit": e.usage_unit, "start_date": e.start_date, "end_date": e.end_date, "state": str(e.state),
+            "covers": sorted(contract.covered_by(e)),
+        }
+        for e in contract.entitlements.values()
+    ]
+    if rows:
+        await conn.execute(entitlement_index.insert(), rows)
+
+
+async def save_product(conn: AsyncConnection, product: OwnedProduct) -> None:
+    statement = insert(owned_products).values(
+        product_id=product.product_id, kind=product.kind, account=product.account, suspended=product.suspended)
+    await conn.execute(statement.on_conflict_do_update(
+        index_elements=[owned_products.c.product_id], set_={"suspended": statement.excluded.suspended}))
+
+
+async def contracts_covering(conn: AsyncConnection, product_id: UUID) -> list[UUID]:
+    query = sa.select(coverage.c.contract_id).where(coverage.c.product_id == product_id).order_by(coverage.c.contract_id)
+    return list((await conn.execute(query)).scalars())
+
+
+async def suspended_among(conn: AsyncConnection, product_ids: set[UUID]) -> set[UUID]:
+    if not product_ids:
+        return set()
+    query = sa.select(owned_products.c.product_id).where(
+        owned_products.c.product_id.in_(list(product_ids)), owned_products.c.suspended)
+    return set((await conn.execute(query)).scalars())
+
+
+async def entitlements_for(
+    conn: AsyncConnection, *, name: str, on: dt.date, account: str | None, covering: UUID | None,
+) -> list:
+    """Entitlements granting `name` (as their name or one of their features) whose dates hold `on`."""
+    t = entitlement_index
+    query = sa.select(t).where(
+        sa.or_(t.c.name == name, sa.literal(name) == sa.any_(t.c.features)),
+        t.c.start_date <= on, t.c.end_date >= on,
+    )
+    if account is not None:
+        query = query.where(t.c.account == account)
+    if covering is not None:
+        query = query.where(sa.literal(covering, sa.Uuid) == sa.any_(t.c.covers))
+    return list(await conn.execute(query.order_by(t.c.contract_number, t.c.entitlement_id)))
