@@ -75,8 +75,8 @@ def up() -> int:
             "PORT": str(spec.local_port),
             "PYTHONPATH": str(ROOT),
         }
-        if spec.name == "lifecycle_scheduler":
-            service_env["ALLOW_CLOCK_CONTROL"] = "true"  # dev stack only: lets you move time
+        if spec.name in ("lifecycle_scheduler", "order_sync"):
+            service_env["ALLOW_CLOCK_CONTROL"] = "true"  # dev stack only: lets you move time (the two that read dates)
         start_detached(spec.name, [sys.executable, "-m", spec.module], env=service_env, cwd=ROOT,
                        log_path=STATE / "logs" / f"{spec.name}.log", pid_path=_pid_path(spec.name))
     for spec in SERVICES:

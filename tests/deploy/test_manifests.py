@@ -125,10 +125,10 @@ def test_compose_roles_are_distinct():
     assert len(set(roles)) == len(SERVICES)
 
 
-def test_compose_clock_control_only_for_scheduler():
+def test_compose_clock_control_only_for_the_services_that_read_dates():
     for spec in SERVICES:
         env = compose_service(spec.k8s_name)["environment"]
-        expected = "true" if spec.name == SCHEDULER else None
+        expected = "true" if spec.name in (SCHEDULER, "order_sync") else None
         assert env.get("ALLOW_CLOCK_CONTROL") == expected, spec.name
 
 
