@@ -9,6 +9,7 @@ reproduces the rows exactly. `state_since` is the `effective_on` date of the las
 """
 
 import datetime as dt
+import functools
 import json
 from uuid import UUID
 
@@ -101,122 +102,134 @@ install_base_items = sa.Table(
 )
 
 
-# -- writes: one statement each -----------------------------------------------------------------
+# -- writes: one statement each ------------------------------------------------------------------
+# Statements are built once per shape and an event's values are their parameters: building a
+# SQLAlchemy statement per event costs more than PostgreSQL takes to run it.
 
 
-async def record_contract(
-    conn: AsyncConnection, contract_id: UUID, at: dt.datetime, *,
-    with_lines: list[dict] = (), with_entitlements: list[dict] = (), **terms,
-) -> None:
-    """A new service contract in Draft, with the lines and entitlements it was drafted with. When
-    the contract is there already nothing is written, so a line removed since does not come back."""
+def _param(column: str) -> sa.BindParameter:
+    return sa.bindparam(f"p_{column}")
+
+
+def _params(**values) -> dict:
+    return {f"p_{column}": value for column, value in values.items()}
+
+
+@functools.cache
+def _insert_new(table: sa.Table, columns: tuple[str, ...]) -> sa.Insert:
+    """INSERT of a row that leaves the row there already as it is."""
+    return insert(table).values({c: _param(c) for c in columns}).on_conflict_do_nothing()
+
+
+@functools.cache
+def _update(table: sa.Table, key: tuple[str, ...], columns: tuple[str, ...]) -> sa.Update:
+    return sa.update(table).where(*(table.c[k] == _param(k) for k in key)).values({c: _param(c) for c in columns})
+
+
+async def _insert(conn: AsyncConnection, table: sa.Table, **row) -> None:
+    await conn.execute(_insert_new(table, tuple(row)), _params(**row))
+
+
+async def _set(conn: AsyncConnection, table: sa.Table, key: dict, **values) -> None:
+    await conn.execute(_update(table, tuple(key), tuple(values)), _params(**key, **values))
+
+
+def _drafting() -> sa.Insert:
+    """The contract, and its lines and entitlements (each passed as one JSON array) only if the
+    contract was not there already, so a line removed since does not come back."""
+    terms = ("contract_id", "number", "account", "state", "start_date", "end_date", "time_zone", "updated_at")
     drafted = (
-        insert(service_contracts).values(contract_id=contract_id, state="draft", updated_at=at, **terms)
-        .on_conflict_do_nothing()
+        _insert_new(service_contracts, terms)
         .returning(service_contracts.c.contract_id, service_contracts.c.updated_at)
         .cte("drafted")
     )
-    lines = _drafted_with(drafted, contract_lines, with_lines).cte("drafted_lines")
-    await conn.execute(_drafted_with(drafted, entitlements, with_entitlements).add_cte(lines))
+
+    def children(table: sa.Table) -> sa.Insert:
+        columns = [c for c in table.c if c.name not in ("contract_id", "updated_at") and c.server_default is None]
+        rows = (
+            sa.func.jsonb_to_recordset(sa.cast(sa.bindparam(f"p_{table.name}", type_=sa.Text), JSONB))
+            .table_valued(*(sa.column(c.name, c.type) for c in columns))
+            .render_derived(with_types=True)
+        )
+        return insert(table).from_select(
+            ["contract_id", *(c.name for c in columns), "updated_at"],
+            sa.select(drafted.c.contract_id, *rows.c, drafted.c.updated_at).select_from(drafted.join(rows, sa.true())),
+        )
+
+    return children(entitlements).add_cte(children(contract_lines).cte("drafted_lines"))
 
 
-def _drafted_with(drafted: sa.CTE, table: sa.Table, rows: list[dict]) -> sa.Insert:
-    """INSERT of the children rows (passed as one JSON array) for the contract `drafted` inserted."""
-    columns = [c for c in table.c if c.name not in ("contract_id", "updated_at") and c.server_default is None]
-    children = (
-        sa.func.jsonb_to_recordset(sa.cast(sa.literal(json.dumps(list(rows), default=str), sa.Text), JSONB))
-        .table_valued(*(sa.column(c.name, c.type) for c in columns))
-        .render_derived(with_types=True)
-    )
-    return insert(table).from_select(
-        ["contract_id", *(c.name for c in columns), "updated_at"],
-        sa.select(drafted.c.contract_id, *children.c, drafted.c.updated_at).select_from(drafted.join(children, sa.true())),
-    )
+_DRAFTING = _drafting()
+
+_REMOVING_LINE = sa.delete(entitlements).where(
+    entitlements.c.contract_id == _param("contract_id"), entitlements.c.line_id == _param("line_id")
+).add_cte(
+    sa.delete(contract_lines)
+    .where(contract_lines.c.contract_id == _param("contract_id"), contract_lines.c.line_id == _param("line_id"))
+    .cte("line_removed")
+)
+
+_REMOVING_ENTITLEMENT = sa.delete(entitlements).where(
+    entitlements.c.contract_id == _param("contract_id"), entitlements.c.entitlement_id == _param("entitlement_id")
+)
+
+
+async def record_contract(
+    conn: AsyncConnection, contract_id: UUID, at: dt.datetime, *, number: str, account: str,
+    start_date: dt.date, end_date: dt.date, time_zone: str, with_lines: list[dict] = (), with_entitlements: list[dict] = (),
+) -> None:
+    """A new service contract in Draft, with the lines and entitlements it was drafted with."""
+    await conn.execute(_DRAFTING, _params(
+        contract_id=contract_id, number=number, account=account, state="draft", start_date=start_date,
+        end_date=end_date, time_zone=time_zone, updated_at=at,
+        contract_lines=json.dumps(list(with_lines), default=str), entitlements=json.dumps(list(with_entitlements), default=str),
+    ))
 
 
 async def change_contract(conn: AsyncConnection, contract_id: UUID, at: dt.datetime, **values) -> None:
-    await conn.execute(
-        sa.update(service_contracts).where(service_contracts.c.contract_id == contract_id).values(updated_at=at, **values)
-    )
+    await _set(conn, service_contracts, {"contract_id": contract_id}, updated_at=at, **values)
 
 
 async def add_line(conn: AsyncConnection, contract_id: UUID, at: dt.datetime, **line) -> None:
-    await conn.execute(
-        insert(contract_lines).values(contract_id=contract_id, updated_at=at, **line).on_conflict_do_nothing()
-    )
+    await _insert(conn, contract_lines, contract_id=contract_id, updated_at=at, **line)
 
 
 async def change_line(conn: AsyncConnection, contract_id: UUID, line_id: UUID, at: dt.datetime, **values) -> None:
-    await conn.execute(
-        sa.update(contract_lines)
-        .where(contract_lines.c.contract_id == contract_id, contract_lines.c.line_id == line_id)
-        .values(updated_at=at, **values)
-    )
+    await _set(conn, contract_lines, {"contract_id": contract_id, "line_id": line_id}, updated_at=at, **values)
 
 
 async def remove_line(conn: AsyncConnection, contract_id: UUID, line_id: UUID) -> None:
     """The line goes, and the entitlements attached to it with it (whether or not their own
     EntitlementRemoved events follow)."""
-    line_removed = (
-        sa.delete(contract_lines)
-        .where(contract_lines.c.contract_id == contract_id, contract_lines.c.line_id == line_id)
-        .cte("line_removed")
-    )
-    await conn.execute(
-        sa.delete(entitlements)
-        .where(entitlements.c.contract_id == contract_id, entitlements.c.line_id == line_id)
-        .add_cte(line_removed)
-    )
+    await conn.execute(_REMOVING_LINE, _params(contract_id=contract_id, line_id=line_id))
 
 
 async def add_entitlement(conn: AsyncConnection, contract_id: UUID, at: dt.datetime, **entitlement) -> None:
-    await conn.execute(
-        insert(entitlements).values(contract_id=contract_id, updated_at=at, **entitlement).on_conflict_do_nothing()
-    )
+    await _insert(conn, entitlements, contract_id=contract_id, updated_at=at, **entitlement)
 
 
 async def change_entitlement(conn: AsyncConnection, contract_id: UUID, entitlement_id: UUID, at: dt.datetime, **values) -> None:
-    await conn.execute(
-        sa.update(entitlements)
-        .where(entitlements.c.contract_id == contract_id, entitlements.c.entitlement_id == entitlement_id)
-        .values(updated_at=at, **values)
-    )
+    await _set(conn, entitlements, {"contract_id": contract_id, "entitlement_id": entitlement_id}, updated_at=at, **values)
 
 
 async def remove_entitlement(conn: AsyncConnection, contract_id: UUID, entitlement_id: UUID) -> None:
-    await conn.execute(
-        sa.delete(entitlements).where(entitlements.c.contract_id == contract_id, entitlements.c.entitlement_id == entitlement_id)
-    )
+    await conn.execute(_REMOVING_ENTITLEMENT, _params(contract_id=contract_id, entitlement_id=entitlement_id))
 
 
 async def record_sold_product(conn: AsyncConnection, sold_product_id: UUID, at: dt.datetime, **fields) -> None:
-    await conn.execute(
-        insert(sold_products)
-        .values(sold_product_id=sold_product_id, state="active", updated_at=at, **fields)
-        .on_conflict_do_nothing()
-    )
+    await _insert(conn, sold_products, sold_product_id=sold_product_id, state="active", updated_at=at, **fields)
 
 
 async def change_sold_product(conn: AsyncConnection, sold_product_id: UUID, at: dt.datetime, **values) -> None:
-    await conn.execute(
-        sa.update(sold_products).where(sold_products.c.sold_product_id == sold_product_id).values(updated_at=at, **values)
-    )
+    await _set(conn, sold_products, {"sold_product_id": sold_product_id}, updated_at=at, **values)
 
 
 async def record_install_base_item(conn: AsyncConnection, install_base_item_id: UUID, at: dt.datetime, **fields) -> None:
-    await conn.execute(
-        insert(install_base_items)
-        .values(install_base_item_id=install_base_item_id, state="active", updated_at=at, **fields)
-        .on_conflict_do_nothing()
-    )
+    await _insert(conn, install_base_items, install_base_item_id=install_base_item_id, state="active", updated_at=at, **fields)
 
 
 async def change_install_base_item(conn: AsyncConnection, install_base_item_id: UUID, at: dt.datetime, **values) -> None:
-    await conn.execute(
-        sa.update(install_base_items)
-        .where(install_base_items.c.install_base_item_id == install_base_item_id)
-        .values(updated_at=at, **values)
-    )
+    await _set(conn, install_base_items, {"install_base_item_id": install_base_item_id}, updated_at=at, **values)
 
 
 # -- reads --------------------------------------------------------------------------------------

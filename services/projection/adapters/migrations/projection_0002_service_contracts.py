@@ -3,7 +3,8 @@ products and install base items they cover.
 
 Lines and entitlements are keyed within their contract, so reading a contract's children and
 removing a line's entitlements use the primary key. They leave room in each page (fillfactor) so
-the many state changes they receive are HOT updates that touch no index.
+their many state changes can be HOT updates, which write no index entry (none of their indexes
+holds the state).
 
 Revision ID: projection_0002
 """
