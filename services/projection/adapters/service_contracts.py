@@ -2,10 +2,11 @@
 sold products and install base items they cover, as commerce (order sync) last described them.
 
 One contract's events arrive in order on one partition, so each write sets what its event says,
-in one statement and without reading first; creations never overwrite (ON CONFLICT DO NOTHING),
-so applying an event again changes nothing. Lines and entitlements are keyed within their
-contract. Times stored are the events' own, never the time of processing, so a rebuild
-reproduces the rows exactly. `state_since` is the `effective_on` date of the last transition.
+in one statement and without reading first: applied twice it leaves what it left once, and a
+creation applied again even later overwrites nothing (ON CONFLICT DO NOTHING). Redeliveries stop
+earlier, at the consumer's inbox. Lines and entitlements are keyed within their contract. Times
+stored are the events' own, never the time of processing, so a rebuild reproduces the rows
+exactly. `state_since` is the `effective_on` date of the last transition.
 """
 
 import datetime as dt
