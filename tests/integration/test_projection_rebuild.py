@@ -1,5 +1,7 @@
-"""The shared read model rebuilt from scratch (replaying the topics) equals the live one."""
+"""The read models rebuilt from scratch (replaying the topics) equal the live ones: the shared
+contract record, and the service contracts with what they cover."""
 
+import datetime as dt
 import uuid
 from contextlib import AsyncExitStack
 
@@ -7,8 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from services.projection.adapters.read_model import contract_assets, contracts
+from services.projection.adapters.service_contracts import (
+    contract_lines, entitlements, install_base_items, service_contracts, sold_products,
+)
 from services.projection.application.rebuild import rebuild
 from tests.conftest import bearer, eventually, running_service
+from tests.service_contract_story import Story, publish
 
 pytestmark = pytest.mark.integration
 
@@ -22,6 +28,21 @@ async def _snapshot(engine, ids: list[uuid.UUID]) -> tuple[list, list]:
     return [tuple(r) for r in rows], [tuple(a) for a in assets]
 
 
+async def _service_snapshot(engine, story: Story) -> dict[str, list]:
+    """The rows of the story's service contracts, their lines and entitlements, and what they cover."""
+    contract_ids = [story.contract_id, story.canceled_contract_id]
+    queries = {
+        "service_contracts": sa.select(service_contracts).where(service_contracts.c.contract_id.in_(contract_ids)),
+        "contract_lines": sa.select(contract_lines).where(contract_lines.c.contract_id.in_(contract_ids)),
+        "entitlements": sa.select(entitlements).where(entitlements.c.contract_id.in_(contract_ids)),
+        "sold_products": sa.select(sold_products).where(sold_products.c.sold_product_id == story.sold_product_id),
+        "install_base_items": sa.select(install_base_items)
+        .where(install_base_items.c.install_base_item_id == story.install_base_item_id),
+    }
+    async with engine.connect() as conn:
+        return {name: sorted(await conn.execute(q)) for name, q in queries.items()}
+
+
 async def test_rebuilt_read_model_equals_the_live_one(service_env, stack):
     async with AsyncExitStack() as services:
         clm = await services.enter_async_context(running_service("clm", service_env("clm")))
@@ -29,6 +50,8 @@ async def test_rebuilt_read_model_equals_the_live_one(service_env, stack):
         await services.enter_async_context(running_service("lifecycle_scheduler", service_env("lifecycle_scheduler")))
         projection = await services.enter_async_context(running_service("projection", service_env("projection")))
         projection_engine = projection.app.state.context.engine
+        story = Story(account="Rebuild Robotics")
+        await publish(stack.kafka_bootstrap, story.envelopes())
 
         ids = []
         for i in range(6):
@@ -50,11 +73,15 @@ async def test_rebuilt_read_model_equals_the_live_one(service_env, stack):
         async def settled():
             rows, assets = await _snapshot(projection_engine, ids)
             states = sorted(r.state for r in (await _rows(projection_engine, ids)))
+            service = await _service_snapshot(projection_engine, story)
             return len(rows) == 6 and len(assets) == 3 and states == ["active"] * 3 + ["draft"] * 3 and all(
-                r.expires_at for r in await _rows(projection_engine, ids) if r.state == "active")
+                r.expires_at for r in await _rows(projection_engine, ids) if r.state == "active"
+            ) and _story_settled(service)
 
         await eventually(settled, timeout=60)
         live = await _snapshot(projection_engine, ids)
+        live_service = await _service_snapshot(projection_engine, story)
+        assert [len(live_service[t]) for t in live_service] == [2, 3, 4, 1, 1]
         await services.aclose()  # the live consumer stops before a rebuild, as in operations
 
     from sqlalchemy.ext.asyncio import create_async_engine
@@ -62,10 +89,22 @@ async def test_rebuilt_read_model_equals_the_live_one(service_env, stack):
     engine = create_async_engine(service_env("projection")["DATABASE_URL"], connect_args={"server_settings": {"search_path": "projection"}})
     try:
         applied = await rebuild(engine, stack.kafka_bootstrap)
-        assert applied >= 6 + 3 + 3 + 3 + 3  # drafts, activations, links, schedules, service records at least
+        assert applied >= 6 + 3 + 3 + 3 + 3 + len(story.envelopes())  # drafts, activations, links, schedules, service records, the story
         assert await _snapshot(engine, ids) == live
+        assert await _service_snapshot(engine, story) == live_service
     finally:
         await engine.dispose()
+
+
+def _story_settled(service: dict[str, list]) -> bool:
+    """Each stream of the story reached its last event: children all ended, product resumed, item moved and suspended."""
+    children = service["contract_lines"] + service["entitlements"]
+    return (
+        sorted(r.state for r in service["service_contracts"]) == ["canceled", "expired"]
+        and len(children) == 7 and all(r.state in ("expired", "canceled") for r in children)
+        and [(r.state, r.state_since) for r in service["sold_products"]] == [("active", dt.date(2026, 3, 15))]
+        and [(r.site, r.state) for r in service["install_base_items"]] == [("Plant 2", "suspended")]
+    )
 
 
 async def _rows(engine, ids):

@@ -1,4 +1,5 @@
-"""Applies every service's events to the shared contract read model."""
+"""Applies every service's events to the shared contract read model, and commerce's to the
+service contract read model."""
 
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events import (
@@ -11,13 +12,16 @@ from shared.events import (
 )
 from shared.events.envelope import Envelope
 from services.projection.adapters import read_model
+from services.projection.application import service_contracts
 
-SUBSCRIBED_TOPICS = sorted({cls.topic for cls in (ContractDrafted, AssetLinked, ServiceContractRecorded, ContractExpired)})
+SUBSCRIBED_TOPICS = sorted({cls.topic for cls in (ContractDrafted, AssetLinked, ContractExpired, *service_contracts.EVENTS)})
 CONSUMER_NAME = "projection"
 
 
 async def project(uow: UnitOfWork, envelope: Envelope) -> None:
     event, at, conn = envelope.event, envelope.time, uow.conn
+    if isinstance(event, service_contracts.EVENTS):
+        await service_contracts.project(conn, event, at)
     match event:
         case ContractDrafted() | ContractActivated():
             await read_model.merge_contract(

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.backbone.consumer import apply_once
 from shared.events.envelope import InvalidEnvelope, from_kafka
-from services.projection.adapters import read_model
+from services.projection.adapters import read_model, service_contracts
 from services.projection.application.projector import CONSUMER_NAME, SUBSCRIBED_TOPICS, project
 
 
@@ -23,6 +23,7 @@ async def rebuild(engine: AsyncEngine, bootstrap_servers: str) -> int:
     """Returns how many events were applied."""
     async with engine.begin() as conn:
         await read_model.clear(conn)
+        await service_contracts.clear(conn)
         await conn.execute(sa.text("DELETE FROM inbox WHERE consumer = :c"), {"c": CONSUMER_NAME})
     # A throwaway group with manual assignment: aiokafka 0.14's group-less consumer raises
     # CancelledError from stop(). Nothing is committed to it.

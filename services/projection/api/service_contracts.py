@@ -1,0 +1,102 @@
+"""Service contracts as commerce keeps them, read only: /api/v1/service-contracts.
+
+The read-model view; order sync answers for its own aggregates on its own port.
+"""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from shared.backbone.app import ServiceContext, context
+from shared.backbone.auth import any_role
+from shared.backbone.errors import NotFound
+from shared.events import ServiceState
+from services.projection.adapters import service_contracts as read_model
+
+router = APIRouter(prefix="/service-contracts", tags=["service contract read model"], dependencies=[Depends(any_role)])
+
+STATE_SINCE = "effective_on date of the transition into the current state; none while it is the initial state"
+
+
+class ContractLineRecord(BaseModel):
+    line_id: UUID
+    product: str
+    quantity: int
+    unit_price: Decimal
+    sold_product_id: UUID | None
+    install_base_item_id: UUID | None
+    state: ServiceState
+    state_since: dt.date | None = Field(description=STATE_SINCE)
+    start_date: dt.date
+    end_date: dt.date
+    disconnected: bool = Field(description="ended early (MACD disconnect); it expires after end_date")
+    updated_at: dt.datetime
+
+
+class EntitlementRecord(BaseModel):
+    entitlement_id: UUID
+    line_id: UUID | None = Field(description="the line it is attached to; none when attached to the contract")
+    name: str
+    support_level: str | None
+    sla: str | None
+    features: list[str]
+    usage_limit: int | None
+    usage_unit: str | None
+    sold_product_id: UUID | None
+    install_base_item_id: UUID | None
+    state: ServiceState
+    state_since: dt.date | None = Field(description=STATE_SINCE)
+    start_date: dt.date
+    end_date: dt.date
+    updated_at: dt.datetime
+
+
+class ServiceContractSummary(BaseModel):
+    contract_id: UUID
+    number: str
+    account: str
+    state: ServiceState
+    state_since: dt.date | None = Field(description=STATE_SINCE)
+    start_date: dt.date
+    end_date: dt.date
+    time_zone: str = Field(description="IANA zone in which the calendar dates are read")
+    cancel_reason: str | None
+    updated_at: dt.datetime = Field(description="time of the last event that changed the contract itself")
+
+
+class ServiceContractRecord(ServiceContractSummary):
+    lines: list[ContractLineRecord]
+    entitlements: list[EntitlementRecord]
+
+
+class ServiceContractPage(BaseModel):
+    items: list[ServiceContractSummary]
+    next_cursor: UUID | None
+
+
+@router.get("", response_model=ServiceContractPage)
+async def list_service_contracts(
+    ctx: Annotated[ServiceContext, Depends(context)],
+    account: Annotated[str | None, Query(max_length=200, description="The customer account, exactly")] = None,
+    state: ServiceState | None = None,
+    number: Annotated[str | None, Query(max_length=100, description="The contract number, exactly")] = None,
+    cursor: Annotated[UUID | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> ServiceContractPage:
+    async with ctx.engine.connect() as conn:
+        rows = await read_model.search_contracts(conn, account=account, state=state, number=number, after=cursor, limit=limit)
+    return ServiceContractPage(items=rows, next_cursor=rows[-1]["contract_id"] if len(rows) == limit else None)
+
+
+@router.get("/{contract_id}", response_model=ServiceContractRecord)
+async def get_service_contract(contract_id: UUID, ctx: Annotated[ServiceContext, Depends(context)]) -> ServiceContractRecord:
+    """The service contract with its lines and entitlements and their states."""
+    async with ctx.engine.connect() as conn:
+        row = await read_model.get_contract(conn, contract_id)
+    if row is None:
+        raise NotFound("service_contract", contract_id)
+    return ServiceContractRecord(**row)
