@@ -6,8 +6,8 @@ from shared.backbone.app import ServiceDefinition, Subscription, create_app
 from shared.backbone.settings import ServiceSettings
 from shared.events import topics
 from services.catalogue import by_name
-from services.lifecycle_scheduler.api import schedules
-from services.lifecycle_scheduler.application.scheduling import on_contract_event, run_timers
+from services.lifecycle_scheduler.api import schedules, service_timers
+from services.lifecycle_scheduler.application.scheduling import on_event, run_timers
 
 
 class SchedulerSettings(ServiceSettings):
@@ -16,10 +16,10 @@ class SchedulerSettings(ServiceSettings):
 
 definition = ServiceDefinition(
     spec=by_name("lifecycle_scheduler"),
-    routers=[schedules.router],
+    routers=[schedules.router, service_timers.router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
     produces=[topics.LIFECYCLE_SCHEDULES],
-    subscriptions=[Subscription([topics.CLM_CONTRACTS], lambda ctx: on_contract_event)],
+    subscriptions=[Subscription([topics.CLM_CONTRACTS, topics.ORDER_SYNC_SERVICE_CONTRACTS], lambda ctx: on_event)],
     background=[run_timers],
     settings_class=SchedulerSettings,
 )

@@ -1,18 +1,29 @@
-"""Use cases of the scheduler: schedule on activation, fire what is due."""
+"""Use cases of the scheduler: schedule on activation, fire what is due (legal contracts here,
+service contracts in service_timers)."""
 
 import asyncio
+from functools import partial
 from uuid import UUID
 
 from shared.backbone.app import ServiceContext
 from shared.backbone.logging import get_logger
 from shared.backbone.unit_of_work import UnitOfWork
-from shared.events import ContractActivated
+from shared.events import ContractActivated, topics
 from shared.events.envelope import Envelope
 from services.lifecycle_scheduler.adapters import timers
+from services.lifecycle_scheduler.application import service_timers
 from services.lifecycle_scheduler.domain.schedule import ContractSchedule
 
 log = get_logger(__name__)
 EXPIRY = "expiry"
+
+
+async def on_event(uow: UnitOfWork, envelope: Envelope) -> None:
+    """The one consumer of the scheduler: legal contracts and service contracts."""
+    if envelope.event.topic == topics.ORDER_SYNC_SERVICE_CONTRACTS:
+        await service_timers.on_service_contract_event(uow, envelope)
+    else:
+        await on_contract_event(uow, envelope)
 
 
 async def on_contract_event(uow: UnitOfWork, envelope: Envelope) -> None:
@@ -43,11 +54,15 @@ async def run_timers(ctx: ServiceContext, stop: asyncio.Event) -> None:
     """Background loop. A timer that fell due while the service was down fires on the first sweep."""
     tick = getattr(ctx.settings, "scheduler_tick_seconds", 1.0)
     while not stop.is_set():
-        try:
-            while await fire_due_timers(ctx) and not stop.is_set():
-                pass
-        except Exception as exc:
-            log.warning("scheduler.sweep_failed", error=repr(exc))
+        mark = service_timers.SweepMark()  # each sweep starts from the earliest due timer
+        sweeps = (partial(fire_due_timers, ctx), partial(service_timers.fire_due_service_timers, ctx, mark=mark))
+        # Each kind of timer on its own, so a failing sweep of one does not hold up the other.
+        for fire in sweeps:
+            try:
+                while await fire() and not stop.is_set():
+                    pass
+            except Exception as exc:
+                log.warning("scheduler.sweep_failed", sweep=fire.func.__name__, error=repr(exc))
         try:
             await asyncio.wait_for(stop.wait(), tick)
         except TimeoutError:

@@ -1,6 +1,7 @@
 """A contract's schedule: when it expires, and whether it has.
 
-Dates are calendar dates read in the contract's time zone; the end date is the last day in force,
+Dates are calendar dates read in the contract's time zone; the start date is the first day in
+force, so activation falls due at the start of it there; the end date is the last day in force,
 so expiry falls due at the start of the next day there.
 """
 
@@ -12,9 +13,19 @@ from shared.backbone.aggregate import Aggregate, applies
 from shared.events import ContractExpired, ExpiryScheduled
 
 
+def start_of_day(date: dt.date, time_zone: str) -> dt.datetime:
+    """The first instant of `date` in the zone, in UTC. zoneinfo reads 00:00 with the offset in
+    force before any DST change at that hour (fold=0): where a gap skips midnight that is the
+    instant the day begins, and where midnight happens twice it is the first."""
+    return dt.datetime.combine(date, dt.time(0), tzinfo=ZoneInfo(time_zone)).astimezone(dt.UTC)
+
+
+def activation_instant(start_date: dt.date, time_zone: str) -> dt.datetime:
+    return start_of_day(start_date, time_zone)
+
+
 def expiry_instant(end_date: dt.date, time_zone: str) -> dt.datetime:
-    next_day = dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time(0), tzinfo=ZoneInfo(time_zone))
-    return next_day.astimezone(dt.UTC)
+    return start_of_day(end_date + dt.timedelta(days=1), time_zone)
 
 
 class ContractSchedule(Aggregate):

@@ -1,0 +1,180 @@
+"""Durable timers of service contracts: what falls due when, per contract, line and entitlement.
+
+`service_contract_zones` says which contracts the scheduler knows and the zone their dates are
+read in; `service_timers` holds one row per (item, transition). A row stays after it fires
+(`fired_at`), so a later date change can tell a new due instant from the one already fired.
+The partial index on unfired timers, in claim order, makes a sweep cost what is due, not what
+exists.
+"""
+
+import datetime as dt
+from typing import Iterable
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.lifecycle_scheduler.adapters.timers import metadata
+from services.lifecycle_scheduler.domain.timetable import ACTIVATION, Timer
+
+zones = sa.Table(
+    "service_contract_zones",
+    metadata,
+    sa.Column("contract_id", sa.Uuid, primary_key=True),
+    sa.Column("time_zone", sa.Text, nullable=False),
+)
+
+service_timers = sa.Table(
+    "service_timers",
+    metadata,
+    sa.Column("contract_id", sa.Uuid, sa.ForeignKey("service_contract_zones.contract_id"), primary_key=True),
+    sa.Column("item_id", sa.Uuid, primary_key=True),
+    sa.Column("transition", sa.Text, primary_key=True),
+    sa.Column("item_kind", sa.Text, nullable=False),
+    sa.Column("line_id", sa.Uuid),
+    sa.Column("due_on", sa.Date, nullable=False),
+    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("fired_at", sa.DateTime(timezone=True)),
+)
+
+# Due, unfired timers in due order, locked for this transaction: another replica skips them.
+# Reads the partial index service_timers_due from its start up to `now`, and no further.
+CLAIM_DUE = sa.text(
+    """
+    SELECT ctid, contract_id, item_kind, item_id, transition, due_on, due_at, line_id
+    FROM service_timers
+    WHERE fired_at IS NULL AND due_at <= :now
+    ORDER BY due_at, contract_id
+    LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+    """
+)
+
+# The same from where the sweep's previous batch ended. The index entries of timers just fired
+# stay until vacuum; read from the start each batch, a sweep of n timers would cost n squared.
+CLAIM_DUE_AFTER = sa.text(
+    """
+    SELECT ctid, contract_id, item_kind, item_id, transition, due_on, due_at, line_id
+    FROM service_timers
+    WHERE fired_at IS NULL AND due_at <= :now AND (due_at, contract_id) >= (:after_due_at, :after_contract_id)
+    ORDER BY due_at, contract_id
+    LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+    """
+)
+
+_MARK_FIRED = sa.text("UPDATE service_timers SET fired_at = :now WHERE ctid = ANY(CAST(:ctids AS tid[]))")
+
+
+async def zone_of(conn: AsyncConnection, contract_id: UUID) -> str | None:
+    return (await conn.execute(sa.select(zones.c.time_zone).where(zones.c.contract_id == contract_id))).scalar_one_or_none()
+
+
+async def zones_of(conn: AsyncConnection, contract_ids: list[UUID]) -> dict[UUID, str]:
+    query = sa.select(zones.c.contract_id, zones.c.time_zone).where(
+        zones.c.contract_id == sa.any_(sa.bindparam("contract_ids", contract_ids, type_=ARRAY(sa.Uuid)))
+    )
+    return {contract_id: zone for contract_id, zone in await conn.execute(query)}
+
+
+async def set_zone(conn: AsyncConnection, contract_id: UUID, time_zone: str) -> None:
+    statement = insert(zones).values(contract_id=contract_id, time_zone=time_zone)
+    await conn.execute(
+        statement.on_conflict_do_update(index_elements=[zones.c.contract_id], set_={"time_zone": time_zone})
+    )
+
+
+def _row(contract_id: UUID, timer: Timer) -> dict:
+    return {
+        "contract_id": contract_id, "item_id": timer.item_id, "transition": timer.transition,
+        "item_kind": timer.item_kind, "line_id": timer.line_id, "due_on": timer.due_on, "due_at": timer.due_at,
+        "fired_at": None,
+    }
+
+
+async def set_timers(conn: AsyncConnection, contract_id: UUID, timers: Iterable[Timer]) -> None:
+    """Creates the timers or moves them; a timer whose due instant changes is unfired again, one
+    whose instant stays is left as it is (fired or not)."""
+    rows = [_row(contract_id, t) for t in timers]
+    if not rows:
+        return
+    statement = insert(service_timers).values(rows)
+    excluded = statement.excluded
+    await conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[service_timers.c.contract_id, service_timers.c.item_id, service_timers.c.transition],
+            set_={"due_on": excluded.due_on, "due_at": excluded.due_at, "fired_at": None,
+                  "line_id": sa.func.coalesce(excluded.line_id, service_timers.c.line_id)},
+            where=service_timers.c.due_at != excluded.due_at,
+        )
+    )
+
+
+async def move_timers(conn: AsyncConnection, contract_id: UUID, timers: Iterable[Timer]) -> None:
+    """Like set_timers, but only for timers the item has: moving dates never gives an item a timer
+    it does not have (an active item has no activation timer)."""
+    t = service_timers.c
+    for timer in timers:
+        await conn.execute(
+            service_timers.update()
+            .where(t.contract_id == contract_id, t.item_id == timer.item_id, t.transition == timer.transition,
+                   t.due_at != timer.due_at)
+            .values(due_on=timer.due_on, due_at=timer.due_at, fired_at=None)
+        )
+
+
+async def drop_activation(conn: AsyncConnection, contract_id: UUID, item_id: UUID) -> None:
+    t = service_timers.c
+    await conn.execute(
+        service_timers.delete().where(t.contract_id == contract_id, t.item_id == item_id, t.transition == ACTIVATION)
+    )
+
+
+async def drop_unfired(conn: AsyncConnection, contract_id: UUID, item_id: UUID | None = None) -> None:
+    """The unfired timers of one item, or of the whole contract when no item is named."""
+    t = service_timers.c
+    query = service_timers.delete().where(t.contract_id == contract_id, t.fired_at.is_(None))
+    if item_id is not None:
+        query = query.where(t.item_id == item_id)
+    await conn.execute(query)
+
+
+async def drop_unfired_of_line(conn: AsyncConnection, contract_id: UUID, line_id: UUID) -> None:
+    """The line's unfired timers and those of the entitlements attached to it."""
+    t = service_timers.c
+    await conn.execute(
+        service_timers.delete().where(
+            t.contract_id == contract_id, t.fired_at.is_(None), sa.or_(t.item_id == line_id, t.line_id == line_id)
+        )
+    )
+
+
+async def timers_of(conn: AsyncConnection, contract_id: UUID) -> list:
+    t = service_timers.c
+    query = (
+        sa.select(service_timers)
+        .where(t.contract_id == contract_id)
+        .order_by(t.due_at, t.item_kind, t.item_id, t.transition)
+    )
+    return list(await conn.execute(query))
+
+
+def as_timer(row) -> Timer:
+    return Timer(row.item_kind, row.item_id, row.transition, row.due_on, row.due_at, row.line_id)
+
+
+async def claim_due(conn: AsyncConnection, now: dt.datetime, limit: int,
+                    after: tuple[dt.datetime, UUID] | None = None) -> list:
+    """Up to `limit` due timers in (due_at, contract_id) order, from `after` on when given."""
+    if after is None:
+        return list(await conn.execute(CLAIM_DUE, {"now": now, "limit": limit}))
+    params = {"now": now, "limit": limit, "after_due_at": after[0], "after_contract_id": after[1]}
+    return list(await conn.execute(CLAIM_DUE_AFTER, params))
+
+
+async def mark_fired(conn: AsyncConnection, claimed: list, now: dt.datetime) -> None:
+    """One statement for the batch. By row address: the rows are locked by this transaction, so
+    their addresses cannot change before it ends."""
+    if claimed:
+        await conn.execute(_MARK_FIRED, {"now": now, "ctids": [row.ctid for row in claimed]})
