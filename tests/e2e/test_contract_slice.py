@@ -36,6 +36,8 @@ def platform(service_env, tmp_path_factory):
         extra = {"PORT": str(port), "PYTHONPATH": str(ROOT)}
         if spec.name == "lifecycle_scheduler":
             extra |= {"ALLOW_CLOCK_CONTROL": "true", "SCHEDULER_TICK_SECONDS": "0.2"}
+        if spec.name == "order_sync":
+            extra |= {"ALLOW_CLOCK_CONTROL": "true"}
         log = open(logs / f"{spec.name}.log", "wb")
         processes[spec.name] = (
             subprocess.Popen([sys.executable, "-m", spec.module], cwd=ROOT, env={**os.environ, **service_env(spec.name, **extra)},
@@ -202,3 +204,53 @@ def test_a_service_stops_gracefully_on_sigterm(service_env, tmp_path):
     lines = log.read_text()
     assert '"event": "service.stopped"' in lines and '"unpublished": 0' in lines
     assert "Application shutdown complete" in lines
+
+
+async def test_a_service_contract_is_activated_and_expired_by_time_with_its_children(platform):
+    """Order sync drafts it; the scheduler's timers fire when both clocks pass the dates; order
+    sync activates and later expires it with its line and entitlement; the read model follows."""
+    ops = bearer("sales_ops")
+    line_id = str(uuid.uuid4())
+    body = {
+        "account": f"e2e-{uuid.uuid4().hex[:6]}", "start_date": "2028-01-01", "end_date": "2028-06-30", "time_zone": "Europe/Berlin",
+        "lines": [{"line_id": line_id, "product": "Premium support", "quantity": 1, "unit_price": "900",
+                   "start_date": "2028-01-01", "end_date": "2028-06-30"}],
+        "entitlements": [{"line_id": line_id, "name": "onsite-repair", "start_date": "2028-01-01", "end_date": "2028-06-30"}],
+    }
+    async with httpx.AsyncClient(timeout=10) as http:
+        drafted = await http.post(f"{platform['order_sync']}/api/v1/service-contracts", json=body, headers=ops)
+        assert drafted.status_code == 201, drafted.text
+        cid = drafted.json()["contract_id"]
+
+        async def timers():
+            r = await http.get(f"{platform['lifecycle_scheduler']}/api/v1/service-contracts/{cid}/timers", headers=ops)
+            return r.status_code == 200 and len(r.json()["timers"]) == 6 and r.json()["timers"]
+
+        due = {t["due_at"] for t in await eventually(timers)}
+        assert due == {"2027-12-31T23:00:00Z", "2028-06-30T22:00:00Z"}  # midnight in Berlin, start and day after end
+
+        async def read_model(state: str):
+            r = await http.get(f"{platform['projection']}/api/v1/service-contracts/{cid}", headers=ops)
+            if r.status_code != 200:
+                return None
+            c = r.json()
+            states = {c["state"]} | {x["state"] for x in c["lines"] + c["entitlements"]}
+            return states == {state} and c
+
+        assert await eventually(lambda: read_model("draft"))
+        await _set_clocks(http, platform, "2027-12-31T23:00:01Z")
+        assert await eventually(lambda: read_model("active"))
+        await _set_clocks(http, platform, "2028-06-30T21:59:00Z")
+        await _settle()
+        assert await read_model("active")
+        await _set_clocks(http, platform, "2028-06-30T22:00:01Z")
+        assert await eventually(lambda: read_model("expired"))
+        refused = await http.put(f"{platform['order_sync']}/api/v1/service-contracts/{cid}/dates",
+                                 json={"start_date": "2028-01-01", "end_date": "2028-12-31"}, headers=ops)
+        assert refused.status_code == 409 and refused.json()["rule"] == "state.terminal"
+
+
+async def _set_clocks(http, platform, instant: str) -> None:
+    for name in ("order_sync", "lifecycle_scheduler"):
+        r = await http.put(f"{platform[name]}/api/v1/ops/clock", json={"now": instant}, headers=bearer("sre"))
+        assert r.status_code == 200, r.text
