@@ -95,12 +95,13 @@ async def test_concurrent_appends_are_all_read_in_order(scratch_engine):
     async def reader():
         checkpoint = 0
         while True:
+            writers_done = stop.is_set()  # before reading: a read that started earlier may miss the last commit
             async with scratch_engine.connect() as conn:
                 batch = await event_store.read_all(conn, checkpoint)
             for recorded in batch:
                 seen.append(recorded.position)
                 checkpoint = recorded.position
-            if stop.is_set() and not batch:
+            if writers_done and not batch:
                 return
 
     reading = asyncio.create_task(reader())
