@@ -2,14 +2,20 @@
 
 Each message is handled in a database transaction that also writes an inbox row
 (consumer, event id): a redelivered event finds its row and is skipped, so its effect happens
-exactly once. Offsets are committed manually, after the transaction. A message that still fails
-after bounded retries goes to the consumer's dead-letter topic with the reason, and the consumer
-goes on. Database or broker outages are not the message's fault: those are retried until they pass.
+exactly once. The messages of one partition from one fetch share one transaction: one statement
+inserts their inbox rows (those it inserts are the new ones), the handler runs for each new one
+in order (its events carry that message's correlation and causation ids), one append and one
+COMMIT end it. If a message of the batch fails, the batch is rolled back and its messages go one
+transaction each instead. Offsets are committed manually, after the transactions. A message that
+still fails after bounded retries goes to the consumer's dead-letter topic with the reason, and the
+consumer goes on. Database or broker outages are not the message's fault: those are retried until
+they pass.
 """
 
 import asyncio
 import datetime as dt
 from typing import Awaitable, Callable
+from uuid import UUID, uuid4
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -101,9 +107,7 @@ class EventConsumer:
                     continue
                 async with self._batch_lock:
                     for messages in batches.values():
-                        for message in messages:
-                            await self._process(message, stop)
-                            self._processed[TopicPartition(message.topic, message.partition)] = message.offset + 1
+                        await self._process_batch(messages, stop)
                     await self._commit_offsets()
         finally:
             async with self._batch_lock:
@@ -120,12 +124,46 @@ class EventConsumer:
             except Exception as exc:  # the inbox makes the replay after a lost commit harmless
                 log.warning("consumer.commit_failed", consumer=self.name, error=repr(exc))
 
-    async def _process(self, message, stop: asyncio.Event) -> None:
-        try:
-            envelope = from_kafka(message.headers, message.key, message.value)
-        except InvalidEnvelope as exc:
-            await self._dead_letter(message, None, f"invalid envelope: {exc}")
-            return
+    async def _process_batch(self, messages: list, stop: asyncio.Event) -> None:
+        """The messages of one partition, in order: together if they all pass, else one by one."""
+        decoded: list[tuple[object, Envelope | InvalidEnvelope]] = []
+        for message in messages:
+            try:
+                decoded.append((message, from_kafka(message.headers, message.key, message.value)))
+            except InvalidEnvelope as exc:
+                decoded.append((message, exc))
+        valid = [(message, envelope) for message, envelope in decoded if isinstance(envelope, Envelope)]
+        batched = iter(await self._apply_batch(valid, stop) if len(valid) > 1 else ())
+        for message, envelope in decoded:
+            if isinstance(envelope, InvalidEnvelope):
+                await self._dead_letter(message, None, f"invalid envelope: {envelope}")
+            elif outcome := next(batched, None):
+                CONSUMED.labels(self.name, outcome).inc()
+            else:  # alone, or its batch failed
+                await self._process(message, envelope, stop)
+            self._processed[TopicPartition(message.topic, message.partition)] = message.offset + 1
+
+    async def _apply_batch(self, valid: list[tuple[object, Envelope]], stop: asyncio.Event) -> list[str]:
+        """The outcome of each message, in order; none when one of them failed (all rolled back)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                applied = await apply_batch(
+                    self._engine, self.name,
+                    [(envelope, message.topic, message.partition, message.offset) for message, envelope in valid],
+                    self._handle, on_commit=self._on_commit,
+                )
+                return ["applied" if a else "duplicate" for a in applied]
+            except Exception as exc:
+                if _is_infrastructure_failure(exc) and not stop.is_set():
+                    log.warning("consumer.infrastructure_retry", consumer=self.name, error=repr(exc))
+                    await asyncio.sleep(min(self._retry_backoff * 2**min(attempt, 5), 5.0))
+                    continue
+                log.info("consumer.batch_failed", consumer=self.name, messages=len(valid), error=repr(exc))
+                return []
+
+    async def _process(self, message, envelope: Envelope, stop: asyncio.Event) -> None:
         correlation_id.set(envelope.correlation_id)
         attempt, backoff = 0, self._retry_backoff
         while True:
@@ -202,6 +240,59 @@ async def apply_once(
         await handle(uow, envelope)
         await uow.commit()
         return True
+
+
+async def apply_batch(
+    engine: AsyncEngine, consumer: str, messages: list[tuple[Envelope, str, int, int]], handle: Handler, *,
+    on_commit: Callable[[], None] | None = None,
+) -> list[bool]:
+    """Handles, in order and in one transaction, each event of `messages` (envelope, topic,
+    partition, offset) this consumer has not had yet; True where applied, False for a duplicate.
+    Raises what a handler raised, with nothing of the batch done."""
+    async with UnitOfWork(engine, actor=f"consumer:{consumer}", on_commit=on_commit) as uow:
+        new = await _record_batch_in_inbox(uow, consumer, messages)
+        applied = []
+        for envelope, *_ in messages:
+            if envelope.event_id not in new:
+                applied.append(False)
+                continue
+            new.discard(envelope.event_id)  # a second copy in the same batch is a duplicate
+            correlation_id.set(envelope.correlation_id)
+            uow.correlation_id = envelope.correlation_id or str(uuid4())
+            uow.causation_id = str(envelope.event_id)
+            await handle(uow, envelope)
+            uow.stage()
+            applied.append(True)
+        await uow.commit()
+    return applied
+
+
+# One statement text whatever the batch size, so asyncpg prepares it once.
+_INSERT_INBOX_ROWS = sa.text(
+    """INSERT INTO inbox (consumer, event_id, topic, partition, "offset", outcome)
+    SELECT CAST(:consumer AS text), r.event_id, r.topic, r.partition, r."offset", 'applied'
+    FROM unnest(CAST(:event_id AS uuid[]), CAST(:topic AS text[]), CAST(:partition AS int[]),
+                CAST(:offset AS bigint[])) AS r(event_id, topic, partition, "offset")
+    ON CONFLICT DO NOTHING
+    RETURNING event_id"""
+)
+
+
+async def _record_batch_in_inbox(
+    uow: UnitOfWork, consumer: str, messages: list[tuple[Envelope, str, int, int]]
+) -> set[UUID]:
+    """Inserts the inbox rows of the events not seen before (first copy of each); returns their ids."""
+    first: dict[UUID, tuple[str, int, int]] = {}
+    for envelope, topic, partition, offset in messages:
+        first.setdefault(envelope.event_id, (topic, partition, offset))
+    rows = await uow.conn.execute(_INSERT_INBOX_ROWS, {
+        "consumer": consumer,
+        "event_id": list(first),
+        "topic": [topic for topic, _, _ in first.values()],
+        "partition": [partition for _, partition, _ in first.values()],
+        "offset": [offset for _, _, offset in first.values()],
+    })
+    return set(rows.scalars())
 
 
 async def _record_in_inbox(uow: UnitOfWork, consumer: str, envelope: Envelope, topic: str, partition: int, offset: int, outcome: str) -> bool:

@@ -11,7 +11,9 @@ become visible in exactly the order they were drawn, and per stream they follow 
 (xid8 + pg_snapshot_xmin avoids the lock but orders by transaction id, which can put a stream's
 version 6 before its version 5 when the second writer's transaction id is older.) The cost is one
 appender at a time per service; the unit of work appends last, right before COMMIT, to keep the
-locked window short. The table doubles as the transactional outbox (see outbox.py).
+locked window short, and `append_many` writes the events of any number of streams with one
+version query and one INSERT, so the window does not grow by a round trip per event. The table
+doubles as the transactional outbox (see outbox.py).
 """
 
 import datetime as dt
@@ -104,50 +106,91 @@ async def lock_for_append(conn: AsyncConnection) -> None:
     await conn.execute(sa.text("LOCK TABLE events IN EXCLUSIVE MODE"))
 
 
+# One statement text whatever the number of streams or rows, so asyncpg prepares it once.
+_VERSIONS = sa.text(
+    "SELECT stream_id, max(version) AS version FROM events"
+    " WHERE stream_id = ANY(CAST(:stream_ids AS text[])) GROUP BY stream_id"
+)
+
+# Positions are drawn in row order: the ordinality scan yields rows in ORDER BY order (no sort
+# node) and nextval is evaluated row by row as they come; a volatile select list is evaluated
+# after any sort. tests/integration/test_event_store.py checks it.
+_INSERT_ROWS = sa.text(
+    """INSERT INTO events (position, stream_id, stream_type, version, event_id, event_type, schema_version,
+                           payload, correlation_id, causation_id, actor)
+    SELECT nextval('events_position_seq'), r.stream_id, r.stream_type, r.version, r.event_id, r.event_type,
+           r.schema_version, CAST(r.payload AS jsonb), r.correlation_id, r.causation_id, r.actor
+    FROM unnest(CAST(:stream_id AS text[]), CAST(:stream_type AS text[]), CAST(:version AS int[]),
+                CAST(:event_id AS uuid[]), CAST(:event_type AS text[]), CAST(:schema_version AS int[]),
+                CAST(:payload AS text[]), CAST(:correlation_id AS text[]), CAST(:causation_id AS text[]),
+                CAST(:actor AS text[]))
+         WITH ORDINALITY AS r(stream_id, stream_type, version, event_id, event_type, schema_version, payload,
+                              correlation_id, causation_id, actor, n)
+    ORDER BY r.n
+    RETURNING position"""
+)
+
+
+async def current_versions(conn: AsyncConnection, stream_ids: list[str]) -> dict[str, int]:
+    """The version of each stream given (0 for one with no events), in one query."""
+    rows = await conn.execute(_VERSIONS, {"stream_ids": list(stream_ids)})
+    actual = {stream_id: version for stream_id, version in rows}
+    return {stream_id: actual.get(stream_id, 0) for stream_id in stream_ids}
+
+
 async def check_versions(conn: AsyncConnection, expected: dict[str, int]) -> None:
     """Raises ConcurrencyConflict unless every stream is still at the version given.
     Only meaningful under the append lock."""
-    query = (
-        sa.select(events.c.stream_id, sa.func.max(events.c.version))
-        .where(events.c.stream_id.in_(list(expected)))
-        .group_by(events.c.stream_id)
-    )
-    actual = {stream_id: version for stream_id, version in await conn.execute(query)}
+    actual = await current_versions(conn, list(expected))
     for stream_id, version in expected.items():
-        if actual.get(stream_id, 0) != version:
-            raise ConcurrencyConflict(stream_id, version, actual.get(stream_id, 0))
+        if actual[stream_id] != version:
+            raise ConcurrencyConflict(stream_id, version, actual[stream_id])
+
+
+StreamAppend = tuple[str, str, int, list[NewEvent]]  # stream_id, stream_type, expected_version, events
+
+
+async def append_many(conn: AsyncConnection, appends: list[StreamAppend]) -> list[int]:
+    """Appends to several streams in three round trips (lock, versions, one INSERT), each entry
+    after its expected version, or raises ConcurrencyConflict for the first stream that moved and
+    appends nothing. A stream may come more than once, each entry continuing where its previous
+    one ended. Positions follow the entries in the order given; returns them."""
+    appends = [a for a in appends if a[3]]
+    if not appends:
+        return []
+    expected: dict[str, int] = {}
+    continues_at: dict[str, int] = {}
+    for stream_id, _, version, new_events in appends:
+        if continues_at.get(stream_id, version) != version:
+            raise ValueError(f"append_many: stream {stream_id} continues at {continues_at[stream_id]}, not {version}")
+        expected.setdefault(stream_id, version)
+        continues_at[stream_id] = version + len(new_events)
+    await lock_for_append(conn)
+    await check_versions(conn, expected)
+    columns: dict[str, list] = {name: [] for name in (
+        "stream_id", "stream_type", "version", "event_id", "event_type", "schema_version", "payload",
+        "correlation_id", "causation_id", "actor")}
+    for stream_id, stream_type, expected_version, new_events in appends:
+        for i, e in enumerate(new_events, start=1):
+            columns["stream_id"].append(stream_id)
+            columns["stream_type"].append(stream_type)
+            columns["version"].append(expected_version + i)
+            columns["event_id"].append(e.event_id)
+            columns["event_type"].append(e.event.event_type)
+            columns["schema_version"].append(e.event.schema_version)
+            columns["payload"].append(e.event.model_dump_json())
+            columns["correlation_id"].append(e.correlation_id)
+            columns["causation_id"].append(e.causation_id)
+            columns["actor"].append(e.actor)
+    # RETURNING has no defined order; the positions were drawn in row order, so sorted is row order.
+    return sorted((await conn.execute(_INSERT_ROWS, columns)).scalars())
 
 
 async def append(
     conn: AsyncConnection, stream_id: str, stream_type: str, expected_version: int, new_events: list[NewEvent]
 ) -> list[int]:
     """Appends after `expected_version` or raises ConcurrencyConflict. Returns the positions."""
-    if not new_events:
-        return []
-    await lock_for_append(conn)
-    actual = await stream_version(conn, stream_id)
-    if actual != expected_version:
-        raise ConcurrencyConflict(stream_id, expected_version, actual)
-    rows = [
-        {
-            "position": events_position_seq.next_value(),
-            "stream_id": stream_id,
-            "stream_type": stream_type,
-            "version": expected_version + i,
-            "event_id": e.event_id,
-            "event_type": e.event.event_type,
-            "schema_version": e.event.schema_version,
-            "payload": e.event.model_dump(mode="json"),
-            "correlation_id": e.correlation_id,
-            "causation_id": e.causation_id,
-            "actor": e.actor,
-        }
-        for i, e in enumerate(new_events, start=1)
-    ]
-    positions = []
-    for row in rows:  # one statement per row: a multi-row VALUES cannot carry nextval per row in Core
-        positions.append((await conn.execute(events.insert().values(**row).returning(events.c.position))).scalar_one())
-    return positions
+    return await append_many(conn, [(stream_id, stream_type, expected_version, new_events)])
 
 
 async def read_stream(conn: AsyncConnection, stream_id: str) -> list[RecordedEvent]:

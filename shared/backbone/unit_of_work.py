@@ -1,10 +1,14 @@
-"""Unit of work: one database transaction for a command or a consumed event.
+"""Unit of work: one database transaction for a command, a consumed event or a consumed batch.
 
-Aggregates read through it are rebuilt from their events; on commit their new events are
-appended (optimistic concurrency) in the same transaction as any other write, which is what
-makes the events table a transactional outbox.
+Aggregates read through it are rebuilt from their events and cached, so everything in the
+transaction sees one instance of each; on commit their new events are appended (optimistic
+concurrency, one `append_many` for all of them) in the same transaction as any other write, which
+is what makes the events table a transactional outbox. A consumer handling several messages in
+one transaction calls `stage()` after each, so each event carries its own message's correlation
+and causation ids, and still appends once, right before COMMIT.
 """
 
+from dataclasses import dataclass
 from typing import Callable, TypeVar
 from uuid import uuid4
 
@@ -12,10 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.backbone import event_store
 from shared.backbone.aggregate import Aggregate
-from shared.backbone.errors import NotFound
+from shared.backbone.errors import ConcurrencyConflict, NotFound
 from shared.backbone.logging import correlation_id as current_correlation_id
 
 A = TypeVar("A", bound=Aggregate)
+
+
+@dataclass(frozen=True)
+class _Staged:
+    stream_id: str
+    stream_type: str
+    expected_version: int
+    events: list[event_store.NewEvent]
 
 
 class UnitOfWork:
@@ -35,6 +47,9 @@ class UnitOfWork:
         self._on_commit = on_commit
         self._seen: dict[str, Aggregate] = {}
         self._guarded: dict[str, int] = {}
+        self._unchanged: dict[str, int] = {}  # guards as versions in the store, checked at flush
+        self._staged: list[_Staged] = []  # in the order staged: positions follow it
+        self._staged_to: dict[str, int] = {}  # stream id -> its version after what is staged
         self._serialized = False
         self.conn: AsyncConnection | None = None
 
@@ -87,24 +102,46 @@ class UnitOfWork:
     def add(self, aggregate: Aggregate) -> None:
         self._seen[str(aggregate.id)] = aggregate
 
-    async def flush(self) -> int:
-        """Appends every pending event of the aggregates seen; returns how many."""
-        appended = 0
-        if self._guarded:
-            await self.serialize()
-            await event_store.check_versions(self.conn, self._guarded)
+    def stage(self) -> int:
+        """Takes the pending events of every aggregate seen into the next flush's append, stamped
+        with the correlation id, causation id and actor as they are now; returns how many."""
+        for stream_id, version in self._guarded.items():
+            # What this transaction staged is its own: the guard is on the version it read.
+            own = sum(len(s.events) for s in self._staged if s.stream_id == stream_id)
+            self._unchanged.setdefault(stream_id, version - own)
+        self._guarded.clear()
+        taken = 0
         for aggregate in self._seen.values():
             pending = aggregate.pending_events
             if not pending:
                 continue
+            stream_id = str(aggregate.id)
+            staged_to = self._staged_to.get(stream_id)
+            if staged_to is not None and staged_to != aggregate.persisted_version:
+                # another instance of a stream this transaction already wrote to: a stale write
+                raise ConcurrencyConflict(stream_id, aggregate.persisted_version, staged_to)
             new = [
                 event_store.NewEvent(e, uuid4(), self.correlation_id, self.causation_id, self.actor)
                 for e in pending
             ]
-            await event_store.append(self.conn, str(aggregate.id), aggregate.stream_type, aggregate.persisted_version, new)
+            self._staged.append(_Staged(stream_id, aggregate.stream_type, aggregate.persisted_version, new))
+            self._staged_to[stream_id] = aggregate.version
             aggregate.mark_persisted()
-            appended += len(new)
-        return appended
+            taken += len(new)
+        return taken
+
+    async def flush(self) -> int:
+        """Appends every pending event of the aggregates seen, and what was staged; returns how many."""
+        self.stage()
+        if self._unchanged:
+            await self.serialize()
+            await event_store.check_versions(self.conn, self._unchanged)
+            self._unchanged = {}  # the lock keeps them so until commit
+        staged, self._staged, self._staged_to = self._staged, [], {}
+        await event_store.append_many(
+            self.conn, [(s.stream_id, s.stream_type, s.expected_version, s.events) for s in staged]
+        )
+        return sum(len(s.events) for s in staged)
 
     async def commit(self) -> None:
         appended = await self.flush()

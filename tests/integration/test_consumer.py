@@ -7,13 +7,15 @@ import uuid
 import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client import REGISTRY
+from sqlalchemy.exc import OperationalError
 
 from shared.backbone.consumer import EventConsumer
 from shared.backbone.kafka import ensure_topics, idempotent_producer
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.envelope import Envelope, to_kafka
 from tests.conftest import eventually
-from tests.events_factory import drafted
+from tests.events_factory import Note, drafted
 
 pytestmark = pytest.mark.integration
 
@@ -125,3 +127,180 @@ async def test_poison_message_goes_to_dead_letter_topic_and_later_ones_still_flo
     async with scratch_engine.connect() as conn:
         outcome = (await conn.execute(sa.text("SELECT outcome FROM inbox WHERE event_id = :e"), {"e": poison.event_id})).scalar_one()
     assert outcome == "dead_lettered"
+
+
+# Batches: the messages of one partition from one fetch share a transaction. A one-partition topic
+# filled before the consumer starts is fetched in one batch.
+
+def _consumed(name: str, outcome: str) -> float:
+    return REGISTRY.get_sample_value("consumer_events_total", {"consumer": name, "outcome": outcome}) or 0.0
+
+
+async def _one_partition_topic(stack, prefix: str) -> tuple[str, str]:
+    topic, name = f"test.{prefix}.{uuid.uuid4().hex[:8]}", f"test-consumer-{uuid.uuid4().hex[:6]}"
+    await ensure_topics(stack.kafka_bootstrap, [topic], partitions=1)
+    return topic, name
+
+
+async def _transactions_of(engine, consumer: str) -> int:
+    """How many transactions wrote this consumer's inbox rows (now() is the transaction's start)."""
+    async with engine.connect() as conn:
+        return (await conn.execute(sa.text("SELECT count(DISTINCT processed_at) FROM inbox WHERE consumer = :c"),
+                                   {"c": consumer})).scalar_one()
+
+
+async def retitle_note(uow: UnitOfWork, envelope: Envelope) -> None:
+    """Appends one event to the note named by the contract id, creating the note if need be."""
+    if envelope.event.title == "poison":
+        raise ValueError("this contract title cannot be processed")
+    note_id = str(envelope.event.contract_id)
+    note = await uow.get(Note, note_id)
+    if note is None:
+        note = Note(note_id)
+        uow.add(note)
+    note.retitle(envelope.event.title)
+
+
+async def _note_events(engine) -> list:
+    async with engine.connect() as conn:
+        return list(await conn.execute(sa.text(
+            "SELECT stream_id, version, payload->>'title' AS title, correlation_id, causation_id FROM events ORDER BY position")))
+
+
+async def test_a_batch_takes_effect_once_per_message_and_its_redelivery_not_at_all(scratch_engine, stack):
+    topic, name = await _one_partition_topic(stack, "batch")
+    envelopes = [Envelope(drafted(), 1) for _ in range(20)]
+    messages = [_message(e) for e in envelopes]
+    messages.insert(7, _message(envelopes[3]))  # a resent copy inside the same batch
+    await _produce(stack.kafka_bootstrap, topic, messages)
+
+    async def all_applied():
+        return len(await _effects(scratch_engine)) == 20
+
+    await _run_until(_consumer(scratch_engine, stack, topic, name), all_applied)
+    assert await _effects(scratch_engine) == {e.event_id: 1 for e in envelopes}
+    assert await _transactions_of(scratch_engine, name) == 1
+    assert _consumed(name, "applied") == 20 and _consumed(name, "duplicate") == 1
+
+    # The whole batch again (a member that lost its offsets): every message is a duplicate.
+    replay = _consumer(scratch_engine, stack, topic, name, group=f"{name}-replay")
+
+    async def all_seen_again():
+        return _consumed(name, "duplicate") == 1 + 21
+
+    await _run_until(replay, all_seen_again)
+    assert await _effects(scratch_engine) == {e.event_id: 1 for e in envelopes}
+    assert _consumed(name, "applied") == 20
+
+
+async def test_a_poison_message_inside_a_batch_is_dead_lettered_and_the_others_applied_once(scratch_engine, stack):
+    topic, name = await _one_partition_topic(stack, "batch-poison")
+    good = [Envelope(drafted(), 1) for _ in range(9)]
+    poison = Envelope(drafted(title="poison"), 1)
+    envelopes = good[:4] + [poison] + good[4:]
+    await _produce(stack.kafka_bootstrap, topic, [_message(e) for e in envelopes])
+    consumer = _consumer(scratch_engine, stack, topic, name)
+
+    async def all_done():
+        async with scratch_engine.connect() as conn:
+            return (await conn.execute(sa.text("SELECT count(*) FROM inbox WHERE consumer = :c"), {"c": name})).scalar_one() == 10
+
+    await _run_until(consumer, all_done)
+    assert await _effects(scratch_engine) == {e.event_id: 1 for e in good}
+    async with scratch_engine.connect() as conn:
+        outcomes = dict((await conn.execute(sa.text("SELECT event_id, outcome FROM inbox WHERE consumer = :c"), {"c": name})).all())
+    assert outcomes == {**{e.event_id: "applied" for e in good}, poison.event_id: "dead_lettered"}
+    assert _consumed(name, "dead_lettered") == 1 and _consumed(name, "applied") == 9
+
+    dead = AIOKafkaConsumer(consumer.dead_letter_topic, bootstrap_servers=stack.kafka_bootstrap, group_id=None,
+                            auto_offset_reset="earliest")
+    await dead.start()
+    letters = []
+    try:
+        async with asyncio.timeout(30):
+            while not letters:
+                for messages in (await dead.getmany(timeout_ms=500)).values():
+                    letters += messages
+        for messages in (await dead.getmany(timeout_ms=1000)).values():
+            letters += messages
+    finally:
+        await dead.stop()
+    assert [dict(m.headers)["ce_id"] for m in letters] == [str(poison.event_id).encode()]
+
+
+async def test_each_event_appended_in_a_batch_names_its_own_message_as_cause(scratch_engine, stack):
+    topic, name = await _one_partition_topic(stack, "batch-cause")
+    envelopes = [Envelope(drafted(title=f"m{i}"), 1, correlation_id=f"corr-{i}") for i in range(12)]
+    await _produce(stack.kafka_bootstrap, topic, [_message(e) for e in envelopes])
+    consumer = EventConsumer(
+        scratch_engine, name=name, topics=[topic], handle=retitle_note, bootstrap_servers=stack.kafka_bootstrap,
+        producer_factory=lambda: idempotent_producer(stack.kafka_bootstrap, "test-dlq"),
+    )
+
+    async def all_appended():
+        return len(await _note_events(scratch_engine)) == 12
+
+    await _run_until(consumer, all_appended)
+    assert await _transactions_of(scratch_engine, name) == 1
+    rows = await _note_events(scratch_engine)
+    assert [(r.stream_id, r.title, r.correlation_id, r.causation_id) for r in rows] == [
+        (str(e.event.contract_id), e.event.title, e.correlation_id, str(e.event_id)) for e in envelopes]
+
+
+async def test_two_messages_for_the_same_aggregate_in_one_batch_both_take_effect(scratch_engine, stack):
+    topic, name = await _one_partition_topic(stack, "batch-same")
+    existing, fresh = uuid.uuid4(), uuid.uuid4()
+    note = Note(str(existing))
+    note.retitle("before")
+    async with UnitOfWork(scratch_engine) as uow:
+        uow.add(note)
+        await uow.commit()
+    envelopes = [
+        Envelope(drafted(existing, "e1"), 1), Envelope(drafted(fresh, "f1"), 1), Envelope(drafted(), 1),
+        Envelope(drafted(existing, "e2"), 1), Envelope(drafted(fresh, "f2"), 1),
+    ]
+    await _produce(stack.kafka_bootstrap, topic, [_message(e) for e in envelopes])
+    consumer = EventConsumer(
+        scratch_engine, name=name, topics=[topic], handle=retitle_note, bootstrap_servers=stack.kafka_bootstrap,
+        producer_factory=lambda: idempotent_producer(stack.kafka_bootstrap, "test-dlq"),
+    )
+
+    async def all_appended():
+        return len(await _note_events(scratch_engine)) == 6
+
+    await _run_until(consumer, all_appended)
+    assert await _transactions_of(scratch_engine, name) == 1
+    rows = await _note_events(scratch_engine)
+    by_stream = {}
+    for r in rows:
+        by_stream.setdefault(r.stream_id, []).append((r.version, r.title))
+    assert by_stream[str(existing)] == [(1, "before"), (2, "e1"), (3, "e2")]
+    assert by_stream[str(fresh)] == [(1, "f1"), (2, "f2")]
+    async with UnitOfWork(scratch_engine) as uow:
+        assert (await uow.get(Note, str(existing))).titles == ["before", "e1", "e2"]
+        assert (await uow.get(Note, str(fresh))).titles == ["f1", "f2"]
+
+
+async def test_an_infrastructure_failure_retries_the_batch_as_a_batch(scratch_engine, stack):
+    topic, name = await _one_partition_topic(stack, "batch-outage")
+    envelopes = [Envelope(drafted(), 1) for _ in range(8)]
+    await _produce(stack.kafka_bootstrap, topic, [_message(e) for e in envelopes])
+    failures = [OperationalError("INSERT ...", {}, ConnectionError("the database went away"))] * 2
+
+    async def flaky(uow: UnitOfWork, envelope: Envelope) -> None:
+        if envelope.event_id == envelopes[5].event_id and failures:
+            raise failures.pop()
+        await count_effect(uow, envelope)
+
+    consumer = EventConsumer(
+        scratch_engine, name=name, topics=[topic], handle=flaky, bootstrap_servers=stack.kafka_bootstrap,
+        producer_factory=lambda: idempotent_producer(stack.kafka_bootstrap, "test-dlq"), retry_backoff=0.05,
+    )
+
+    async def all_applied():
+        return len(await _effects(scratch_engine)) == 8
+
+    await _run_until(consumer, all_applied)
+    assert failures == []
+    assert await _effects(scratch_engine) == {e.event_id: 1 for e in envelopes}
+    assert await _transactions_of(scratch_engine, name) == 1

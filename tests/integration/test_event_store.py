@@ -1,14 +1,16 @@
 """The event store on a real PostgreSQL: optimistic concurrency and a gap-free global order."""
 
 import asyncio
+import random
 import uuid
 
 import pytest
+import sqlalchemy as sa
 
 from shared.backbone import event_store
 from shared.backbone.errors import ConcurrencyConflict
 from shared.backbone.unit_of_work import UnitOfWork
-from tests.events_factory import Note
+from tests.events_factory import Note, drafted
 
 pytestmark = pytest.mark.integration
 
@@ -95,12 +97,13 @@ async def test_concurrent_appends_are_all_read_in_order(scratch_engine):
     async def reader():
         checkpoint = 0
         while True:
+            writers_done = stop.is_set()  # before reading: a read that started earlier may miss the last commit
             async with scratch_engine.connect() as conn:
                 batch = await event_store.read_all(conn, checkpoint)
             for recorded in batch:
                 seen.append(recorded.position)
                 checkpoint = recorded.position
-            if stop.is_set() and not batch:
+            if writers_done and not batch:
                 return
 
     reading = asyncio.create_task(reader())
@@ -109,3 +112,158 @@ async def test_concurrent_appends_are_all_read_in_order(scratch_engine):
     await reading
     assert len(seen) == 60
     assert seen == sorted(seen)
+
+
+def _new_events(stream_id: str, *titles: str, causation_id: str = "") -> list[event_store.NewEvent]:
+    return [event_store.NewEvent(drafted(uuid.UUID(stream_id), t), uuid.uuid4(), "corr", causation_id) for t in titles]
+
+
+async def _rows(engine, after: int = 0) -> list:
+    async with engine.connect() as conn:
+        return list(await conn.execute(sa.text(
+            "SELECT position, stream_id, version, payload->>'title' AS title, causation_id FROM events"
+            " WHERE position > :p ORDER BY position"), {"p": after}))
+
+
+async def test_append_many_keeps_versions_per_stream_and_positions_in_row_order(scratch_engine):
+    a, b, c = (str(uuid.uuid4()) for _ in range(3))
+    async with scratch_engine.begin() as conn:
+        before = await event_store.append(conn, a, "note", 0, _new_events(a, "a1", "a2"))
+    async with scratch_engine.begin() as conn:
+        positions = await event_store.append_many(conn, [
+            (b, "note", 0, _new_events(b, "b1", "b2")),
+            (a, "note", 2, _new_events(a, "a3")),
+            (c, "note", 0, _new_events(c, "c1")),
+            (b, "note", 2, _new_events(b, "b3")),  # the same stream again, continuing where it stopped
+        ])
+    rows = await _rows(scratch_engine, before[-1])
+    assert [(r.stream_id, r.version, r.title) for r in rows] == [
+        (b, 1, "b1"), (b, 2, "b2"), (a, 3, "a3"), (c, 1, "c1"), (b, 3, "b3")]
+    assert positions == [r.position for r in rows] == list(range(before[-1] + 1, before[-1] + 6))
+
+
+async def test_append_many_draws_positions_in_row_order_for_a_large_batch(scratch_engine):
+    streams = [str(uuid.uuid4()) for _ in range(150)]
+    rng = random.Random(7)
+    appends = [(s, "note", 0, _new_events(s, *(f"{s}-{v}" for v in range(1, rng.randint(1, 12))))) for s in streams]
+    rng.shuffle(appends)
+    async with scratch_engine.begin() as conn:
+        positions = await event_store.append_many(conn, appends)
+    expected = [(s, v, e.event.title) for s, _, _, events in appends for v, e in enumerate(events, start=1)]
+    rows = await _rows(scratch_engine)
+    assert [(r.stream_id, r.version, r.title) for r in rows] == expected
+    assert positions == [r.position for r in rows] == list(range(1, len(expected) + 1))
+
+
+async def test_a_conflict_in_one_stream_appends_nothing(scratch_engine):
+    a, b, c, d = (str(uuid.uuid4()) for _ in range(4))
+    async with scratch_engine.begin() as conn:
+        await event_store.append(conn, a, "note", 0, _new_events(a, "a1", "a2"))
+        await event_store.append(conn, d, "note", 0, _new_events(d, "d1"))
+    async with scratch_engine.begin() as conn:
+        with pytest.raises(ConcurrencyConflict) as conflict:
+            await event_store.append_many(conn, [
+                (b, "note", 0, _new_events(b, "b1")),
+                (a, "note", 1, _new_events(a, "stale")),
+                (c, "note", 0, _new_events(c, "c1")),
+                (d, "note", 0, _new_events(d, "also stale")),
+            ])
+        assert conflict.value.extra == {"stream_id": a, "expected_version": 1, "actual_version": 2}
+        assert await event_store.read_stream(conn, b) == await event_store.read_stream(conn, c) == []
+    assert [(r.stream_id, r.title) for r in await _rows(scratch_engine)] == [(a, "a1"), (a, "a2"), (d, "d1")]
+
+
+async def test_a_stale_aggregate_fails_the_whole_unit_of_work(scratch_engine):
+    note_id = await _new_note(scratch_engine, ["first"])
+    fresh = Note(str(uuid.uuid4()))
+    fresh.retitle("never")
+    stale, other = UnitOfWork(scratch_engine), UnitOfWork(scratch_engine)
+    async with stale, other:
+        (await stale.get(Note, note_id)).retitle("stale")
+        stale.add(fresh)
+        (await other.get(Note, note_id)).retitle("other")
+        await other.commit()
+        with pytest.raises(ConcurrencyConflict):
+            await stale.commit()
+    async with scratch_engine.connect() as conn:
+        assert await event_store.read_stream(conn, fresh.id) == []
+        assert [r.event.title for r in await event_store.read_stream(conn, note_id)] == ["first", "other"]
+
+
+async def test_a_unit_of_work_appends_many_aggregates_in_three_statements(scratch_engine):
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    notes = [Note(str(uuid.uuid4())) for _ in range(50)]
+    for note in notes:
+        for t in ("a", "b", "c"):
+            note.retitle(t)
+    async with UnitOfWork(scratch_engine) as uow:
+        for note in notes:
+            uow.add(note)
+        sa.event.listen(scratch_engine.sync_engine, "before_cursor_execute", count)
+        try:
+            await uow.commit()
+        finally:
+            sa.event.remove(scratch_engine.sync_engine, "before_cursor_execute", count)
+    assert len(statements) == 3, statements  # lock, versions, one INSERT
+    assert len(await _rows(scratch_engine)) == 150
+
+
+async def test_staged_events_keep_their_own_causation_and_the_order_they_were_staged_in(scratch_engine):
+    a, b = Note(str(uuid.uuid4())), Note(str(uuid.uuid4()))
+    async with UnitOfWork(scratch_engine) as uow:
+        uow.add(a)
+        uow.add(b)
+        uow.causation_id = "message-1"
+        a.retitle("a1")
+        assert uow.stage() == 1
+        uow.causation_id = "message-2"
+        b.retitle("b1")
+        uow.stage()
+        uow.causation_id = "message-3"
+        a.retitle("a2")  # the same instance, after what was staged
+        await uow.commit()
+    rows = await _rows(scratch_engine)
+    assert [(r.stream_id, r.version, r.causation_id) for r in rows] == [
+        (a.id, 1, "message-1"), (b.id, 1, "message-2"), (a.id, 2, "message-3")]
+
+
+async def test_a_second_instance_of_a_staged_stream_is_a_stale_write(scratch_engine):
+    note_id = str(uuid.uuid4())
+    async with UnitOfWork(scratch_engine) as uow:
+        first = Note(note_id)
+        first.retitle("first")
+        uow.add(first)
+        uow.stage()
+        second = Note(note_id)  # as if created again instead of read through the unit of work
+        second.retitle("second")
+        uow.add(second)
+        with pytest.raises(ConcurrencyConflict) as conflict:
+            uow.stage()
+    assert conflict.value.extra == {"stream_id": note_id, "expected_version": 0, "actual_version": 1}
+
+
+async def test_a_guard_counts_what_its_own_transaction_staged_but_not_what_others_appended(scratch_engine):
+    guarded_id, other_id = await _new_note(scratch_engine, ["g1"]), await _new_note(scratch_engine, ["o1"])
+    async with UnitOfWork(scratch_engine) as uow:  # one message changes it, the next one relies on it
+        (await uow.get(Note, guarded_id)).retitle("g2")
+        uow.stage()
+        uow.guard(await uow.get(Note, guarded_id))
+        (await uow.get(Note, other_id)).retitle("o2")
+        await uow.commit()
+    async with UnitOfWork(scratch_engine) as uow:
+        assert (await uow.get(Note, guarded_id)).titles == ["g1", "g2"]
+
+    mine, theirs = UnitOfWork(scratch_engine), UnitOfWork(scratch_engine)
+    async with mine, theirs:
+        (await mine.get(Note, other_id)).retitle("o3")
+        mine.stage()
+        mine.guard(await mine.get(Note, guarded_id))
+        (await theirs.get(Note, guarded_id)).retitle("g3")
+        await theirs.commit()
+        with pytest.raises(ConcurrencyConflict) as conflict:
+            await mine.commit()
+    assert conflict.value.extra == {"stream_id": guarded_id, "expected_version": 2, "actual_version": 3}
