@@ -248,7 +248,8 @@ async def apply_batch(
 ) -> list[bool]:
     """Handles, in order and in one transaction, each event of `messages` (envelope, topic,
     partition, offset) this consumer has not had yet; True where applied, False for a duplicate.
-    Raises what a handler raised, with nothing of the batch done."""
+    Raises what a handler raised, with nothing of the batch done. The events of earlier messages
+    are staged in the unit of work (`uow.get` sees them) and reach the table at the end."""
     async with UnitOfWork(engine, actor=f"consumer:{consumer}", on_commit=on_commit) as uow:
         new = await _record_batch_in_inbox(uow, consumer, messages)
         applied = []

@@ -106,10 +106,12 @@ async def lock_for_append(conn: AsyncConnection) -> None:
     await conn.execute(sa.text("LOCK TABLE events IN EXCLUSIVE MODE"))
 
 
-# One statement text whatever the number of streams or rows, so asyncpg prepares it once.
+# One statement text whatever the number of streams or rows, so asyncpg prepares it once. One
+# index probe per stream: `stream_id = ANY(...) GROUP BY` gets a sequential-scan generic plan
+# when the table was small as the connection prepared it, and keeps it while the table grows.
 _VERSIONS = sa.text(
-    "SELECT stream_id, max(version) AS version FROM events"
-    " WHERE stream_id = ANY(CAST(:stream_ids AS text[])) GROUP BY stream_id"
+    "SELECT s.stream_id, (SELECT max(e.version) FROM events e WHERE e.stream_id = s.stream_id) AS version"
+    " FROM unnest(CAST(:stream_ids AS text[])) AS s(stream_id)"
 )
 
 # Positions are drawn in row order: the ordinality scan yields rows in ORDER BY order (no sort
@@ -134,8 +136,7 @@ _INSERT_ROWS = sa.text(
 async def current_versions(conn: AsyncConnection, stream_ids: list[str]) -> dict[str, int]:
     """The version of each stream given (0 for one with no events), in one query."""
     rows = await conn.execute(_VERSIONS, {"stream_ids": list(stream_ids)})
-    actual = {stream_id: version for stream_id, version in rows}
-    return {stream_id: actual.get(stream_id, 0) for stream_id in stream_ids}
+    return {stream_id: version or 0 for stream_id, version in rows}
 
 
 async def check_versions(conn: AsyncConnection, expected: dict[str, int]) -> None:

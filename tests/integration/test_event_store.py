@@ -267,3 +267,18 @@ async def test_a_guard_counts_what_its_own_transaction_staged_but_not_what_other
         with pytest.raises(ConcurrencyConflict) as conflict:
             await mine.commit()
     assert conflict.value.extra == {"stream_id": guarded_id, "expected_version": 2, "actual_version": 3}
+
+
+async def test_the_version_query_probes_the_index_even_when_planned_on_a_small_table(scratch_engine):
+    """A connection prepares its statements once; a plan chosen while the table was small must not
+    scan the whole table once it has grown (the generic plan is what PostgreSQL then keeps)."""
+    for _ in range(10):
+        await _new_note(scratch_engine, [f"t{i}" for i in range(7)])
+    async with scratch_engine.connect() as conn:
+        await conn.execute(sa.text("ANALYZE events"))
+        raw = (await conn.get_raw_connection()).driver_connection
+        await raw.execute("SET plan_cache_mode = force_generic_plan")
+        await raw.execute(f"PREPARE versions AS {event_store._VERSIONS.text.replace(':stream_ids', '$1')}")
+        plan = "\n".join(r[0] for r in await raw.fetch("EXPLAIN EXECUTE versions(ARRAY['x'])"))
+        await raw.execute("DEALLOCATE versions; RESET plan_cache_mode")
+    assert "Index" in plan and "Seq Scan on events" not in plan, plan
