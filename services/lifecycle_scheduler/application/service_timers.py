@@ -13,6 +13,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared.backbone import event_store
 from shared.backbone.app import ServiceContext
 from shared.backbone.errors import NotFound
 from shared.backbone.unit_of_work import UnitOfWork
@@ -42,7 +43,7 @@ from shared.events import (
     ServiceState,
 )
 from shared.events.envelope import Envelope
-from services.lifecycle_scheduler.adapters import event_batches, service_timers
+from services.lifecycle_scheduler.adapters import service_timers
 from services.lifecycle_scheduler.domain.timetable import (
     TERMINAL,
     ServiceContractTimetable,
@@ -216,15 +217,13 @@ async def fire_due_service_timers(ctx: ServiceContext, batch_size: int = 2000, m
         # From here to commit the service's appenders wait for this one, replicas included: only
         # the versions, building the events and one INSERT happen in that window.
         streams = {contract_id: ServiceContractTimetable.stream_id(contract_id) for contract_id in by_contract}
-        versions = await event_batches.lock_and_read_versions(uow.conn, list(streams.values()))
-        timetables = []
+        await uow.serialize()
+        versions = await event_store.current_versions(uow.conn, list(streams.values()))
         for contract_id, timers in by_contract.items():
             timetable = ServiceContractTimetable.at_version(contract_id, versions[streams[contract_id]])
             timetable.reach(timers, zones[contract_id], now)
-            timetables.append(timetable)
-        await event_batches.append_pending(uow.conn, timetables, correlation_id=uow.correlation_id, actor=ACTOR)
-        await uow.commit()
-    ctx.relay.wake()
+            uow.add(timetable)
+        await uow.commit()  # one append_many for the whole batch; wakes the relay
     if mark is not None:
         mark.due_at, mark.contract_id = firing[-1].due_at, firing[-1].contract_id
     return len(firing)
