@@ -15,7 +15,7 @@ definition = ServiceDefinition(
     produces=[topics.ORDER_SYNC_SERVICE_CONTRACTS, topics.ORDER_SYNC_INSTALL_BASE],
     subscriptions=[
         Subscription([topics.CLM_CONTRACTS], lambda ctx: on_contract_event),
-        Subscription([topics.LIFECYCLE_SCHEDULES], lambda ctx: on_schedule_event, name="order_sync-time"),
+        Subscription([topics.LIFECYCLE_SERVICE_CONTRACT_DATES], lambda ctx: on_schedule_event, name="order_sync-time"),
     ],
 )
 

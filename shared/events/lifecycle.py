@@ -41,7 +41,7 @@ class DueTransition(BaseModel):
     due_at: dt.datetime
 
 
-class ServiceContractDateReached(_ScheduleEvent):
+class ServiceContractDateReached(Event):
     """Timers of a service contract fell due: the calendar date `date` has begun in its time zone.
 
     Order sync answers by bringing the contract and its items to the state their dates give on
@@ -50,6 +50,10 @@ class ServiceContractDateReached(_ScheduleEvent):
     """
 
     event_type = "ServiceContractDateReached"
+    topic = topics.LIFECYCLE_SERVICE_CONTRACT_DATES
+    source = "/services/lifecycle_scheduler"
+    key_field = "contract_id"
+    contract_id: UUID
     date: dt.date
     time_zone: str
     reached_at: dt.datetime

@@ -320,12 +320,13 @@ async def test_an_expired_line_takes_its_entitlements_timers_and_an_expired_cont
 # -- exactly once -----------------------------------------------------------------------------
 
 
-async def _kafka_dates_reached(stack, contract_ids: set[str], expected: int) -> Counter:
-    """Event ids of ServiceContractDateReached on the scheduler's topic for these contracts."""
-    consumer = AIOKafkaConsumer(topics.LIFECYCLE_SCHEDULES, bootstrap_servers=stack.kafka_bootstrap, group_id=None,
+async def _kafka_dates_reached(stack, contract_ids: set[str], expected: int) -> tuple[Counter, dict[str, list[int]]]:
+    """Event ids of ServiceContractDateReached on its topic for these contracts, and each key's stream versions."""
+    consumer = AIOKafkaConsumer(topics.LIFECYCLE_SERVICE_CONTRACT_DATES, bootstrap_servers=stack.kafka_bootstrap, group_id=None,
                                 auto_offset_reset="earliest")
     await consumer.start()
     seen: Counter = Counter()
+    versions: dict[str, list[int]] = {}
     try:
         async with asyncio.timeout(60):
             while len(seen) < expected:
@@ -333,10 +334,12 @@ async def _kafka_dates_reached(stack, contract_ids: set[str], expected: int) -> 
                     for m in messages:
                         envelope = from_kafka(m.headers, m.key, m.value)
                         if envelope.event.event_type == "ServiceContractDateReached" and envelope.key in contract_ids:
+                            if not seen[envelope.event_id]:  # a relay resend is a duplicate, not a version
+                                versions.setdefault(envelope.key, []).append(envelope.stream_version)
                             seen[envelope.event_id] += 1
     finally:
         await consumer.stop()
-    return seen
+    return seen, versions
 
 
 async def test_two_replicas_fire_every_timer_exactly_once(service_env, stack):
@@ -387,8 +390,10 @@ async def test_two_replicas_fire_every_timer_exactly_once(service_env, stack):
             recorded += len(reached)
 
         # Through the outbox to Kafka: each recorded event once.
-        on_kafka = await _kafka_dates_reached(stack, {str(i) for i in ids}, recorded)
+        on_kafka, versions = await _kafka_dates_reached(stack, {str(i) for i in ids}, recorded)
         assert len(on_kafka) == recorded
+        # What the envelope promises downstream: per key on the topic, ce_streamversion runs 1, 2, 3, ...
+        assert all(v == list(range(1, len(v) + 1)) for v in versions.values()), versions
 
 
 async def test_a_timer_due_while_the_scheduler_was_down_fires_on_its_first_sweep_back(service_env, stack):
