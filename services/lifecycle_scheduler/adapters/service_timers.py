@@ -85,30 +85,38 @@ async def set_zone(conn: AsyncConnection, contract_id: UUID, time_zone: str) -> 
     )
 
 
-def _row(contract_id: UUID, timer: Timer) -> dict:
-    return {
-        "contract_id": contract_id, "item_id": timer.item_id, "transition": timer.transition,
-        "item_kind": timer.item_kind, "line_id": timer.line_id, "due_on": timer.due_on, "due_at": timer.due_at,
-        "fired_at": None,
-    }
+# One statement text whatever the number of timers, so it is compiled and prepared once: a
+# multi-row VALUES is compiled anew for every call, which cost more than PostgreSQL took to run it.
+_SET_TIMERS = sa.text(
+    """
+    INSERT INTO service_timers (contract_id, item_id, transition, item_kind, line_id, due_on, due_at, fired_at)
+    SELECT CAST(:contract_id AS uuid), t.item_id, t.transition, t.item_kind, t.line_id, t.due_on, t.due_at, NULL
+    FROM unnest(CAST(:item_id AS uuid[]), CAST(:transition AS text[]), CAST(:item_kind AS text[]),
+                CAST(:line_id AS uuid[]), CAST(:due_on AS date[]), CAST(:due_at AS timestamptz[]))
+         AS t(item_id, transition, item_kind, line_id, due_on, due_at)
+    ON CONFLICT (contract_id, item_id, transition) DO UPDATE
+    SET due_on = EXCLUDED.due_on, due_at = EXCLUDED.due_at, fired_at = NULL,
+        line_id = coalesce(EXCLUDED.line_id, service_timers.line_id)
+    WHERE service_timers.due_at <> EXCLUDED.due_at
+    """
+)
 
 
 async def set_timers(conn: AsyncConnection, contract_id: UUID, timers: Iterable[Timer]) -> None:
     """Creates the timers or moves them; a timer whose due instant changes is unfired again, one
     whose instant stays is left as it is (fired or not)."""
-    rows = [_row(contract_id, t) for t in timers]
-    if not rows:
+    timers = list(timers)
+    if not timers:
         return
-    statement = insert(service_timers).values(rows)
-    excluded = statement.excluded
-    await conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=[service_timers.c.contract_id, service_timers.c.item_id, service_timers.c.transition],
-            set_={"due_on": excluded.due_on, "due_at": excluded.due_at, "fired_at": None,
-                  "line_id": sa.func.coalesce(excluded.line_id, service_timers.c.line_id)},
-            where=service_timers.c.due_at != excluded.due_at,
-        )
-    )
+    await conn.execute(_SET_TIMERS, {
+        "contract_id": contract_id,
+        "item_id": [t.item_id for t in timers],
+        "transition": [t.transition for t in timers],
+        "item_kind": [t.item_kind for t in timers],
+        "line_id": [t.line_id for t in timers],
+        "due_on": [t.due_on for t in timers],
+        "due_at": [t.due_at for t in timers],
+    })
 
 
 async def move_timers(conn: AsyncConnection, contract_id: UUID, timers: Iterable[Timer]) -> None:
