@@ -74,7 +74,10 @@ class LocalPostgres:
             if running_port != str(self.port):
                 raise RuntimeError(f"postgres in {self.pgdata} already runs on port {running_port}, not {self.port}")
         else:
-            opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k '{self.sock}'"
+            # The defaults (128 MB of buffers, a checkpoint every 1 GB of WAL) are sized for a
+            # small machine; a book of 100,000 contracts writes millions of event and inbox rows.
+            opts = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k '{self.sock}' "
+                    "-c shared_buffers=512MB -c max_wal_size=4GB")
             # pg_ctl puts the postmaster in its own session, so it outlives this process.
             res = self._run("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.pgdata),
                             "-l", str(self.log), "-o", opts, check=False)
