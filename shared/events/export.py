@@ -180,7 +180,7 @@ def catalogue_markdown() -> str:
     for topic, classes in by_topic.items():
         sources = sorted({f"`{c.source}`" for c in classes})
         keys = sorted({f"`{c.key_field}`" for c in classes})
-        names = ", ".join(dict.fromkeys(c.event_type for c in classes))
+        names = ", ".join(c.event_type for c in classes)
         out.append(f"| `{topic}` | {', '.join(sources)} | {', '.join(keys)} | {names} |")
     out += ["", "## Events"]
     for topic, classes in by_topic.items():

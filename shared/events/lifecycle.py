@@ -41,7 +41,7 @@ class DueTransition(BaseModel):
     due_at: dt.datetime
 
 
-class ServiceContractDateReached(Event):
+class ServiceContractDateReached(_ScheduleEvent):
     """Timers of a service contract fell due: the calendar date `date` has begun in its time zone.
 
     Order sync answers by bringing the contract and its items to the state their dates give on
@@ -50,10 +50,8 @@ class ServiceContractDateReached(Event):
     """
 
     event_type = "ServiceContractDateReached"
+    # Its own topic: see topics.LIFECYCLE_SERVICE_CONTRACT_DATES.
     topic = topics.LIFECYCLE_SERVICE_CONTRACT_DATES
-    source = "/services/lifecycle_scheduler"
-    key_field = "contract_id"
-    contract_id: UUID
     date: dt.date
     time_zone: str
     reached_at: dt.datetime
