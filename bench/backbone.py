@@ -33,7 +33,7 @@ from shared.backbone.consumer import EventConsumer
 from shared.backbone.kafka import ensure_topics, idempotent_producer
 from shared.backbone.outbox import OutboxRelay
 from shared.backbone.unit_of_work import UnitOfWork
-from shared.events import ContractDrafted, Party
+from shared.events.contracts import ContractDrafted, Party
 from shared.events.envelope import Envelope, to_kafka
 
 
@@ -172,7 +172,7 @@ async def main(args) -> None:
     if os.environ.get("DATABASE_URL") and os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         admin_url, bootstrap, stack = os.environ["DATABASE_URL"], os.environ["KAFKA_BOOTSTRAP_SERVERS"], None
     else:
-        from shared.backbone.provision import provision
+        from services.provision import provision
         from tests.stack import TEST_PASSWORDS, start_stack
 
         stack = await asyncio.to_thread(start_stack)

@@ -27,9 +27,14 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from shared.backbone.consumer import apply_once
 from shared.backbone.migrations import upgrade_to_head
 from shared.backbone.unit_of_work import UnitOfWork
-from shared.events import (
-    ContractLineExpired, ContractLineTerms, EntitlementExpired, EntitlementTerms, ServiceContractDrafted,
-    ServiceContractExpired, ServiceState,
+from shared.events.orders import (
+    ContractLineExpired,
+    ContractLineTerms,
+    EntitlementExpired,
+    EntitlementTerms,
+    ServiceContractDrafted,
+    ServiceContractExpired,
+    ServiceState,
 )
 from shared.events.envelope import Envelope
 from services.projection.application.projector import project

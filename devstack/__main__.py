@@ -20,7 +20,7 @@ from devstack.postgres import LocalPostgres
 from devstack.process import pid_alive, start_detached, stop_pidfile, wait_http_ok
 from services.catalogue import SERVICES
 from shared.backbone.auth import Role, issue_token
-from shared.backbone.provision import password_env, provision, service_database_url
+from services.provision import password_env, provision, service_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".devstack" / "dev"

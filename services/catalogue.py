@@ -1,34 +1,10 @@
 """The services of the platform: one place that names them, their schema and local port.
 
-Read by the local launcher, database provisioning and the deployment tests, so a new service is
-added here once.
+Read by the local launcher, database provisioning (`services/provision.py`) and the deployment
+tests, so a new service is added here once.
 """
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    name: str
-    local_port: int
-    summary: str
-
-    @property
-    def module(self) -> str:
-        return f"services.{self.name}"
-
-    @property
-    def schema(self) -> str:
-        return self.name
-
-    @property
-    def db_role(self) -> str:
-        return f"{self.name}_svc"
-
-    @property
-    def k8s_name(self) -> str:
-        return self.name.replace("_", "-")
-
+from shared.backbone.service_spec import ServiceSpec
 
 SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("clm", 8001, "Contracting: draft, approve, sign, activate contracts"),

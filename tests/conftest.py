@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from services.catalogue import DATABASE_NAME, by_name
 from shared.backbone.auth import issue_token
 from shared.backbone.migrations import upgrade_to_head
-from shared.backbone.provision import provision, service_database_url
+from services.provision import provision, service_database_url
 from tests.stack import TEST_PASSWORDS, start_stack
 
 JWT_SECRET = "test-secret-not-for-production-use-0123456789"

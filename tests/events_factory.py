@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 
 from shared.backbone.aggregate import Aggregate, applies
-from shared.events import ContractDrafted, Party
+from shared.events.contracts import ContractDrafted, Party
 
 
 def drafted(contract_id: uuid.UUID | None = None, title: str = "Maintenance of line 4") -> ContractDrafted:

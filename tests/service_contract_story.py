@@ -9,7 +9,16 @@ from decimal import Decimal
 
 from aiokafka import AIOKafkaProducer
 
-from shared.events import (
+from shared.events.base import Event
+from shared.events.install_base import (
+    InstallBaseItemMoved,
+    InstallBaseItemRecorded,
+    InstallBaseItemSuspended,
+    SoldProductRecorded,
+    SoldProductResumed,
+    SoldProductSuspended,
+)
+from shared.events.orders import (
     ContractLineActivated,
     ContractLineAdded,
     ContractLineCanceled,
@@ -33,19 +42,12 @@ from shared.events import (
     EntitlementResumed,
     EntitlementSuspended,
     EntitlementTerms,
-    Event,
-    InstallBaseItemMoved,
-    InstallBaseItemRecorded,
-    InstallBaseItemSuspended,
     ServiceContractActivated,
     ServiceContractCanceled,
     ServiceContractDatesChanged,
     ServiceContractDrafted,
     ServiceContractExpired,
     ServiceState,
-    SoldProductRecorded,
-    SoldProductResumed,
-    SoldProductSuspended,
 )
 from shared.events.envelope import Envelope, to_kafka
 

@@ -4,7 +4,7 @@ handlers marked `@applies`, one per event type, looked up in the aggregate's own
 import inspect
 from typing import Callable, ClassVar, Iterable, Self
 
-from shared.events import Event
+from shared.events.base import Event
 
 
 def applies(handler: Callable) -> Callable:

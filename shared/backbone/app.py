@@ -19,7 +19,7 @@ from prometheus_client import make_asgi_app
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from services.catalogue import ServiceSpec
+from shared.backbone.service_spec import ServiceSpec
 from shared.backbone import kafka
 from shared.backbone.auth import Principal, Role, TokenVerifier, require_roles
 from shared.backbone.clock import AdjustableClock, Clock, SystemClock

@@ -25,7 +25,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.backbone.errors import ConcurrencyConflict
-from shared.events import Event, event_class
+from shared.events import event_class
+from shared.events.base import Event
 from shared.events.envelope import Envelope
 
 metadata = sa.MetaData()

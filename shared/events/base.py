@@ -1,6 +1,11 @@
-"""What every public event has in common: a versioned, documented payload keyed by its aggregate."""
+"""What every public event has in common: a versioned, documented payload keyed by its aggregate.
 
-from typing import ClassVar
+A concrete event (a class that names its `event_type`) registers itself when it is defined, so
+the catalogue, the schemas and the decoding of stored and consumed events follow the classes:
+adding an event is writing its class in the module of its topic, nothing else.
+"""
+
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -21,6 +26,12 @@ class Event(BaseModel):
     # The payload field holding the aggregate id: the stream id, Kafka key and CloudEvent subject.
     key_field: ClassVar[str]
 
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "event_type" in cls.__dict__:
+            _register(cls)
+
     @property
     def aggregate_id(self) -> str:
         return str(getattr(self, self.key_field))
@@ -28,3 +39,33 @@ class Event(BaseModel):
     @classmethod
     def cloudevent_type(cls) -> str:
         return f"io.clm-platform.{cls.event_type}.v{cls.schema_version}"
+
+
+_REGISTRY: dict[tuple[str, int], type[Event]] = {}
+
+
+def _register(cls: type[Event]) -> None:
+    key = (cls.event_type, cls.schema_version)
+    if key in _REGISTRY and _REGISTRY[key] is not cls:
+        raise TypeError(f"{cls.__qualname__}: {key[0]} v{key[1]} is already {_REGISTRY[key].__qualname__}")
+    for attribute in ("topic", "source", "key_field"):
+        if not hasattr(cls, attribute):
+            raise TypeError(f"{cls.__qualname__} names no {attribute}")
+    _REGISTRY[key] = cls
+
+
+def registered_events() -> tuple[type[Event], ...]:
+    """Every concrete event class defined so far, in the order of definition."""
+    return tuple(_REGISTRY.values())
+
+
+def event_class(event_type: str, schema_version: int) -> type[Event]:
+    try:
+        return _REGISTRY[(event_type, schema_version)]
+    except KeyError:
+        raise UnknownEvent(event_type, schema_version) from None
+
+
+class UnknownEvent(LookupError):
+    def __init__(self, event_type: str, schema_version: int):
+        super().__init__(f"no schema for event {event_type} v{schema_version}")

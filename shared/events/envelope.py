@@ -15,7 +15,8 @@ from uuid import UUID, uuid4
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary_event, to_binary_event
 from cloudevents.core.v1.event import CloudEvent
 
-from shared.events import Event, event_class
+from shared.events import event_class
+from shared.events.base import Event
 
 SPECVERSION = "1.0"
 

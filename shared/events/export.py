@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 
-from shared.events import ALL_EVENTS, Event, topics
+from shared.events import ALL_EVENTS, topics
+from shared.events.base import Event
 
 HERE = Path(__file__).parent
 SCHEMA_DIR = HERE / "schemas"

@@ -18,7 +18,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from services.catalogue import DATABASE_NAME, SERVICES, ServiceSpec
+from services.catalogue import DATABASE_NAME, SERVICES
+from shared.backbone.service_spec import ServiceSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -82,7 +83,7 @@ def test_compose_provision_is_one_shot_with_every_password():
     app_image = compose_service(SERVICES[0].k8s_name)["image"]
     assert prov["image"] == app_image, "provision runs from the app image"
     assert prov["build"]["dockerfile"] == "deploy/docker/Dockerfile"
-    assert prov["command"] == ["python", "-m", "shared.backbone.provision"]
+    assert prov["command"] == ["python", "-m", "services.provision"]
     assert prov["restart"] == "no"
     assert prov["depends_on"]["postgres"]["condition"] == "service_healthy"
     env = prov["environment"]
@@ -303,7 +304,7 @@ def test_k8s_provision_job():
     assert pod_spec["restartPolicy"] in ("OnFailure", "Never")
     assert pod_spec["securityContext"]["runAsNonRoot"] is True
     c = pod_spec["containers"][0]
-    assert c["command"] == ["python", "-m", "shared.backbone.provision"]
+    assert c["command"] == ["python", "-m", "services.provision"]
     assert c["image"] == container_of(find(objects, "Deployment", SERVICES[0].k8s_name))["image"]
     assert {"requests", "limits"} <= set(c.get("resources", {}))
     env = env_of(c)

@@ -146,8 +146,10 @@ async def test_one_contract_flows_through_every_service(platform):
 
 
 async def _set_clock(http, platform, instant: str) -> None:
-    r = await http.put(f"{platform['lifecycle_scheduler']}/api/v1/clock", json={"now": instant}, headers=bearer("sre"))
-    assert r.status_code == 200, r.text
+    """Moves every clock that reads dates: the scheduler's timers and order sync's "today"."""
+    for service in ("lifecycle_scheduler", "order_sync"):
+        r = await http.put(f"{platform[service]}/api/v1/ops/clock", json={"now": instant}, headers=bearer("sre"))
+        assert r.status_code == 200, r.text
 
 
 async def _settle() -> None:

@@ -4,7 +4,7 @@ import asyncpg
 import pytest
 
 from services.catalogue import SERVICES
-from shared.backbone.provision import service_database_url
+from services.provision import service_database_url
 from tests.stack import TEST_PASSWORDS
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 
 from shared.backbone.errors import ConcurrencyConflict
-from shared.events import DueTransition, ServiceContractDateReached
+from shared.events.lifecycle import DueTransition, ServiceContractDateReached
 from shared.events.envelope import Envelope, to_kafka
 from services.order_sync.domain.install_base import SoldProduct
 from services.order_sync.domain.service_contract import ContractLine, ServiceContract

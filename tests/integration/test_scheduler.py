@@ -76,7 +76,10 @@ async def test_a_timer_due_while_the_scheduler_was_down_fires_when_it_returns(se
 
 async def test_clock_cannot_be_moved_where_clock_control_is_off(service_env):
     async with running_service("lifecycle_scheduler", service_env("lifecycle_scheduler", ALLOW_CLOCK_CONTROL="false")) as scheduler:
-        r = await scheduler.put("/api/v1/clock", json={"now": "2031-01-01T00:00:00Z"}, headers=bearer("sre"))
+        r = await scheduler.put("/api/v1/ops/clock", json={"now": "2031-01-01T00:00:00Z"}, headers=bearer("sre"))
         assert r.status_code == 409 and r.json()["rule"] == "clock.control_disabled"
-        r = await scheduler.put("/api/v1/clock", json={"now": "2031-01-01T00:00:00Z"}, headers=bearer("sales"))
+        r = await scheduler.put("/api/v1/ops/clock", json={"now": "2031-01-01T00:00:00Z"}, headers=bearer("sales"))
         assert r.status_code == 403
+        # One clock endpoint, the shared one: the scheduler's own /clock is gone.
+        r = await scheduler.put("/api/v1/clock", json={"now": "2031-01-01T00:00:00Z"}, headers=bearer("sre"))
+        assert r.status_code == 404

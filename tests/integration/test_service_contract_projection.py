@@ -11,14 +11,14 @@ import pytest_asyncio
 from prometheus_client import REGISTRY
 
 from shared.backbone.unit_of_work import UnitOfWork
-from shared.events import (
+from shared.events.install_base import SoldProductSuspended
+from shared.events.orders import (
     ContractLineExpired,
     ContractLineRemoved,
     EntitlementRemoved,
     ServiceContractActivated,
     ServiceContractDrafted,
     ServiceContractRecorded,
-    SoldProductSuspended,
 )
 from shared.events.envelope import Envelope
 from services.projection.application.projector import CONSUMER_NAME, project

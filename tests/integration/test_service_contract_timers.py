@@ -30,7 +30,9 @@ from shared.backbone.app import ServiceContext
 from shared.backbone.clock import AdjustableClock
 from shared.backbone.migrations import upgrade_to_head
 from shared.backbone.outbox import OutboxRelay
-from shared.events import (
+from shared.events import topics
+from shared.events.base import Event
+from shared.events.orders import (
     ContractLineActivated,
     ContractLineDatesChanged,
     ContractLineDisconnected,
@@ -41,14 +43,12 @@ from shared.events import (
     EntitlementAdded,
     EntitlementCanceled,
     EntitlementTerms,
-    Event,
     ServiceContractActivated,
     ServiceContractCanceled,
     ServiceContractDatesChanged,
     ServiceContractDrafted,
     ServiceContractExpired,
     ServiceState,
-    topics,
 )
 from shared.events.envelope import Envelope, from_kafka, to_kafka
 from tests.conftest import _admin_db_url, bearer, eventually, running_service

@@ -7,7 +7,7 @@ import pytest
 
 from services.clm.domain.contract import Contract, ContractState
 from shared.backbone.errors import DomainError
-from shared.events import ContractActivated, ContractDrafted, Party
+from shared.events.contracts import ContractActivated, ContractDrafted, Party
 
 CUSTOMER = Party(role="customer", name="ACME Robotics")
 VENDOR = Party(role="vendor", name="Servo Maintenance GmbH")

@@ -7,7 +7,8 @@ import pytest
 
 from services.asset_coverage.domain.coverage import Coverage
 from services.clm.domain.contract import Contract
-from shared.events import AssetLinked, ContractActivated, CoverageOpened, Party
+from shared.events.contracts import ContractActivated, Party
+from shared.events.coverage import AssetLinked, CoverageOpened
 
 START, END = dt.date(2026, 1, 1), dt.date(2026, 12, 31)
 

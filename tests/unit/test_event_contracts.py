@@ -11,11 +11,52 @@ import yaml
 
 from decimal import Decimal
 
-import shared.events as ev
-from shared.events import (
-    ALL_EVENTS, AssetLinked, ContractActivated, ContractDrafted, ContractExpired, CoverageOpened, Event,
-    ExpiryScheduled, Party, ServiceContractRecorded, export, topics,
+from shared.events.install_base import (
+    InstallBaseItemMoved,
+    InstallBaseItemRecorded,
+    InstallBaseItemResumed,
+    InstallBaseItemSuspended,
+    SoldProductRecorded,
+    SoldProductResumed,
+    SoldProductSuspended,
 )
+from shared.events.lifecycle import DueTransition, ServiceContractDateReached
+from shared.events.orders import (
+    ContractLineActivated,
+    ContractLineAdded,
+    ContractLineCanceled,
+    ContractLineCoverageChanged,
+    ContractLineDatesChanged,
+    ContractLineDisconnected,
+    ContractLineEdited,
+    ContractLineExpired,
+    ContractLineQuantityChanged,
+    ContractLineRemoved,
+    ContractLineResumed,
+    ContractLineSuspended,
+    ContractLineTerms,
+    EntitlementActivated,
+    EntitlementAdded,
+    EntitlementCanceled,
+    EntitlementDatesChanged,
+    EntitlementEdited,
+    EntitlementExpired,
+    EntitlementRemoved,
+    EntitlementResumed,
+    EntitlementSuspended,
+    EntitlementTerms,
+    ServiceContractActivated,
+    ServiceContractCanceled,
+    ServiceContractDatesChanged,
+    ServiceContractDrafted,
+    ServiceContractExpired,
+)
+from shared.events import ALL_EVENTS, export, topics
+from shared.events.base import Event
+from shared.events.contracts import ContractActivated, ContractDrafted, Party
+from shared.events.coverage import AssetLinked, CoverageOpened
+from shared.events.lifecycle import ContractExpired, ExpiryScheduled
+from shared.events.orders import ServiceContractRecorded
 from shared.events.envelope import Envelope, from_kafka, to_kafka
 
 CONTRACT_ID = uuid.UUID("0b7c5c1e-3f5e-4d8a-9a51-2f1d8e6b7a10")
@@ -45,62 +86,62 @@ SAMPLES: dict[type[Event], Event] = {
 LINE_ID, ENTITLEMENT_ID = uuid.UUID(int=11), uuid.UUID(int=12)
 SOLD_PRODUCT_ID, ITEM_ID = uuid.UUID(int=21), uuid.UUID(int=22)
 ON = dt.date(2026, 3, 1)
-LINE = ev.ContractLineTerms(
+LINE = ContractLineTerms(
     line_id=LINE_ID, product="Premium support", quantity=3, unit_price=Decimal("1200.00"),
     start_date=dt.date(2026, 1, 1), end_date=dt.date(2026, 12, 31), sold_product_id=SOLD_PRODUCT_ID, state="draft",
 )
-ENTITLEMENT = ev.EntitlementTerms(
+ENTITLEMENT = EntitlementTerms(
     entitlement_id=ENTITLEMENT_ID, line_id=LINE_ID, name="onsite-repair", support_level="gold", sla="4h response",
     features=["remote-diagnostics"], usage_limit=10, usage_unit="incidents",
     start_date=dt.date(2026, 1, 1), end_date=dt.date(2026, 12, 31), state="draft",
 )
 SC = dict(contract_id=CONTRACT_ID)
 SAMPLES |= {
-    ev.ServiceContractDrafted: ev.ServiceContractDrafted(
+    ServiceContractDrafted: ServiceContractDrafted(
         **SC, number="SC-1002", account="ACME Robotics", start_date=dt.date(2026, 1, 1), end_date=dt.date(2026, 12, 31),
         time_zone="Europe/Berlin", lines=[LINE], entitlements=[ENTITLEMENT],
     ),
-    ev.ServiceContractDatesChanged: ev.ServiceContractDatesChanged(**SC, start_date=dt.date(2026, 1, 1), end_date=dt.date(2027, 6, 30)),
-    ev.ServiceContractActivated: ev.ServiceContractActivated(**SC, effective_on=ON),
-    ev.ServiceContractExpired: ev.ServiceContractExpired(**SC, effective_on=ON),
-    ev.ServiceContractCanceled: ev.ServiceContractCanceled(**SC, effective_on=ON, reason="customer left"),
-    ev.ContractLineAdded: ev.ContractLineAdded(**SC, line=LINE),
-    ev.ContractLineRemoved: ev.ContractLineRemoved(**SC, line_id=LINE_ID),
-    ev.ContractLineDatesChanged: ev.ContractLineDatesChanged(**SC, line_id=LINE_ID, start_date=ON, end_date=dt.date(2026, 6, 30)),
-    ev.ContractLineQuantityChanged: ev.ContractLineQuantityChanged(**SC, line_id=LINE_ID, quantity=5, previous_quantity=3),
-    ev.ContractLineEdited: ev.ContractLineEdited(**SC, line_id=LINE_ID, product="Premium support+", unit_price=Decimal("99.50")),
-    ev.ContractLineCoverageChanged: ev.ContractLineCoverageChanged(**SC, line_id=LINE_ID, install_base_item_id=ITEM_ID),
-    ev.ContractLineDisconnected: ev.ContractLineDisconnected(**SC, line_id=LINE_ID, end_date=ON, previous_end_date=dt.date(2026, 12, 31)),
-    ev.ContractLineActivated: ev.ContractLineActivated(**SC, line_id=LINE_ID, effective_on=ON),
-    ev.ContractLineSuspended: ev.ContractLineSuspended(**SC, line_id=LINE_ID, effective_on=ON),
-    ev.ContractLineResumed: ev.ContractLineResumed(**SC, line_id=LINE_ID, effective_on=ON, state="active"),
-    ev.ContractLineExpired: ev.ContractLineExpired(**SC, line_id=LINE_ID, effective_on=ON),
-    ev.ContractLineCanceled: ev.ContractLineCanceled(**SC, line_id=LINE_ID, effective_on=ON),
-    ev.EntitlementAdded: ev.EntitlementAdded(**SC, entitlement=ENTITLEMENT),
-    ev.EntitlementRemoved: ev.EntitlementRemoved(**SC, entitlement_id=ENTITLEMENT_ID),
-    ev.EntitlementDatesChanged: ev.EntitlementDatesChanged(**SC, entitlement_id=ENTITLEMENT_ID, start_date=ON, end_date=dt.date(2026, 6, 30)),
-    ev.EntitlementEdited: ev.EntitlementEdited(
+    ServiceContractDatesChanged: ServiceContractDatesChanged(**SC, start_date=dt.date(2026, 1, 1), end_date=dt.date(2027, 6, 30)),
+    ServiceContractActivated: ServiceContractActivated(**SC, effective_on=ON),
+    ServiceContractExpired: ServiceContractExpired(**SC, effective_on=ON),
+    ServiceContractCanceled: ServiceContractCanceled(**SC, effective_on=ON, reason="customer left"),
+    ContractLineAdded: ContractLineAdded(**SC, line=LINE),
+    ContractLineRemoved: ContractLineRemoved(**SC, line_id=LINE_ID),
+    ContractLineDatesChanged: ContractLineDatesChanged(**SC, line_id=LINE_ID, start_date=ON, end_date=dt.date(2026, 6, 30)),
+    ContractLineQuantityChanged: ContractLineQuantityChanged(**SC, line_id=LINE_ID, quantity=5, previous_quantity=3),
+    ContractLineEdited: ContractLineEdited(**SC, line_id=LINE_ID, product="Premium support+", unit_price=Decimal("99.50")),
+    ContractLineCoverageChanged: ContractLineCoverageChanged(**SC, line_id=LINE_ID, install_base_item_id=ITEM_ID),
+    ContractLineDisconnected: ContractLineDisconnected(**SC, line_id=LINE_ID, end_date=ON, previous_end_date=dt.date(2026, 12, 31)),
+    ContractLineActivated: ContractLineActivated(**SC, line_id=LINE_ID, effective_on=ON),
+    ContractLineSuspended: ContractLineSuspended(**SC, line_id=LINE_ID, effective_on=ON),
+    ContractLineResumed: ContractLineResumed(**SC, line_id=LINE_ID, effective_on=ON, state="active"),
+    ContractLineExpired: ContractLineExpired(**SC, line_id=LINE_ID, effective_on=ON),
+    ContractLineCanceled: ContractLineCanceled(**SC, line_id=LINE_ID, effective_on=ON),
+    EntitlementAdded: EntitlementAdded(**SC, entitlement=ENTITLEMENT),
+    EntitlementRemoved: EntitlementRemoved(**SC, entitlement_id=ENTITLEMENT_ID),
+    EntitlementDatesChanged: EntitlementDatesChanged(**SC, entitlement_id=ENTITLEMENT_ID, start_date=ON, end_date=dt.date(2026, 6, 30)),
+    EntitlementEdited: EntitlementEdited(
         **SC, entitlement_id=ENTITLEMENT_ID, name="onsite-repair", support_level="platinum", sla="2h response",
         features=[], usage_limit=None, usage_unit=None,
     ),
-    ev.EntitlementActivated: ev.EntitlementActivated(**SC, entitlement_id=ENTITLEMENT_ID, effective_on=ON),
-    ev.EntitlementSuspended: ev.EntitlementSuspended(**SC, entitlement_id=ENTITLEMENT_ID, effective_on=ON),
-    ev.EntitlementResumed: ev.EntitlementResumed(**SC, entitlement_id=ENTITLEMENT_ID, effective_on=ON, state="expired"),
-    ev.EntitlementExpired: ev.EntitlementExpired(**SC, entitlement_id=ENTITLEMENT_ID, effective_on=ON),
-    ev.EntitlementCanceled: ev.EntitlementCanceled(**SC, entitlement_id=ENTITLEMENT_ID, effective_on=ON),
-    ev.SoldProductRecorded: ev.SoldProductRecorded(sold_product_id=SOLD_PRODUCT_ID, account="ACME Robotics", product="CNC mill", quantity=2),
-    ev.SoldProductSuspended: ev.SoldProductSuspended(sold_product_id=SOLD_PRODUCT_ID, effective_on=ON, reason="unpaid"),
-    ev.SoldProductResumed: ev.SoldProductResumed(sold_product_id=SOLD_PRODUCT_ID, effective_on=ON),
-    ev.InstallBaseItemRecorded: ev.InstallBaseItemRecorded(
+    EntitlementActivated: EntitlementActivated(**SC, entitlement_id=ENTITLEMENT_ID, effective_on=ON),
+    EntitlementSuspended: EntitlementSuspended(**SC, entitlement_id=ENTITLEMENT_ID, effective_on=ON),
+    EntitlementResumed: EntitlementResumed(**SC, entitlement_id=ENTITLEMENT_ID, effective_on=ON, state="expired"),
+    EntitlementExpired: EntitlementExpired(**SC, entitlement_id=ENTITLEMENT_ID, effective_on=ON),
+    EntitlementCanceled: EntitlementCanceled(**SC, entitlement_id=ENTITLEMENT_ID, effective_on=ON),
+    SoldProductRecorded: SoldProductRecorded(sold_product_id=SOLD_PRODUCT_ID, account="ACME Robotics", product="CNC mill", quantity=2),
+    SoldProductSuspended: SoldProductSuspended(sold_product_id=SOLD_PRODUCT_ID, effective_on=ON, reason="unpaid"),
+    SoldProductResumed: SoldProductResumed(sold_product_id=SOLD_PRODUCT_ID, effective_on=ON),
+    InstallBaseItemRecorded: InstallBaseItemRecorded(
         install_base_item_id=ITEM_ID, account="ACME Robotics", name="CNC mill #1", site="Plant 4",
         sold_product_id=SOLD_PRODUCT_ID, serial_number="SN-0815",
     ),
-    ev.InstallBaseItemMoved: ev.InstallBaseItemMoved(install_base_item_id=ITEM_ID, from_site="Plant 4", to_site="Plant 7"),
-    ev.InstallBaseItemSuspended: ev.InstallBaseItemSuspended(install_base_item_id=ITEM_ID, effective_on=ON),
-    ev.InstallBaseItemResumed: ev.InstallBaseItemResumed(install_base_item_id=ITEM_ID, effective_on=ON),
-    ev.ServiceContractDateReached: ev.ServiceContractDateReached(
+    InstallBaseItemMoved: InstallBaseItemMoved(install_base_item_id=ITEM_ID, from_site="Plant 4", to_site="Plant 7"),
+    InstallBaseItemSuspended: InstallBaseItemSuspended(install_base_item_id=ITEM_ID, effective_on=ON),
+    InstallBaseItemResumed: InstallBaseItemResumed(install_base_item_id=ITEM_ID, effective_on=ON),
+    ServiceContractDateReached: ServiceContractDateReached(
         **SC, date=dt.date(2027, 1, 1), time_zone="Europe/Berlin", reached_at=dt.datetime(2026, 12, 31, 23, 0, tzinfo=dt.UTC),
-        due=[ev.DueTransition(item_kind="contract", item_id=CONTRACT_ID, transition="expiry",
+        due=[DueTransition(item_kind="contract", item_id=CONTRACT_ID, transition="expiry",
                               due_at=dt.datetime(2026, 12, 31, 23, 0, tzinfo=dt.UTC))],
     ),
 }
@@ -191,3 +232,18 @@ def test_consumer_ignores_fields_added_later(cls):
 
     _, headers, _, key = to_kafka(Envelope(sample(cls), stream_version=1))
     assert from_kafka(headers, key.encode(), json.dumps(payload).encode()).event == sample(cls)
+
+
+def test_an_event_registers_itself_when_it_is_defined_and_a_second_class_of_the_same_version_is_refused():
+    from shared.events import event_class
+    from shared.events.base import registered_events
+
+    class _ProbeEvent(ContractLineActivated):
+        event_type = "ProbeRegistered"
+        schema_version = 7
+
+    assert event_class("ProbeRegistered", 7) is _ProbeEvent and _ProbeEvent in registered_events()
+    with pytest.raises(TypeError, match="already"):
+        class _Again(ContractLineActivated):
+            event_type = "ProbeRegistered"
+            schema_version = 7

@@ -8,7 +8,7 @@ import pytest
 
 from services.lifecycle_scheduler.domain.schedule import ContractSchedule, expiry_instant
 from shared.backbone.clock import AdjustableClock
-from shared.events import ContractExpired, ExpiryScheduled
+from shared.events.lifecycle import ContractExpired, ExpiryScheduled
 
 UTC = dt.UTC
 

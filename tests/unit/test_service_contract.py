@@ -4,7 +4,8 @@ import datetime as dt
 import uuid
 
 from services.order_sync.domain.service_contract import ServiceContract
-from shared.events import ContractActivated, Party, ServiceContractRecorded
+from shared.events.contracts import ContractActivated, Party
+from shared.events.orders import ServiceContractRecorded
 
 
 def activated(contract_id: uuid.UUID, parties: list[Party]) -> ContractActivated:

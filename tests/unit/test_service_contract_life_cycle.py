@@ -9,9 +9,17 @@ from decimal import Decimal
 import pytest
 
 from shared.backbone.errors import DomainError
-from shared.events import (
-    ContractLineActivated, ContractLineExpired, ContractLineResumed, ContractLineSuspended, EntitlementActivated,
-    EntitlementExpired, EntitlementResumed, EntitlementSuspended, ServiceContractActivated, ServiceContractExpired,
+from shared.events.orders import (
+    ContractLineActivated,
+    ContractLineExpired,
+    ContractLineResumed,
+    ContractLineSuspended,
+    EntitlementActivated,
+    EntitlementExpired,
+    EntitlementResumed,
+    EntitlementSuspended,
+    ServiceContractActivated,
+    ServiceContractExpired,
 )
 from services.order_sync.domain import install_base, rules
 from services.order_sync.domain.install_base import InstallBaseItem, SoldProduct

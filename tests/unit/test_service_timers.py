@@ -18,11 +18,10 @@ from services.lifecycle_scheduler.domain.timetable import (
     expiry,
     item_timers,
 )
-from shared.events import (
+from shared.events.lifecycle import DueTransition, ServiceContractDateReached
+from shared.events.orders import (
     ContractLineTerms,
-    DueTransition,
     EntitlementTerms,
-    ServiceContractDateReached,
     ServiceContractDrafted,
     ServiceContractRecorded,
     ServiceState,

@@ -4,7 +4,7 @@ from uuid import UUID
 
 from shared.backbone.errors import ConflictingState
 from shared.backbone.unit_of_work import UnitOfWork
-from shared.events import ContractActivated
+from shared.events.contracts import ContractActivated
 from shared.events.envelope import Envelope
 from services.asset_coverage.domain.coverage import Coverage
 

@@ -4,7 +4,7 @@ import datetime as dt
 from uuid import UUID
 
 from shared.backbone.aggregate import Aggregate, applies
-from shared.events import AssetLinked, CoverageOpened
+from shared.events.coverage import AssetLinked, CoverageOpened
 
 
 class Coverage(Aggregate):

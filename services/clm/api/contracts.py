@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
-from shared.events import Party
+from shared.events.contracts import Party
 from services.clm.application import contracts as use_cases
 from services.clm.domain.contract import Contract
 

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from shared.backbone.errors import ConcurrencyConflict, ConflictingState
 from shared.backbone.unit_of_work import UnitOfWork
-from shared.events import Party
+from shared.events.contracts import Party
 from services.clm.domain.contract import Contract
 
 

@@ -7,7 +7,7 @@ from uuid import UUID
 from shared.backbone.clock import is_time_zone
 from shared.backbone.aggregate import Aggregate, applies
 from shared.backbone.errors import ConflictingState, DomainError
-from shared.events import ContractActivated, ContractDrafted, Party
+from shared.events.contracts import ContractActivated, ContractDrafted, Party
 
 
 class ContractState(StrEnum):

@@ -8,7 +8,8 @@ from uuid import UUID
 from shared.backbone.app import ServiceContext
 from shared.backbone.logging import get_logger
 from shared.backbone.unit_of_work import UnitOfWork
-from shared.events import ContractActivated, topics
+from shared.events import topics
+from shared.events.contracts import ContractActivated
 from shared.events.envelope import Envelope
 from services.lifecycle_scheduler.adapters import timers
 from services.lifecycle_scheduler.application import service_timers

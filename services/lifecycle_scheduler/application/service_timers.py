@@ -17,7 +17,8 @@ from shared.backbone import event_store
 from shared.backbone.app import ServiceContext
 from shared.backbone.errors import NotFound
 from shared.backbone.unit_of_work import UnitOfWork
-from shared.events import (
+from shared.events.base import Event
+from shared.events.orders import (
     ContractLineActivated,
     ContractLineAdded,
     ContractLineCanceled,
@@ -33,7 +34,6 @@ from shared.events import (
     EntitlementExpired,
     EntitlementRemoved,
     EntitlementResumed,
-    Event,
     ServiceContractActivated,
     ServiceContractCanceled,
     ServiceContractDatesChanged,

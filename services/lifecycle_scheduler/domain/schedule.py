@@ -10,7 +10,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from shared.backbone.aggregate import Aggregate, applies
-from shared.events import ContractExpired, ExpiryScheduled
+from shared.events.lifecycle import ContractExpired, ExpiryScheduled
 
 
 def start_of_day(date: dt.date, time_zone: str) -> dt.datetime:

@@ -13,11 +13,10 @@ from typing import Iterable, Literal, Self
 from uuid import UUID
 
 from shared.backbone.aggregate import Aggregate, applies
-from shared.events import (
+from shared.events.lifecycle import DueTransition, ServiceContractDateReached
+from shared.events.orders import (
     ContractLineTerms,
-    DueTransition,
     EntitlementTerms,
-    ServiceContractDateReached,
     ServiceContractDrafted,
     ServiceContractRecorded,
     ServiceState,

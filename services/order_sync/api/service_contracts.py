@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
-from shared.events import ContractLineTerms, EntitlementTerms, ServiceState
+from shared.events.orders import ContractLineTerms, EntitlementTerms, ServiceState
 from services.order_sync.application import service_contracts as use_cases
 from services.order_sync.domain.service_contract import ContractLine, Entitlement, ServiceContract
 

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 from shared.backbone.clock import Clock
 from shared.backbone.errors import ConcurrencyConflict, ConflictingState, DomainError
 from shared.backbone.unit_of_work import UnitOfWork
-from shared.events import ContractActivated, ServiceContractDateReached
+from shared.events.contracts import ContractActivated
+from shared.events.lifecycle import ServiceContractDateReached
 from shared.events.envelope import Envelope
 from services.order_sync.adapters import indexes
 from services.order_sync.domain import install_base, rules

@@ -10,7 +10,7 @@ from typing import Callable, Iterable, Union
 from uuid import UUID
 
 from shared.backbone.aggregate import Aggregate, applies
-from shared.events import (
+from shared.events.install_base import (
     InstallBaseItemMoved,
     InstallBaseItemRecorded,
     InstallBaseItemResumed,

@@ -4,7 +4,7 @@ Every refusal names one of these in its error body (`rule`), so a caller knows w
 """
 
 from shared.backbone.errors import ConflictingState, DomainError
-from shared.events import ServiceState
+from shared.events.orders import ServiceState
 
 TERMINAL = frozenset({ServiceState.EXPIRED, ServiceState.CANCELED})
 

@@ -17,8 +17,8 @@ from uuid import UUID
 from shared.backbone.aggregate import Aggregate, applies
 from shared.backbone.clock import is_time_zone
 from shared.backbone.errors import NotFound
-from shared.events import (
-    ContractActivated,
+from shared.events.contracts import ContractActivated
+from shared.events.orders import (
     ContractLineActivated,
     ContractLineAdded,
     ContractLineCanceled,

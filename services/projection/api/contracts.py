@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import any_role
 from shared.backbone.errors import NotFound
-from shared.events import Party
+from shared.events.contracts import Party
 from services.projection.adapters import read_model
 
 router = APIRouter(prefix="/contracts", tags=["contract read model"], dependencies=[Depends(any_role)])

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import any_role
 from shared.backbone.errors import NotFound
-from shared.events import ServiceState
+from shared.events.orders import ServiceState
 from services.projection.adapters import service_contracts as read_model
 
 router = APIRouter(tags=["install base read model"], dependencies=[Depends(any_role)])

@@ -2,14 +2,10 @@
 service contract read model."""
 
 from shared.backbone.unit_of_work import UnitOfWork
-from shared.events import (
-    AssetLinked,
-    ContractActivated,
-    ContractDrafted,
-    ContractExpired,
-    ExpiryScheduled,
-    ServiceContractRecorded,
-)
+from shared.events.contracts import ContractActivated, ContractDrafted
+from shared.events.coverage import AssetLinked
+from shared.events.lifecycle import ContractExpired, ExpiryScheduled
+from shared.events.orders import ServiceContractRecorded
 from shared.events.envelope import Envelope
 from services.projection.adapters import read_model
 from services.projection.application import service_contracts

@@ -9,7 +9,17 @@ import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.events import (
+from shared.events.base import Event
+from shared.events.install_base import (
+    InstallBaseItemMoved,
+    InstallBaseItemRecorded,
+    InstallBaseItemResumed,
+    InstallBaseItemSuspended,
+    SoldProductRecorded,
+    SoldProductResumed,
+    SoldProductSuspended,
+)
+from shared.events.orders import (
     ContractLineActivated,
     ContractLineAdded,
     ContractLineCanceled,
@@ -33,11 +43,6 @@ from shared.events import (
     EntitlementResumed,
     EntitlementSuspended,
     EntitlementTerms,
-    Event,
-    InstallBaseItemMoved,
-    InstallBaseItemRecorded,
-    InstallBaseItemResumed,
-    InstallBaseItemSuspended,
     ServiceContractActivated,
     ServiceContractCanceled,
     ServiceContractDatesChanged,
@@ -45,9 +50,6 @@ from shared.events import (
     ServiceContractExpired,
     ServiceContractRecorded,
     ServiceState,
-    SoldProductRecorded,
-    SoldProductResumed,
-    SoldProductSuspended,
 )
 from services.projection.adapters import service_contracts as read_model
 

@@ -2,7 +2,7 @@
 
 Each role owns its schema and nothing else: it cannot use another service's schema, and the
 `public` schema is closed to everyone. Run once per environment (and on every `make run`) with a
-superuser DSN: `ADMIN_DATABASE_URL=... python -m shared.backbone.provision`. Passwords come from
+superuser DSN: `ADMIN_DATABASE_URL=... python -m services.provision`. Passwords come from
 `<SERVICE>_DB_PASSWORD`, e.g. CLM_DB_PASSWORD.
 """
 
@@ -13,7 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from services.catalogue import DATABASE_NAME, SERVICES, ServiceSpec
+from services.catalogue import DATABASE_NAME, SERVICES
+from shared.backbone.service_spec import ServiceSpec
 
 
 def password_env(spec: ServiceSpec) -> str:
