@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.slice import admin_dsn, dev_token, ensure_stack, stop_stack
 from services.catalogue import by_name
-from services.order_sync.application.service_contracts import save_indexes
+from services.order_sync.application.indexing import save_indexes
 from services.order_sync.domain.service_contract import ContractLine, Entitlement, ServiceContract
 from shared.backbone.unit_of_work import UnitOfWork
 

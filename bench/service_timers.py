@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.catalogue import by_name
-from services.lifecycle_scheduler.application.service_timers import SweepMark, fire_due_service_timers
+from services.lifecycle_scheduler.application.timetables import SweepMark, fire_due_service_timers
 from shared.backbone.app import ServiceContext
 from shared.backbone.clock import AdjustableClock
 from shared.backbone.migrations import upgrade_to_head

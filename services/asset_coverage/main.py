@@ -4,8 +4,9 @@ from pathlib import Path
 
 from shared.backbone.app import ServiceDefinition, Subscription, create_app
 from shared.events import topics
+from shared.events.contracts import ContractActivated
 from services.asset_coverage.api import coverage
-from services.asset_coverage.application.coverage import on_contract_event
+from services.asset_coverage.application.coverage import open_coverage
 from services.catalogue import by_name
 
 definition = ServiceDefinition(
@@ -13,7 +14,7 @@ definition = ServiceDefinition(
     routers=[coverage.router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
     produces=[topics.ASSET_COVERAGE],
-    subscriptions=[Subscription([topics.CLM_CONTRACTS], lambda ctx: on_contract_event)],
+    subscriptions=[Subscription({ContractActivated: open_coverage})],
 )
 
 app = create_app(definition)

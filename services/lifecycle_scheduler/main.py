@@ -5,9 +5,11 @@ from pathlib import Path
 from shared.backbone.app import ServiceDefinition, Subscription, create_app
 from shared.backbone.settings import ServiceSettings
 from shared.events import topics
+from shared.events.contracts import ContractActivated
 from services.catalogue import by_name
 from services.lifecycle_scheduler.api import schedules, service_timers
-from services.lifecycle_scheduler.application.scheduling import on_event, run_timers
+from services.lifecycle_scheduler.application import timetables
+from services.lifecycle_scheduler.application.scheduling import run_timers, schedule_expiry
 
 
 class SchedulerSettings(ServiceSettings):
@@ -19,7 +21,7 @@ definition = ServiceDefinition(
     routers=[schedules.router, service_timers.router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
     produces=[topics.LIFECYCLE_SCHEDULES, topics.LIFECYCLE_SERVICE_CONTRACT_DATES],
-    subscriptions=[Subscription([topics.CLM_CONTRACTS, topics.ORDER_SYNC_SERVICE_CONTRACTS], lambda ctx: on_event)],
+    subscriptions=[Subscription({ContractActivated: schedule_expiry, **timetables.HANDLERS})],
     background=[run_timers],
     settings_class=SchedulerSettings,
 )

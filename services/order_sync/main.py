@@ -4,9 +4,11 @@ from pathlib import Path
 
 from shared.backbone.app import ServiceDefinition, Subscription, create_app
 from shared.events import topics
+from shared.events.contracts import ContractActivated
+from shared.events.lifecycle import ServiceContractDateReached
 from services.catalogue import by_name
 from services.order_sync.api import entitlement_checks, install_base, service_contracts
-from services.order_sync.application.service_contracts import on_contract_event, on_schedule_event
+from services.order_sync.application.consumed_events import reach_dates, record_service_contract
 
 definition = ServiceDefinition(
     spec=by_name("order_sync"),
@@ -14,8 +16,9 @@ definition = ServiceDefinition(
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
     produces=[topics.ORDER_SYNC_SERVICE_CONTRACTS, topics.ORDER_SYNC_INSTALL_BASE],
     subscriptions=[
-        Subscription([topics.CLM_CONTRACTS], lambda ctx: on_contract_event),
-        Subscription([topics.LIFECYCLE_SERVICE_CONTRACT_DATES], lambda ctx: on_schedule_event, name="order_sync-time"),
+        Subscription({ContractActivated: record_service_contract}),
+        # A consumer's name keys its group offsets and inbox rows: renaming one replays its topics.
+        Subscription({ServiceContractDateReached: reach_dates}, name="order_sync-time"),
     ],
 )
 

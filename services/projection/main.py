@@ -6,13 +6,13 @@ from pathlib import Path
 from shared.backbone.app import ServiceDefinition, Subscription, create_app
 from services.catalogue import by_name
 from services.projection.api import contracts, install_base, service_contracts
-from services.projection.application.projector import CONSUMER_NAME, SUBSCRIBED_TOPICS, project
+from services.projection.application.projector import CONSUMER_NAME, HANDLERS
 
 definition = ServiceDefinition(
     spec=by_name("projection"),
     routers=[contracts.router, service_contracts.router, install_base.router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
-    subscriptions=[Subscription(SUBSCRIBED_TOPICS, lambda ctx: project, name=CONSUMER_NAME)],
+    subscriptions=[Subscription(HANDLERS, name=CONSUMER_NAME)],
 )
 
 app = create_app(definition)

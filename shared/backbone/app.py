@@ -23,8 +23,9 @@ from shared.backbone.service_spec import ServiceSpec
 from shared.backbone import kafka
 from shared.backbone.auth import Principal, Role, TokenVerifier, require_roles
 from shared.backbone.clock import AdjustableClock, Clock, SystemClock
-from shared.backbone.consumer import EventConsumer, Handler
-from shared.backbone.errors import DomainError, problem
+from shared.backbone.consumer import EventConsumer
+from shared.backbone.errors import ConflictingState, DomainError, RuleKind, problem
+from shared.backbone.event_routing import HandlerTable, dispatcher, topics_of
 from shared.backbone.logging import configure_logging, correlation_id, get_logger
 from shared.backbone.metrics import HTTP_LATENCY
 from shared.backbone.migrations import upgrade_to_head
@@ -57,11 +58,15 @@ class ServiceContext:
 
 @dataclass(frozen=True)
 class Subscription:
-    """Topics a service consumes and the handler, built from the context once it exists."""
+    """A consumer of the service: its name (the consumer group and inbox key; the service's name
+    when empty) and its table of event type -> handler, from which its topics follow."""
 
-    topics: list[str]
-    handler: Callable[[ServiceContext], Handler]
+    handlers: HandlerTable
     name: str = ""
+
+    @property
+    def topics(self) -> list[str]:
+        return topics_of(self.handlers)
 
 
 BackgroundLoop = Callable[[ServiceContext, asyncio.Event], Awaitable[None]]
@@ -119,7 +124,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
                     engine,
                     name=sub.name or spec.name,
                     topics=sub.topics,
-                    handle=sub.handler(ctx),
+                    handle=dispatcher(sub.handlers),
                     bootstrap_servers=settings.kafka_bootstrap_servers,
                     producer_factory=ctx.producer,
                     on_commit=relay.wake,
@@ -227,7 +232,7 @@ def _ops_router() -> APIRouter:
     async def set_clock(body: ClockSetting, ctx: ServiceContext = Depends(context)) -> dict:
         """Moves this service's time. Only where ALLOW_CLOCK_CONTROL=true (dev and test stacks)."""
         if not isinstance(ctx.clock, AdjustableClock):
-            raise DomainError("clock.control_disabled", "this service runs on the system clock", field="now", status=409)
+            raise ConflictingState("clock.control_disabled", "this service runs on the system clock", field="now")
         ctx.clock.set(body.now)
         return {"now": ctx.clock.now().isoformat(), "adjustable": True}
 
@@ -252,13 +257,18 @@ def _install_middleware(app: FastAPI, service: str) -> None:
         return response
 
 
+# The one place where a kind of refusal becomes an HTTP status.
+STATUS_OF = {RuleKind.INVALID: 422, RuleKind.CONFLICT: 409, RuleKind.NOT_FOUND: 404}
+TITLE_OF = {RuleKind.INVALID: "Rule violated", RuleKind.CONFLICT: "Conflict", RuleKind.NOT_FOUND: "Not found"}
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         errors = [{"field": exc.field, "rule": exc.rule, "message": exc.message}] if exc.field else []
-        title = {404: "Not found", 409: "Conflict"}.get(exc.status, "Rule violated")
-        body = problem(exc.status, title, exc.rule, exc.message, errors, **exc.extra)
-        return JSONResponse(body, status_code=exc.status, media_type="application/problem+json")
+        status = STATUS_OF[exc.kind]
+        body = problem(status, TITLE_OF[exc.kind], exc.rule, exc.message, errors, **exc.extra)
+        return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

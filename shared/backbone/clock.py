@@ -31,6 +31,11 @@ class AdjustableClock:
         self._offset += delta
 
 
+def today_in(clock: Clock, time_zone: str) -> dt.date:
+    """The calendar date it is now in `time_zone`: contracts read their dates in their own zone."""
+    return clock.now().astimezone(ZoneInfo(time_zone)).date()
+
+
 @cache
 def _time_zone_names() -> frozenset[str]:
     return frozenset(available_timezones())  # scans the tz database: once per process

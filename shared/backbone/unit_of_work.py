@@ -76,11 +76,15 @@ class UnitOfWork:
         self._seen[aggregate_id] = aggregate
         return aggregate
 
-    async def require(self, cls: type[A], aggregate_id: str, what: str) -> A:
-        """The aggregate, or NotFound (HTTP 404) naming `what`."""
+    async def require(self, cls: type[A], aggregate_id: str, what: str, expected_version: int | None = None) -> A:
+        """The aggregate, or NotFound naming `what`. With `expected_version` (a client's If-Match),
+        ConcurrencyConflict unless the aggregate is at that version: the client decided on what it
+        read then, and must not change what has moved on since."""
         aggregate = await self.get(cls, aggregate_id)
         if aggregate is None:
             raise NotFound(what, aggregate_id)
+        if expected_version is not None and expected_version != aggregate.version:
+            raise ConcurrencyConflict(str(aggregate_id), expected_version, aggregate.version)
         return aggregate
 
     def guard(self, aggregate: Aggregate) -> None:

@@ -166,7 +166,7 @@ async def test_api_refuses_without_token_or_role_and_names_the_rule(platform):
         invalid = await http.post(f"{platform['clm']}/api/v1/contracts", json={**CONTRACT, "end_date": "2025-01-01"},
                                   headers=bearer("legal_counsel"))
         assert invalid.status_code == 422
-        assert invalid.json()["errors"] == [{"field": "end_date", "rule": "contract.end_not_before_start",
+        assert invalid.json()["errors"] == [{"field": "end_date", "rule": "dates.end_before_start",
                                              "message": "the end date must not be before the start date"}]
 
 

@@ -8,8 +8,8 @@ from contextlib import AsyncExitStack
 import pytest
 import sqlalchemy as sa
 
-from services.projection.adapters.read_model import contract_assets, contracts
-from services.projection.adapters.service_contracts import (
+from services.projection.adapters.contract_records import contract_assets, contracts
+from services.projection.adapters.service_contract_records import (
     contract_lines, entitlements, install_base_items, service_contracts, sold_products,
 )
 from services.projection.application.rebuild import rebuild

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.catalogue import by_name
 from services.lifecycle_scheduler.adapters.service_timers import CLAIM_DUE, CLAIM_DUE_AFTER
-from services.lifecycle_scheduler.application.service_timers import SweepMark, fire_due_service_timers
+from services.lifecycle_scheduler.application.timetables import SweepMark, fire_due_service_timers
 from services.lifecycle_scheduler.domain.timetable import ServiceContractTimetable
 from shared.backbone.app import ServiceContext
 from shared.backbone.clock import AdjustableClock

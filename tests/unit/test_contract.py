@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from services.clm.domain.contract import Contract, ContractState
-from shared.backbone.errors import DomainError
+from shared.backbone.errors import DomainError, RuleKind
 from shared.events.contracts import ContractActivated, ContractDrafted, Party
 
 CUSTOMER = Party(role="customer", name="ACME Robotics")
@@ -57,7 +57,7 @@ def test_a_one_day_contract_is_allowed():
 @pytest.mark.parametrize(
     "overrides, rule, field",
     [
-        (dict(start_date=dt.date(2026, 6, 1), end_date=dt.date(2026, 5, 31)), "contract.end_not_before_start", "end_date"),
+        (dict(start_date=dt.date(2026, 6, 1), end_date=dt.date(2026, 5, 31)), "dates.end_before_start", "end_date"),
         (dict(parties=[VENDOR]), "contract.customer_required", "parties"),
         (dict(parties=[]), "contract.customer_required", "parties"),
         (dict(time_zone="Mars/Olympus_Mons"), "contract.time_zone_unknown", "time_zone"),
@@ -71,7 +71,7 @@ def test_drafting_rules_refuse_with_the_named_rule_and_field(overrides, rule, fi
         draft(**overrides)
     assert refused.value.rule == rule
     assert refused.value.field == field
-    assert refused.value.status == 422
+    assert refused.value.kind == RuleKind.INVALID
 
 
 def test_activation_from_draft_records_contract_activated_with_the_same_terms():
@@ -95,7 +95,7 @@ def test_activating_twice_is_refused_with_409_and_records_nothing():
         contract.activate()
 
     assert refused.value.rule == "contract.activate_only_from_draft"
-    assert refused.value.status == 409
+    assert refused.value.kind == RuleKind.CONFLICT
     assert contract.version == 2
     assert len(contract.pending_events) == 2
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.lifecycle_scheduler.application.service_timers import _whole_contracts
+from services.lifecycle_scheduler.application.timetables import _whole_contracts
 from services.lifecycle_scheduler.domain.schedule import activation_instant, expiry_instant
 from services.lifecycle_scheduler.domain.timetable import (
     ServiceContractTimetable,

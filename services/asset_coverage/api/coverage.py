@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
+from shared.backbone.rest import answer_created
 from services.asset_coverage.application import coverage as use_cases
 from services.asset_coverage.domain.coverage import Coverage
 
@@ -53,8 +54,7 @@ async def link_asset(
     ctx: Annotated[ServiceContext, Depends(context)],
 ) -> CoverageView:
     coverage, linked = await use_cases.link_asset(ctx.uow(principal), contract_id, body.asset_id, body.asset_name)
-    if not linked:
-        response.status_code = status.HTTP_200_OK
+    answer_created(response, f"/api/v1/contracts/{contract_id}/assets", linked)
     return CoverageView.of(coverage)
 
 

@@ -9,10 +9,10 @@ from shared.events.envelope import Envelope
 from services.asset_coverage.domain.coverage import Coverage
 
 
-async def on_contract_event(uow: UnitOfWork, envelope: Envelope) -> None:
-    """Consumer: an activated contract opens its coverage (once)."""
-    event = envelope.event
-    if isinstance(event, ContractActivated) and await uow.get(Coverage, str(event.contract_id)) is None:
+async def open_coverage(uow: UnitOfWork, envelope: Envelope) -> None:
+    """ContractActivated: the contract's coverage opens (once)."""
+    event: ContractActivated = envelope.event
+    if await uow.get(Coverage, str(event.contract_id)) is None:
         uow.add(Coverage.open(event.contract_id, event.start_date, event.end_date))
 
 

@@ -4,11 +4,12 @@ import datetime as dt
 from typing import Annotated
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
+from shared.backbone.rest import IfMatch, answer_created, expected_version, with_version
 from shared.events.contracts import Party
 from services.clm.application import contracts as use_cases
 from services.clm.domain.contract import Contract
@@ -66,21 +67,22 @@ async def draft_contract(
     ctx: Annotated[ServiceContext, Depends(context)],
 ) -> ContractView:
     contract_id = body.contract_id or uuid4()
-    contract, created = await use_cases.draft_contract(
+    contract, is_new = await use_cases.draft_contract(
         ctx.uow(principal), contract_id,
         number=body.number or f"CNT-{contract_id.hex[:10].upper()}",
         title=body.title, contract_model=body.contract_model, parties=body.parties,
         start_date=body.start_date, end_date=body.end_date, time_zone=body.time_zone,
     )
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    response.headers["Location"] = f"/api/v1/contracts/{contract_id}"
+    answer_created(response, f"/api/v1/contracts/{contract_id}", is_new)
+    with_version(response, contract.version)
     return ContractView.of(contract)
 
 
 @router.get("/{contract_id}", response_model=ContractView, dependencies=[Depends(any_role)])
-async def get_contract(contract_id: UUID, ctx: Annotated[ServiceContext, Depends(context)]) -> ContractView:
-    return ContractView.of(await use_cases.get_contract(ctx.uow(), contract_id))
+async def get_contract(contract_id: UUID, response: Response, ctx: Annotated[ServiceContext, Depends(context)]) -> ContractView:
+    contract = await use_cases.get_contract(ctx.uow(), contract_id)
+    with_version(response, contract.version)
+    return ContractView.of(contract)
 
 
 @router.post("/{contract_id}/activation", response_model=ContractView)
@@ -88,15 +90,11 @@ async def activate_contract(
     contract_id: UUID,
     principal: Annotated[Principal, Depends(may_activate)],
     ctx: Annotated[ServiceContext, Depends(context)],
+    response: Response,
     body: Activation | None = None,
-    if_match: Annotated[str | None, Header(description="Expected version, as an alternative to the body")] = None,
+    if_match: IfMatch = None,
 ) -> ContractView:
-    expected = body.expected_version if body and body.expected_version is not None else _version(if_match)
-    return ContractView.of(await use_cases.activate_contract(ctx.uow(principal), contract_id, expected))
-
-
-def _version(if_match: str | None) -> int | None:
-    if if_match is None:
-        return None
-    value = if_match.strip().strip('W/').strip('"')
-    return int(value) if value.isdigit() else None
+    expected = expected_version(if_match, body.expected_version if body else None)
+    contract = await use_cases.activate_contract(ctx.uow(principal), contract_id, expected)
+    with_version(response, contract.version)
+    return ContractView.of(contract)

@@ -3,7 +3,7 @@
 import datetime as dt
 from uuid import UUID
 
-from shared.backbone.errors import ConcurrencyConflict, ConflictingState
+from shared.backbone.errors import AlreadyExists
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.contracts import Party
 from services.clm.domain.contract import Contract
@@ -31,7 +31,7 @@ async def draft_contract(
         if existing is not None:
             if existing.terms == requested.pending_events[0]:
                 return existing, False
-            raise ConflictingState("contract.already_exists", f"contract {contract_id} exists with other terms", field="contract_id")
+            raise AlreadyExists("contract", contract_id, field="contract_id")
         uow.add(requested)
         await uow.commit()
         return requested, True
@@ -39,9 +39,7 @@ async def draft_contract(
 
 async def activate_contract(uow: UnitOfWork, contract_id: UUID, expected_version: int | None = None) -> Contract:
     async with uow:
-        contract = await uow.require(Contract, str(contract_id), "contract")
-        if expected_version is not None and expected_version != contract.version:
-            raise ConcurrencyConflict(str(contract_id), expected_version, contract.version)
+        contract = await uow.require(Contract, str(contract_id), "contract", expected_version)
         contract.activate()
         await uow.commit()
         return contract

@@ -4,10 +4,11 @@ import datetime as dt
 from enum import StrEnum
 from uuid import UUID
 
-from shared.backbone.clock import is_time_zone
 from shared.backbone.aggregate import Aggregate, applies
-from shared.backbone.errors import ConflictingState, DomainError
+from shared.backbone.clock import is_time_zone
+from shared.backbone.errors import ConflictingState, invalid
 from shared.events.contracts import ContractActivated, ContractDrafted, Party
+from services.clm.domain import rules
 
 
 class ContractState(StrEnum):
@@ -37,11 +38,11 @@ class Contract(Aggregate):
         time_zone: str = "UTC",
     ) -> "Contract":
         if end_date < start_date:
-            raise DomainError("contract.end_not_before_start", "the end date must not be before the start date", field="end_date")
+            raise invalid(rules.DATES_END_BEFORE_START, "the end date must not be before the start date", field="end_date")
         if not any(p.role == "customer" for p in parties):
-            raise DomainError("contract.customer_required", "a contract needs a party with the role customer", field="parties")
+            raise invalid(rules.CONTRACT_CUSTOMER_REQUIRED, "a contract needs a party with the role customer", field="parties")
         if not is_time_zone(time_zone):
-            raise DomainError("contract.time_zone_unknown", f"{time_zone!r} is not an IANA time zone", field="time_zone")
+            raise invalid(rules.TIME_ZONE_UNKNOWN, f"{time_zone!r} is not an IANA time zone", field="time_zone")
         contract = cls(str(contract_id))
         contract.record(
             ContractDrafted(
@@ -53,7 +54,7 @@ class Contract(Aggregate):
 
     def activate(self) -> None:
         if self.state is not ContractState.DRAFT:
-            raise ConflictingState("contract.activate_only_from_draft", f"a contract in state {self.state} cannot be activated", field="state")
+            raise ConflictingState(rules.ACTIVATE_ONLY_FROM_DRAFT, f"a contract in state {self.state} cannot be activated", field="state")
         self.record(ContractActivated(**self.terms.model_dump()))
 
     @applies

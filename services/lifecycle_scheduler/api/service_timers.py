@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import any_role
-from services.lifecycle_scheduler.application import service_timers
+from services.lifecycle_scheduler.application import timetables
 
 router = APIRouter(tags=["service contract timers"])
 
@@ -39,7 +39,7 @@ class ServiceContractTimersView(BaseModel):
 async def get_service_contract_timers(
     contract_id: UUID, ctx: Annotated[ServiceContext, Depends(context)]
 ) -> ServiceContractTimersView:
-    zone, rows = await service_timers.list_timers(ctx.uow(), contract_id)
+    zone, rows = await timetables.list_timers(ctx.uow(), contract_id)
     return ServiceContractTimersView(
         contract_id=contract_id,
         time_zone=zone,

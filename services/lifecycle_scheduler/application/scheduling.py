@@ -1,5 +1,5 @@
 """Use cases of the scheduler: schedule on activation, fire what is due (legal contracts here,
-service contracts in service_timers)."""
+service contracts in timetables)."""
 
 import asyncio
 from functools import partial
@@ -8,29 +8,19 @@ from uuid import UUID
 from shared.backbone.app import ServiceContext
 from shared.backbone.logging import get_logger
 from shared.backbone.unit_of_work import UnitOfWork
-from shared.events import topics
 from shared.events.contracts import ContractActivated
 from shared.events.envelope import Envelope
 from services.lifecycle_scheduler.adapters import timers
-from services.lifecycle_scheduler.application import service_timers
+from services.lifecycle_scheduler.application import timetables
 from services.lifecycle_scheduler.domain.schedule import ContractSchedule
 
 log = get_logger(__name__)
 EXPIRY = "expiry"
 
 
-async def on_event(uow: UnitOfWork, envelope: Envelope) -> None:
-    """The one consumer of the scheduler: legal contracts and service contracts."""
-    if envelope.event.topic == topics.ORDER_SYNC_SERVICE_CONTRACTS:
-        await service_timers.on_service_contract_event(uow, envelope)
-    else:
-        await on_contract_event(uow, envelope)
-
-
-async def on_contract_event(uow: UnitOfWork, envelope: Envelope) -> None:
-    event = envelope.event
-    if not isinstance(event, ContractActivated):
-        return
+async def schedule_expiry(uow: UnitOfWork, envelope: Envelope) -> None:
+    """ContractActivated: the legal contract's expiry timer is set."""
+    event: ContractActivated = envelope.event
     schedule = await uow.get(ContractSchedule, str(event.contract_id)) or ContractSchedule.for_contract(event.contract_id)
     uow.add(schedule)
     schedule.schedule_expiry(event.end_date, event.time_zone)
@@ -55,8 +45,8 @@ async def run_timers(ctx: ServiceContext, stop: asyncio.Event) -> None:
     """Background loop. A timer that fell due while the service was down fires on the first sweep."""
     tick = getattr(ctx.settings, "scheduler_tick_seconds", 1.0)
     while not stop.is_set():
-        mark = service_timers.SweepMark()  # each sweep starts from the earliest due timer
-        sweeps = (partial(fire_due_timers, ctx), partial(service_timers.fire_due_service_timers, ctx, mark=mark))
+        mark = timetables.SweepMark()  # each sweep starts from the earliest due timer
+        sweeps = (partial(fire_due_timers, ctx), partial(timetables.fire_due_service_timers, ctx, mark=mark))
         # Each kind of timer on its own, so a failing sweep of one does not hold up the other.
         for fire in sweeps:
             try:

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import any_role
 from shared.backbone.errors import DomainError
-from services.order_sync.application import service_contracts as use_cases
+from services.order_sync.application import entitlement_checks
 
 router = APIRouter(tags=["entitlement checks"])
 
@@ -53,7 +53,7 @@ async def check_entitlement(
         raise DomainError("entitlement_check.subject_required",
                           "name an account, an install_base_item_id or a sold_product_id", field="account")
     on = on or ctx.clock.now().date()
-    check = await use_cases.check_entitlement(
+    check = await entitlement_checks.check_entitlement(
         ctx.uow(), ctx.clock, name=to, on=on, account=account, covering=install_base_item_id or sold_product_id)
     granted = [GrantingEntitlement(**{k: getattr(r, k) for k in GrantingEntitlement.model_fields}) for r in check.matches]
     return EntitlementCheckView(entitled=check.entitled, to=to, on=on, granted_by=granted)

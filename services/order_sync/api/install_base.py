@@ -7,12 +7,13 @@ it; resuming gives them the state their dates say.
 from typing import Annotated
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
-from services.order_sync.application import service_contracts as use_cases
+from shared.backbone.rest import IfMatch, answer_created, expected_version
+from services.order_sync.application import install_base as use_cases
 from services.order_sync.domain.install_base import InstallBaseItem, SoldProduct
 
 router = APIRouter(tags=["install base"])
@@ -80,11 +81,9 @@ class InstallBaseItemView(BaseModel):
 @router.post("/sold-products", status_code=status.HTTP_201_CREATED, response_model=SoldProductView)
 async def record_sold_product(body: NewSoldProduct, response: Response, principal: Changer, ctx: Ctx) -> SoldProductView:
     product_id = body.sold_product_id or uuid4()
-    product, created = await use_cases.record_product(
+    product, is_new = await use_cases.record_product(
         ctx.uow(principal), SoldProduct.record_new(product_id, account=body.account, product=body.product, quantity=body.quantity))
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    response.headers["Location"] = f"/api/v1/sold-products/{product_id}"
+    answer_created(response, f"/api/v1/sold-products/{product_id}", is_new)
     return SoldProductView.of(product)
 
 
@@ -107,12 +106,10 @@ async def resume_sold_product(product_id: UUID, principal: Changer, ctx: Ctx) ->
 @router.post("/install-base-items", status_code=status.HTTP_201_CREATED, response_model=InstallBaseItemView)
 async def record_install_base_item(body: NewInstallBaseItem, response: Response, principal: Changer, ctx: Ctx) -> InstallBaseItemView:
     item_id = body.install_base_item_id or uuid4()
-    item, created = await use_cases.record_product(ctx.uow(principal), InstallBaseItem.record_new(
+    item, is_new = await use_cases.record_product(ctx.uow(principal), InstallBaseItem.record_new(
         item_id, account=body.account, name=body.name, site=body.site,
         sold_product_id=body.sold_product_id, serial_number=body.serial_number))
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    response.headers["Location"] = f"/api/v1/install-base-items/{item_id}"
+    answer_created(response, f"/api/v1/install-base-items/{item_id}", is_new)
     return InstallBaseItemView.of(item)
 
 
@@ -123,10 +120,10 @@ async def get_install_base_item(item_id: UUID, ctx: Ctx) -> InstallBaseItemView:
 
 @router.post("/install-base-items/{item_id}/move", response_model=InstallBaseItemView)
 async def move_install_base_item(item_id: UUID, body: Move, principal: Changer, ctx: Ctx,
-                                 if_match: Annotated[str | None, Header()] = None) -> InstallBaseItemView:
+                                 if_match: IfMatch = None) -> InstallBaseItemView:
     """MACD "move": the item is now at another site."""
-    expected = int(if_match.strip('W/"')) if if_match and if_match.strip('W/"').isdigit() else None
-    return InstallBaseItemView.of(await use_cases.move_install_base_item(ctx.uow(principal), item_id, body.to_site, expected))
+    return InstallBaseItemView.of(
+        await use_cases.move_install_base_item(ctx.uow(principal), item_id, body.to_site, expected_version(if_match)))
 
 
 @router.post("/install-base-items/{item_id}/suspension", response_model=InstallBaseItemView)

@@ -9,11 +9,12 @@ from decimal import Decimal
 from typing import Annotated, Callable
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
+from shared.backbone.rest import IfMatch, answer_created, expected_version, with_version
 from shared.events.orders import ContractLineTerms, EntitlementTerms, ServiceState
 from services.order_sync.application import service_contracts as use_cases
 from services.order_sync.domain.service_contract import ContractLine, Entitlement, ServiceContract
@@ -22,7 +23,6 @@ router = APIRouter(prefix="/service-contracts", tags=["service contracts"])
 
 # RACI phase 6 (activation & order/entitlement sync): Sales Ops responsible, Contract Manager accountable.
 may_change = require_roles(Role.SALES_OPS, Role.CONTRACT_MANAGER)
-IfMatch = Annotated[str | None, Header(description="Expected contract version; 409 if it moved on")]
 
 
 class Covers(BaseModel):
@@ -124,15 +124,8 @@ class ServiceContractView(BaseModel):
         )
 
 
-def _expected(if_match: str | None) -> int | None:
-    if if_match is None:
-        return None
-    value = if_match.strip().removeprefix("W/").strip('"')
-    return int(value) if value.isdigit() else None
-
-
 def _answer(response: Response, contract: ServiceContract) -> ServiceContractView:
-    response.headers["ETag"] = f'"{contract.version}"'
+    with_version(response, contract.version)
     return ServiceContractView.of(contract)
 
 
@@ -140,7 +133,7 @@ async def _change(
     ctx: ServiceContext, principal: Principal, response: Response, contract_id: UUID, if_match: str | None,
     command: Callable[[ServiceContract, dt.date], object],
 ) -> ServiceContractView:
-    contract, _ = await use_cases.change_contract(ctx.uow(principal), ctx.clock, contract_id, _expected(if_match), command)
+    contract, _ = await use_cases.change_contract(ctx.uow(principal), ctx.clock, contract_id, expected_version(if_match), command)
     return _answer(response, contract)
 
 
@@ -153,14 +146,12 @@ async def draft_service_contract(body: DraftServiceContract, response: Response,
     """Creates a service contract in Draft, with its lines and entitlements. Retrying with the same
     `contract_id` answers 200 with the existing contract."""
     contract_id = body.contract_id or uuid4()
-    contract, created = await use_cases.draft_service_contract(
+    contract, is_new = await use_cases.draft_service_contract(
         ctx.uow(principal), contract_id, number=body.number or f"SC-{contract_id.hex[:10].upper()}",
         account=body.account, start_date=body.start_date, end_date=body.end_date, time_zone=body.time_zone,
         lines=[line.line() for line in body.lines], entitlements=[e.entitlement() for e in body.entitlements],
     )
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    response.headers["Location"] = f"/api/v1/service-contracts/{contract_id}"
+    answer_created(response, f"/api/v1/service-contracts/{contract_id}", is_new)
     return _answer(response, contract)
 
 
@@ -190,7 +181,7 @@ async def cancel(contract_id: UUID, response: Response, principal: Changer, ctx:
 async def add_line(contract_id: UUID, body: NewLine, response: Response, principal: Changer, ctx: Ctx,
                    if_match: IfMatch = None) -> ServiceContractView:
     """MACD "add". On an active contract the line is Active from its start date (Draft before it)."""
-    contract = await use_cases.add_line(ctx.uow(principal), ctx.clock, contract_id, body.line(), _expected(if_match))
+    contract = await use_cases.add_line(ctx.uow(principal), ctx.clock, contract_id, body.line(), expected_version(if_match))
     return _answer(response, contract)
 
 
@@ -229,7 +220,7 @@ async def change_line_coverage(contract_id: UUID, line_id: UUID, body: Covers, r
                                principal: Changer, ctx: Ctx, if_match: IfMatch = None) -> ServiceContractView:
     """Which sold product / install base item the line covers; the line takes its state."""
     contract = await use_cases.change_line_coverage(
-        ctx.uow(principal), ctx.clock, contract_id, line_id, body.sold_product_id, body.install_base_item_id, _expected(if_match))
+        ctx.uow(principal), ctx.clock, contract_id, line_id, body.sold_product_id, body.install_base_item_id, expected_version(if_match))
     return _answer(response, contract)
 
 
@@ -252,7 +243,7 @@ async def cancel_line(contract_id: UUID, line_id: UUID, response: Response, prin
 @router.post("/{contract_id}/entitlements", status_code=status.HTTP_201_CREATED, response_model=ServiceContractView)
 async def add_entitlement(contract_id: UUID, body: NewEntitlement, response: Response, principal: Changer, ctx: Ctx,
                           if_match: IfMatch = None) -> ServiceContractView:
-    contract = await use_cases.add_entitlement(ctx.uow(principal), ctx.clock, contract_id, body.entitlement(), _expected(if_match))
+    contract = await use_cases.add_entitlement(ctx.uow(principal), ctx.clock, contract_id, body.entitlement(), expected_version(if_match))
     return _answer(response, contract)
 
 

@@ -46,4 +46,4 @@ def refuse_in_state(rule: str, message: str, field: str | None = None, **extra) 
 
 
 def invalid(rule: str, message: str, field: str | None = None, **extra) -> DomainError:
-    return DomainError(rule, message, field=field, status=422, extra=extra)
+    return DomainError(rule, message, field=field, extra=extra)

@@ -9,9 +9,9 @@ from pydantic import BaseModel
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import any_role
-from shared.backbone.errors import NotFound
+from shared.backbone.rest import Cursor, Limit, Page, page_of
 from shared.events.contracts import Party
-from services.projection.adapters import read_model
+from services.projection.application import queries
 
 router = APIRouter(prefix="/contracts", tags=["contract read model"], dependencies=[Depends(any_role)])
 
@@ -39,29 +39,19 @@ class ContractRecord(BaseModel):
     updated_at: dt.datetime
 
 
-class ContractPage(BaseModel):
-    items: list[ContractRecord]
-    next_cursor: UUID | None
-
-
-@router.get("", response_model=ContractPage)
+@router.get("", response_model=Page[ContractRecord])
 async def list_contracts(
     ctx: Annotated[ServiceContext, Depends(context)],
     state: Literal["draft", "active", "expired"] | None = None,
     party: Annotated[str | None, Query(max_length=200, description="Part of a party's name")] = None,
     ends_before: dt.date | None = None,
-    cursor: Annotated[UUID | None, Query(description="next_cursor of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> ContractPage:
-    async with ctx.engine.connect() as conn:
-        rows = await read_model.search(conn, state=state, party=party, ends_before=ends_before, after=cursor, limit=limit)
-    return ContractPage(items=rows, next_cursor=rows[-1]["contract_id"] if len(rows) == limit else None)
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> dict:
+    rows = await queries.contracts(ctx.engine, state=state, party=party, ends_before=ends_before, after=cursor, limit=limit)
+    return page_of(rows, limit, key=lambda r: r["contract_id"])
 
 
 @router.get("/{contract_id}", response_model=ContractRecord)
 async def get_contract(contract_id: UUID, ctx: Annotated[ServiceContext, Depends(context)]) -> ContractRecord:
-    async with ctx.engine.connect() as conn:
-        row = await read_model.get(conn, contract_id)
-    if row is None:
-        raise NotFound("contract", contract_id)
-    return ContractRecord(**row)
+    return ContractRecord(**await queries.contract(ctx.engine, contract_id))

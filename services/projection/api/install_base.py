@@ -9,9 +9,8 @@ from pydantic import BaseModel, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import any_role
-from shared.backbone.errors import NotFound
 from shared.events.orders import ServiceState
-from services.projection.adapters import service_contracts as read_model
+from services.projection.application import queries
 
 router = APIRouter(tags=["install base read model"], dependencies=[Depends(any_role)])
 
@@ -44,17 +43,9 @@ class InstallBaseItemRecord(BaseModel):
 
 @router.get("/sold-products/{sold_product_id}", response_model=SoldProductRecord)
 async def get_sold_product(sold_product_id: UUID, ctx: Annotated[ServiceContext, Depends(context)]) -> SoldProductRecord:
-    async with ctx.engine.connect() as conn:
-        row = await read_model.get_sold_product(conn, sold_product_id)
-    if row is None:
-        raise NotFound("sold_product", sold_product_id)
-    return SoldProductRecord(**row)
+    return SoldProductRecord(**await queries.sold_product(ctx.engine, sold_product_id))
 
 
 @router.get("/install-base-items/{install_base_item_id}", response_model=InstallBaseItemRecord)
 async def get_install_base_item(install_base_item_id: UUID, ctx: Annotated[ServiceContext, Depends(context)]) -> InstallBaseItemRecord:
-    async with ctx.engine.connect() as conn:
-        row = await read_model.get_install_base_item(conn, install_base_item_id)
-    if row is None:
-        raise NotFound("install_base_item", install_base_item_id)
-    return InstallBaseItemRecord(**row)
+    return InstallBaseItemRecord(**await queries.install_base_item(ctx.engine, install_base_item_id))

@@ -13,9 +13,9 @@ from pydantic import BaseModel, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import any_role
-from shared.backbone.errors import NotFound
+from shared.backbone.rest import Cursor, Limit, Page, page_of
 from shared.events.orders import ServiceState
-from services.projection.adapters import service_contracts as read_model
+from services.projection.application import queries
 
 router = APIRouter(prefix="/service-contracts", tags=["service contract read model"], dependencies=[Depends(any_role)])
 
@@ -73,30 +73,20 @@ class ServiceContractRecord(ServiceContractSummary):
     entitlements: list[EntitlementRecord]
 
 
-class ServiceContractPage(BaseModel):
-    items: list[ServiceContractSummary]
-    next_cursor: UUID | None
-
-
-@router.get("", response_model=ServiceContractPage)
+@router.get("", response_model=Page[ServiceContractSummary])
 async def list_service_contracts(
     ctx: Annotated[ServiceContext, Depends(context)],
     account: Annotated[str | None, Query(max_length=200, description="The customer account, exactly")] = None,
     state: ServiceState | None = None,
     number: Annotated[str | None, Query(max_length=100, description="The contract number, exactly")] = None,
-    cursor: Annotated[UUID | None, Query(description="next_cursor of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> ServiceContractPage:
-    async with ctx.engine.connect() as conn:
-        rows = await read_model.search_contracts(conn, account=account, state=state, number=number, after=cursor, limit=limit)
-    return ServiceContractPage(items=rows, next_cursor=rows[-1]["contract_id"] if len(rows) == limit else None)
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> dict:
+    rows = await queries.service_contracts(ctx.engine, account=account, state=state, number=number, after=cursor, limit=limit)
+    return page_of(rows, limit, key=lambda r: r["contract_id"])
 
 
 @router.get("/{contract_id}", response_model=ServiceContractRecord)
 async def get_service_contract(contract_id: UUID, ctx: Annotated[ServiceContext, Depends(context)]) -> ServiceContractRecord:
     """The service contract with its lines and entitlements and their states."""
-    async with ctx.engine.connect() as conn:
-        row = await read_model.get_contract(conn, contract_id)
-    if row is None:
-        raise NotFound("service_contract", contract_id)
-    return ServiceContractRecord(**row)
+    return ServiceContractRecord(**await queries.service_contract(ctx.engine, contract_id))

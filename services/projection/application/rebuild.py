@@ -15,15 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.backbone.consumer import apply_once
 from shared.events.envelope import InvalidEnvelope, from_kafka
-from services.projection.adapters import read_model, service_contracts
-from services.projection.application.projector import CONSUMER_NAME, SUBSCRIBED_TOPICS, project
+from shared.backbone.event_routing import topics_of
+from services.projection.adapters import contract_records, service_contract_records
+from services.projection.application.projector import CONSUMER_NAME, HANDLERS, project
 
 
 async def rebuild(engine: AsyncEngine, bootstrap_servers: str) -> int:
     """Returns how many events were applied."""
     async with engine.begin() as conn:
-        await read_model.clear(conn)
-        await service_contracts.clear(conn)
+        await contract_records.clear(conn)
+        await service_contract_records.clear(conn)
         await conn.execute(sa.text("DELETE FROM inbox WHERE consumer = :c"), {"c": CONSUMER_NAME})
     # A throwaway group with manual assignment: aiokafka 0.14's group-less consumer raises
     # CancelledError from stop(). Nothing is committed to it.
@@ -32,7 +33,7 @@ async def rebuild(engine: AsyncEngine, bootstrap_servers: str) -> int:
     await consumer.start()
     applied = 0
     try:
-        partitions = await _partitions(bootstrap_servers, SUBSCRIBED_TOPICS)
+        partitions = await _partitions(bootstrap_servers, topics_of(HANDLERS))
         if not partitions:
             return 0
         consumer.assign(partitions)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from shared.backbone import event_store
 from shared.backbone.app import ServiceContext
 from shared.backbone.errors import NotFound
+from shared.backbone.event_routing import HandlerTable
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.base import Event
 from shared.events.orders import (
@@ -61,7 +62,8 @@ ACTOR = "lifecycle_scheduler"
 # -- keeping timers in step -------------------------------------------------------------------
 
 
-async def _contract_created(conn: AsyncConnection, event: ServiceContractDrafted | ServiceContractRecorded) -> None:
+async def _contract_created(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event = uow.conn, envelope.event
     previous = await service_timers.zone_of(conn, event.contract_id)
     await service_timers.set_zone(conn, event.contract_id, event.time_zone)
     if previous is not None and previous != event.time_zone:
@@ -78,12 +80,14 @@ async def _known_zone(conn: AsyncConnection, contract_id: UUID) -> str:
     return zone
 
 
-async def _line_added(conn: AsyncConnection, event: ContractLineAdded) -> None:
+async def _line_added(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event = uow.conn, envelope.event
     zone = await _known_zone(conn, event.contract_id)
     await service_timers.set_timers(conn, event.contract_id, line_timers(event.line, zone))
 
 
-async def _entitlement_added(conn: AsyncConnection, event: EntitlementAdded) -> None:
+async def _entitlement_added(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event = uow.conn, envelope.event
     zone = await _known_zone(conn, event.contract_id)
     await service_timers.set_timers(conn, event.contract_id, entitlement_timers(event.entitlement, zone))
 
@@ -94,51 +98,62 @@ async def _move(conn: AsyncConnection, contract_id: UUID, timers: Callable[[str]
         await service_timers.move_timers(conn, contract_id, timers(zone))
 
 
-async def _contract_dates_changed(conn: AsyncConnection, e: ServiceContractDatesChanged) -> None:
+async def _contract_dates_changed(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, e = uow.conn, envelope.event
     await _move(conn, e.contract_id, lambda zone: [activation("contract", e.contract_id, e.start_date, zone),
                                                    expiry("contract", e.contract_id, e.end_date, zone)])
 
 
-async def _line_dates_changed(conn: AsyncConnection, e: ContractLineDatesChanged) -> None:
+async def _line_dates_changed(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, e = uow.conn, envelope.event
     await _move(conn, e.contract_id, lambda zone: [activation("line", e.line_id, e.start_date, zone),
                                                    expiry("line", e.line_id, e.end_date, zone)])
 
 
-async def _line_disconnected(conn: AsyncConnection, e: ContractLineDisconnected) -> None:
+async def _line_disconnected(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, e = uow.conn, envelope.event
     await _move(conn, e.contract_id, lambda zone: [expiry("line", e.line_id, e.end_date, zone)])
 
 
-async def _entitlement_dates_changed(conn: AsyncConnection, e: EntitlementDatesChanged) -> None:
+async def _entitlement_dates_changed(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, e = uow.conn, envelope.event
     await _move(conn, e.contract_id, lambda zone: [activation("entitlement", e.entitlement_id, e.start_date, zone),
                                                    expiry("entitlement", e.entitlement_id, e.end_date, zone)])
 
 
-async def _contract_activated(conn: AsyncConnection, e: ServiceContractActivated) -> None:
+async def _contract_activated(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, e = uow.conn, envelope.event
     await service_timers.drop_activation(conn, e.contract_id, e.contract_id)
 
 
-async def _line_activated(conn: AsyncConnection, e: ContractLineActivated) -> None:
+async def _line_activated(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, e = uow.conn, envelope.event
     await service_timers.drop_activation(conn, e.contract_id, e.line_id)
 
 
-async def _entitlement_activated(conn: AsyncConnection, e: EntitlementActivated) -> None:
+async def _entitlement_activated(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, e = uow.conn, envelope.event
     await service_timers.drop_activation(conn, e.contract_id, e.entitlement_id)
 
 
-async def _contract_ended(conn: AsyncConnection, e: ServiceContractExpired | ServiceContractCanceled) -> None:
+async def _contract_ended(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, e = uow.conn, envelope.event
     await service_timers.drop_unfired(conn, e.contract_id)
 
 
-async def _line_ended(conn: AsyncConnection, e: ContractLineRemoved | ContractLineExpired | ContractLineCanceled) -> None:
+async def _line_ended(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, e = uow.conn, envelope.event
     # The entitlements attached to a line go with it (removal, and a parent's expiry cascades).
     await service_timers.drop_unfired_of_line(conn, e.contract_id, e.line_id)
 
 
-async def _entitlement_ended(conn: AsyncConnection, e: EntitlementRemoved | EntitlementExpired | EntitlementCanceled) -> None:
+async def _entitlement_ended(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, e = uow.conn, envelope.event
     await service_timers.drop_unfired(conn, e.contract_id, e.entitlement_id)
 
 
-async def _line_resumed(conn: AsyncConnection, e: ContractLineResumed) -> None:
+async def _line_resumed(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, e = uow.conn, envelope.event
     # On resume an item takes the state its dates give: active needs no activation, terminal nothing.
     if e.state == ServiceState.ACTIVE:
         await service_timers.drop_activation(conn, e.contract_id, e.line_id)
@@ -146,14 +161,16 @@ async def _line_resumed(conn: AsyncConnection, e: ContractLineResumed) -> None:
         await service_timers.drop_unfired_of_line(conn, e.contract_id, e.line_id)
 
 
-async def _entitlement_resumed(conn: AsyncConnection, e: EntitlementResumed) -> None:
+async def _entitlement_resumed(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, e = uow.conn, envelope.event
     if e.state == ServiceState.ACTIVE:
         await service_timers.drop_activation(conn, e.contract_id, e.entitlement_id)
     elif e.state in TERMINAL:
         await service_timers.drop_unfired(conn, e.contract_id, e.entitlement_id)
 
 
-_HANDLERS: dict[type[Event], Callable[[AsyncConnection, Event], Awaitable[None]]] = {
+# Events of other types (edits, quantities, suspensions, anything new) leave the timers alone.
+HANDLERS: HandlerTable = {
     ServiceContractDrafted: _contract_created,
     ServiceContractRecorded: _contract_created,
     ServiceContractDatesChanged: _contract_dates_changed,
@@ -176,13 +193,6 @@ _HANDLERS: dict[type[Event], Callable[[AsyncConnection, Event], Awaitable[None]]
     EntitlementCanceled: _entitlement_ended,
     EntitlementResumed: _entitlement_resumed,
 }
-
-
-async def on_service_contract_event(uow: UnitOfWork, envelope: Envelope) -> None:
-    """Events of other types (edits, quantities, suspensions, anything new) leave the timers alone."""
-    handler = _HANDLERS.get(type(envelope.event))
-    if handler is not None:
-        await handler(uow.conn, envelope.event)
 
 
 # -- firing -----------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.projection.adapters.read_model import metadata
+from services.projection.adapters.contract_records import metadata
 
 service_contracts = sa.Table(
     "service_contracts",

@@ -1,0 +1,54 @@
+"""Applies every service's events to the shared contract record: one row per contract.
+
+Events of different services have no relative order, so each write is a merge that gives the same
+row in any order (see adapters/contract_records.py: the state only moves forward)."""
+
+from shared.backbone.event_routing import HandlerTable
+from shared.backbone.unit_of_work import UnitOfWork
+from shared.events.contracts import ContractActivated, ContractDrafted
+from shared.events.coverage import AssetLinked
+from shared.events.envelope import Envelope
+from shared.events.lifecycle import ContractExpired, ExpiryScheduled
+from shared.events.orders import ServiceContractRecorded
+from services.projection.adapters import contract_records as records
+
+
+async def _contract_terms(uow: UnitOfWork, envelope: Envelope) -> None:
+    event: ContractDrafted | ContractActivated = envelope.event
+    await records.merge_contract(
+        uow.conn, event.contract_id, envelope.time,
+        state="draft" if isinstance(event, ContractDrafted) else "active",
+        number=event.number, title=event.title, contract_model=event.contract_model,
+        start_date=event.start_date, end_date=event.end_date, time_zone=event.time_zone,
+        parties=[p.model_dump() for p in event.parties],
+    )
+
+
+async def _asset_linked(uow: UnitOfWork, envelope: Envelope) -> None:
+    event: AssetLinked = envelope.event
+    await records.link_asset(uow.conn, event.contract_id, event.asset_id, event.asset_name, envelope.time)
+
+
+async def _service_contract_recorded(uow: UnitOfWork, envelope: Envelope) -> None:
+    event: ServiceContractRecorded = envelope.event
+    await records.merge_contract(uow.conn, event.contract_id, envelope.time, service_contract_number=event.number)
+
+
+async def _expiry_scheduled(uow: UnitOfWork, envelope: Envelope) -> None:
+    event: ExpiryScheduled = envelope.event
+    await records.merge_contract(uow.conn, event.contract_id, envelope.time, expires_at=event.due_at)
+
+
+async def _contract_expired(uow: UnitOfWork, envelope: Envelope) -> None:
+    event: ContractExpired = envelope.event
+    await records.merge_contract(uow.conn, event.contract_id, envelope.time, state="expired", expired_at=event.expired_at)
+
+
+HANDLERS: HandlerTable = {
+    ContractDrafted: _contract_terms,
+    ContractActivated: _contract_terms,
+    AssetLinked: _asset_linked,
+    ServiceContractRecorded: _service_contract_recorded,
+    ExpiryScheduled: _expiry_scheduled,
+    ContractExpired: _contract_expired,
+}

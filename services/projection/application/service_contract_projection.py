@@ -1,0 +1,292 @@
+"""Applies commerce's events to the service contract read model.
+
+Order sync publishes every transition of a line or entitlement as its own event (a contract's
+expiry comes with the expiry of each child), so each event is applied as it says; nothing here
+derives a cascade.
+"""
+
+import datetime as dt
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.backbone.event_routing import HandlerTable
+from shared.backbone.unit_of_work import UnitOfWork
+from shared.events.envelope import Envelope
+from shared.events.install_base import (
+    InstallBaseItemMoved,
+    InstallBaseItemRecorded,
+    InstallBaseItemResumed,
+    InstallBaseItemSuspended,
+    SoldProductRecorded,
+    SoldProductResumed,
+    SoldProductSuspended,
+)
+from shared.events.orders import (
+    ContractLineActivated,
+    ContractLineAdded,
+    ContractLineCanceled,
+    ContractLineCoverageChanged,
+    ContractLineDatesChanged,
+    ContractLineDisconnected,
+    ContractLineEdited,
+    ContractLineExpired,
+    ContractLineQuantityChanged,
+    ContractLineRemoved,
+    ContractLineResumed,
+    ContractLineSuspended,
+    ContractLineTerms,
+    EntitlementActivated,
+    EntitlementAdded,
+    EntitlementCanceled,
+    EntitlementDatesChanged,
+    EntitlementEdited,
+    EntitlementExpired,
+    EntitlementRemoved,
+    EntitlementResumed,
+    EntitlementSuspended,
+    EntitlementTerms,
+    ServiceContractActivated,
+    ServiceContractCanceled,
+    ServiceContractDatesChanged,
+    ServiceContractDrafted,
+    ServiceContractExpired,
+    ServiceContractRecorded,
+    ServiceState,
+)
+from services.projection.adapters import service_contract_records as records
+
+CONTRACT_TRANSITIONS = {
+    ServiceContractActivated: ServiceState.ACTIVE,
+    ServiceContractExpired: ServiceState.EXPIRED,
+    ServiceContractCanceled: ServiceState.CANCELED,
+}
+LINE_TRANSITIONS = {
+    ContractLineActivated: ServiceState.ACTIVE,
+    ContractLineSuspended: ServiceState.SUSPENDED,
+    ContractLineExpired: ServiceState.EXPIRED,
+    ContractLineCanceled: ServiceState.CANCELED,
+}
+ENTITLEMENT_TRANSITIONS = {
+    EntitlementActivated: ServiceState.ACTIVE,
+    EntitlementSuspended: ServiceState.SUSPENDED,
+    EntitlementExpired: ServiceState.EXPIRED,
+    EntitlementCanceled: ServiceState.CANCELED,
+}
+
+# Fields added to the terms later (compatible within v1) are not columns yet.
+_LINE_COLUMNS = set(records.contract_lines.c.keys())
+_ENTITLEMENT_COLUMNS = set(records.entitlements.c.keys())
+
+
+async def _service_contract_recorded(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await records.record_contract(
+        conn, event.contract_id, at, number=event.number, account=event.account,
+        start_date=event.start_date, end_date=event.end_date, time_zone=event.time_zone,
+    )
+
+
+async def _service_contract_drafted(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await records.record_contract(
+        conn, event.contract_id, at, number=event.number, account=event.account,
+        start_date=event.start_date, end_date=event.end_date, time_zone=event.time_zone,
+        with_lines=[_line(line) for line in event.lines],
+        with_entitlements=[_entitlement(e) for e in event.entitlements],
+    )
+
+
+async def _service_contract_dates_changed(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await records.change_contract(conn, event.contract_id, at, start_date=event.start_date, end_date=event.end_date)
+
+
+async def _service_contract_transition(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    reason = {"cancel_reason": event.reason} if isinstance(event, ServiceContractCanceled) else {}
+    await records.change_contract(
+        conn, event.contract_id, at, state=CONTRACT_TRANSITIONS[type(event)], state_since=event.effective_on, **reason
+    )
+
+
+async def _contract_line_added(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await records.add_line(conn, event.contract_id, at, **_line(event.line))
+
+
+async def _contract_line_removed(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await records.remove_line(conn, event.contract_id, event.line_id)
+
+
+async def _contract_line_dates_changed(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await _change_line(conn, event, at, start_date=event.start_date, end_date=event.end_date)
+
+
+async def _contract_line_quantity_changed(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await _change_line(conn, event, at, quantity=event.quantity)
+
+
+async def _contract_line_edited(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await _change_line(conn, event, at, product=event.product, unit_price=event.unit_price)
+
+
+async def _contract_line_coverage_changed(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await _change_line(conn, event, at, sold_product_id=event.sold_product_id, install_base_item_id=event.install_base_item_id)
+
+
+async def _contract_line_disconnected(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await _change_line(conn, event, at, end_date=event.end_date, disconnected=True)
+
+
+async def _contract_line_resumed(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await _change_line(conn, event, at, state=event.state, state_since=event.effective_on)
+
+
+async def _contract_line_transition(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await _change_line(conn, event, at, state=LINE_TRANSITIONS[type(event)], state_since=event.effective_on)
+
+
+async def _entitlement_added(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await records.add_entitlement(conn, event.contract_id, at, **_entitlement(event.entitlement))
+
+
+async def _entitlement_removed(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await records.remove_entitlement(conn, event.contract_id, event.entitlement_id)
+
+
+async def _entitlement_dates_changed(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await _change_entitlement(conn, event, at, start_date=event.start_date, end_date=event.end_date)
+
+
+async def _entitlement_edited(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await _change_entitlement(
+        conn, event, at, name=event.name, support_level=event.support_level, sla=event.sla,
+        features=event.features, usage_limit=event.usage_limit, usage_unit=event.usage_unit,
+    )
+
+
+async def _entitlement_resumed(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await _change_entitlement(conn, event, at, state=event.state, state_since=event.effective_on)
+
+
+async def _entitlement_transition(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await _change_entitlement(conn, event, at, state=ENTITLEMENT_TRANSITIONS[type(event)], state_since=event.effective_on)
+
+
+async def _sold_product_recorded(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await records.record_sold_product(
+        conn, event.sold_product_id, at, account=event.account, product=event.product, quantity=event.quantity
+    )
+
+
+async def _sold_product_suspended(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await records.change_sold_product(
+        conn, event.sold_product_id, at, state=ServiceState.SUSPENDED, state_since=event.effective_on,
+        suspension_reason=event.reason,
+    )
+
+
+async def _sold_product_resumed(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await records.change_sold_product(
+        conn, event.sold_product_id, at, state=ServiceState.ACTIVE, state_since=event.effective_on, suspension_reason=None
+    )
+
+
+async def _install_base_item_recorded(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await records.record_install_base_item(
+        conn, event.install_base_item_id, at, account=event.account, name=event.name, site=event.site,
+        sold_product_id=event.sold_product_id, serial_number=event.serial_number,
+    )
+
+
+async def _install_base_item_moved(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await records.change_install_base_item(conn, event.install_base_item_id, at, site=event.to_site)
+
+
+async def _install_base_item_suspended(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await records.change_install_base_item(
+        conn, event.install_base_item_id, at, state=ServiceState.SUSPENDED, state_since=event.effective_on,
+        suspension_reason=event.reason,
+    )
+
+
+async def _install_base_item_resumed(uow: UnitOfWork, envelope: Envelope) -> None:
+    conn, event, at = uow.conn, envelope.event, envelope.time
+    await records.change_install_base_item(
+        conn, event.install_base_item_id, at, state=ServiceState.ACTIVE, state_since=event.effective_on,
+        suspension_reason=None,
+    )
+
+
+HANDLERS: HandlerTable = {
+    ServiceContractRecorded: _service_contract_recorded,
+    ServiceContractDrafted: _service_contract_drafted,
+    ServiceContractDatesChanged: _service_contract_dates_changed,
+    ServiceContractActivated: _service_contract_transition,
+    ServiceContractExpired: _service_contract_transition,
+    ServiceContractCanceled: _service_contract_transition,
+    ContractLineAdded: _contract_line_added,
+    ContractLineRemoved: _contract_line_removed,
+    ContractLineDatesChanged: _contract_line_dates_changed,
+    ContractLineQuantityChanged: _contract_line_quantity_changed,
+    ContractLineEdited: _contract_line_edited,
+    ContractLineCoverageChanged: _contract_line_coverage_changed,
+    ContractLineDisconnected: _contract_line_disconnected,
+    ContractLineResumed: _contract_line_resumed,
+    ContractLineActivated: _contract_line_transition,
+    ContractLineSuspended: _contract_line_transition,
+    ContractLineExpired: _contract_line_transition,
+    ContractLineCanceled: _contract_line_transition,
+    EntitlementAdded: _entitlement_added,
+    EntitlementRemoved: _entitlement_removed,
+    EntitlementDatesChanged: _entitlement_dates_changed,
+    EntitlementEdited: _entitlement_edited,
+    EntitlementResumed: _entitlement_resumed,
+    EntitlementActivated: _entitlement_transition,
+    EntitlementSuspended: _entitlement_transition,
+    EntitlementExpired: _entitlement_transition,
+    EntitlementCanceled: _entitlement_transition,
+    SoldProductRecorded: _sold_product_recorded,
+    SoldProductSuspended: _sold_product_suspended,
+    SoldProductResumed: _sold_product_resumed,
+    InstallBaseItemRecorded: _install_base_item_recorded,
+    InstallBaseItemMoved: _install_base_item_moved,
+    InstallBaseItemSuspended: _install_base_item_suspended,
+    InstallBaseItemResumed: _install_base_item_resumed,
+}
+
+
+def _line(terms: ContractLineTerms) -> dict:
+    return terms.model_dump(include=_LINE_COLUMNS)
+
+
+def _entitlement(terms: EntitlementTerms) -> dict:
+    return terms.model_dump(include=_ENTITLEMENT_COLUMNS)
+
+
+async def _change_line(conn: AsyncConnection, event, at: dt.datetime, **values) -> None:
+    await records.change_line(conn, event.contract_id, event.line_id, at, **values)
+
+
+async def _change_entitlement(conn: AsyncConnection, event, at: dt.datetime, **values) -> None:
+    await records.change_entitlement(conn, event.contract_id, event.entitlement_id, at, **values)
