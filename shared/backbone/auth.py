@@ -1,4 +1,4 @@
-"""Bearer-token authentication and role checks, following the RACI of DOMAIN.md.
+"""Bearer-token authentication and role checks, following the RACI of docs/domain.md.
 
 Tokens are JWTs whose `roles` claim lists personas. Local runs sign them with a shared secret
 (HS256); production verifies them against the identity provider's JWKS. Health routes stay open.

@@ -1,4 +1,4 @@
-"""The service contract life-cycle rules (DOMAIN.md), one test per rule, on the pure domain model.
+"""The service contract life-cycle rules (docs/domain.md), one test per rule, on the pure domain model.
 
 Each refused command must name its rule; each allowed one must record the transition event."""
 

@@ -1,5 +1,5 @@
 """Property-based (hypothesis stateful): random sequences of commands, product suspensions and
-clock moves never break a life-cycle invariant of DOMAIN.md "Service contract life cycle".
+clock moves never break a life-cycle invariant of docs/domain.md "Service contract life cycle".
 
 The machine plays the platform: commands go to the domain model exactly as the use cases call it,
 product suspensions go through `install_base.suspend/resume`, and a clock move is answered the way

@@ -1,4 +1,4 @@
-"""The service contract life-cycle rules (DOMAIN.md, "Service contract life cycle"), by name.
+"""The service contract life-cycle rules (docs/domain.md, "Service contract life cycle"), by name.
 
 Every refusal names one of these in its error body (`rule`), so a caller knows which rule it met.
 """

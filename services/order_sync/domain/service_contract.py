@@ -1,7 +1,7 @@
 """A service contract with its lines and entitlements: one aggregate, so that its cascades
 (expiry, cancellation, suspension) and its date rules hold in one transaction.
 
-States follow DOMAIN.md "Service contract life cycle": Draft -> Active at the start date ->
+States follow docs/domain.md "Service contract life cycle": Draft -> Active at the start date ->
 Expired after the end date; Canceled on request; lines and entitlements become Suspended while a
 sold product or install base item they cover is suspended. Time-driven transitions happen in
 `reach(date)`, which the scheduler triggers when a start or end date is reached in the
