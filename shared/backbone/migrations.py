@@ -35,4 +35,4 @@ def create_backbone_tables() -> None:
     """The event store, outbox checkpoint and inbox: called from each service's first revision.
     Creates them from their definitions in tables.py; see there before changing one."""
     tables.metadata.create_all(op.get_bind(), checkfirst=False)
-    op.execute(tables.outbox_checkpoint.insert().values(relay="kafka", position=0))
+    op.bulk_insert(tables.outbox_checkpoint, [{"relay": "kafka", "position": 0}])

@@ -4,11 +4,10 @@ which appends draw positions from), the outbox relay's `outbox_checkpoint` and t
 each service's first revision calls, creates them from these objects.
 
 A later change to a backbone table is a new revision in every service, never a change of what the
-first one creates: first write today's shape out in create_backbone_tables (op.create_table calls
-instead of these objects), then change the definition here and add a shared migration function
-that each service's new revision calls. tests/integration/test_migrations.py fails until both
-are done: one test pins what the first revision creates, one compares every service's migrated
-schema with these definitions.
+first one creates on a new database: first write today's shape out in create_backbone_tables
+(op.create_table calls instead of these objects), then change the definition here and add a
+shared migration function that a new revision of each service calls. tests/unit/test_backbone_tables.py
+fails until the first step is done, tests/integration/test_migrations.py until the last.
 """
 
 import sqlalchemy as sa
