@@ -317,8 +317,22 @@ def test_while_suspended_only_field_edits_and_new_related_records():
         (c.disconnect_line, (ln.line_id, D(2027, 7, 1), DURING)),
         (c.change_line_coverage, (ln.line_id, None, None, DURING)),
         (c.change_entitlement_dates, (ent.entitlement_id, START, END)),
+        (c.cancel_line, (ln.line_id, DURING)),
+        (c.cancel_entitlement, (ent.entitlement_id, DURING)),
     ]:
         refused(rules.SUSPENDED_ONLY_FIELD_EDITS, call, *args)
+    assert c.pending_events[-1].event_type == "EntitlementAdded"  # the refusals recorded nothing
+    # tests/unit/test_command_state_matrix.py checks every command against every state
+
+
+def test_canceling_the_contract_cancels_its_suspended_children_too():
+    """The contract is never Suspended: its formal cancellation ends what is under it, as its expiry does."""
+    p = sold()
+    ln = line(product_id=p.product_id)
+    c = active(ln, entitlements=[entitlement(line_id=ln.line_id)])
+    install_base.suspend(p, [c], DURING)
+    c.cancel(DURING)
+    assert c.state == "canceled" and {i.state for i in c.items()} == {"canceled"}
 
 
 @pytest.mark.parametrize("today,expected", [(DURING, "active"), (AFTER, "expired")])

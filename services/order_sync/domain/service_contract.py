@@ -221,6 +221,8 @@ class ServiceContract(Aggregate):
             self.record(ServiceContractDatesChanged(contract_id=self.contract_id, start_date=start_date, end_date=end_date))
 
     def cancel(self, today: dt.date, reason: str = "") -> None:
+        # Allowed with Suspended children: the contract itself is never Suspended, and its formal
+        # cancellation ends everything under it, as its expiry does ("cascades go down").
         self._refuse_if_terminal()
         self.record(ServiceContractCanceled(contract_id=self.contract_id, effective_on=today, reason=reason))
         for line in list(self.lines.values()):
@@ -344,6 +346,7 @@ class ServiceContract(Aggregate):
     def cancel_line(self, line_id: UUID, today: dt.date) -> None:
         line = self.line(line_id)
         self._refuse_if_item_terminal(line)
+        self._refuse_if_suspended(line, "cancel a line")
         self._cancel_line(line, today)
 
     # -- entitlements ---------------------------------------------------------------------
@@ -392,6 +395,7 @@ class ServiceContract(Aggregate):
     def cancel_entitlement(self, entitlement_id: UUID, today: dt.date) -> None:
         ent = self.entitlement(entitlement_id)
         self._refuse_if_item_terminal(ent)
+        self._refuse_if_suspended(ent, "cancel an entitlement")
         self._cancel_entitlement(ent, today)
 
     # -- what the items cover ---------------------------------------------------------------
