@@ -335,6 +335,19 @@ def test_canceling_the_contract_cancels_its_suspended_children_too():
     assert c.state == "canceled" and {i.state for i in c.items()} == {"canceled"}
 
 
+@pytest.mark.parametrize("end_it,rule", [("suspend", rules.SUSPENDED_ONLY_FIELD_EDITS), ("cancel", rules.STATE_TERMINAL)])
+def test_a_draft_line_is_removed_only_if_its_entitlements_could_be_removed_themselves(end_it, rule):
+    """Its entitlements go with it: a Suspended or Canceled one must not disappear that way."""
+    p = sold()
+    ln = line()
+    ent = entitlement(line_id=ln.line_id, product_id=p.product_id)
+    c = contract([ln], [ent])
+    install_base.suspend(p, [c], BEFORE) if end_it == "suspend" else c.cancel_entitlement(ent.entitlement_id, BEFORE)
+    c.mark_persisted()
+    error = refused(rule, c.remove_line, ln.line_id)
+    assert error.field == f"entitlements.{ent.entitlement_id}" and c.pending_events == []
+
+
 @pytest.mark.parametrize("today,expected", [(DURING, "active"), (AFTER, "expired")])
 def test_resuming_gives_each_item_the_state_its_dates_say(today, expected):
     p = sold()

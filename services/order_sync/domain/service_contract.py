@@ -278,7 +278,10 @@ class ServiceContract(Aggregate):
     def remove_line(self, line_id: UUID) -> None:
         line = self.line(line_id)
         self._require_draft_for_removal(line)
-        for ent in [e for e in self.entitlements.values() if e.line_id == line_id]:
+        attached = [e for e in self.entitlements.values() if e.line_id == line_id]
+        for ent in attached:  # they go with the line, so each must be removable itself
+            self._require_draft_for_removal(ent, field=_item_field(ent))
+        for ent in attached:
             self.record(EntitlementRemoved(contract_id=self.contract_id, entitlement_id=ent.entitlement_id))
         self.record(ContractLineRemoved(contract_id=self.contract_id, line_id=line_id))
 
@@ -456,15 +459,15 @@ class ServiceContract(Aggregate):
         if self.state in TERMINAL:
             raise refuse_in_state(rules.STATE_TERMINAL, f"the contract is {self.state}: nothing more can be done", "state")
 
-    def _refuse_if_item_terminal(self, item: Item) -> None:
+    def _refuse_if_item_terminal(self, item: Item, field: str = "state") -> None:
         self._refuse_if_terminal()
         if item.state in TERMINAL:
-            raise refuse_in_state(rules.STATE_TERMINAL, f"the {item.kind} is {item.state}: nothing more can be done", "state")
+            raise refuse_in_state(rules.STATE_TERMINAL, f"the {item.kind} is {item.state}: nothing more can be done", field)
 
-    def _refuse_if_suspended(self, item: Item, what: str) -> None:
+    def _refuse_if_suspended(self, item: Item, what: str, field: str = "state") -> None:
         if item.state == SUSPENDED:
             raise refuse_in_state(rules.SUSPENDED_ONLY_FIELD_EDITS,
-                                  f"cannot {what} while it is suspended: only field edits and new related records", "state")
+                                  f"cannot {what} while it is suspended: only field edits and new related records", field)
 
     def _refuse_unless_dates_editable(self, item: Item, start_date: dt.date, end_date: dt.date) -> None:
         self._refuse_if_item_terminal(item)
@@ -477,12 +480,12 @@ class ServiceContract(Aggregate):
                 raise refuse_in_state(rules.ACTIVE_END_DATE_EXTEND_ONLY,
                                       f"an active {item.kind}'s end date can only be extended beyond {item.end_date}", "end_date")
 
-    def _require_draft_for_removal(self, item: Item) -> None:
-        self._refuse_if_item_terminal(item)
-        self._refuse_if_suspended(item, f"remove a {item.kind}")
+    def _require_draft_for_removal(self, item: Item, field: str = "state") -> None:
+        self._refuse_if_item_terminal(item, field)
+        self._refuse_if_suspended(item, f"remove a {item.kind}", field)
         if item.state != DRAFT:
             raise refuse_in_state(rules.DRAFT_REMOVE_ONLY_IN_DRAFT,
-                                  f"only a draft {item.kind} can be removed; this one is {item.state}", "state")
+                                  f"only a draft {item.kind} can be removed; this one is {item.state}", field)
 
     def _check_new_item_dates(self, item: Item, today: dt.date) -> None:
         _check_order(item.start_date, item.end_date, "end_date")
