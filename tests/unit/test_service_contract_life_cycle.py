@@ -348,6 +348,22 @@ def test_a_draft_line_is_removed_only_if_its_entitlements_could_be_removed_thems
     assert error.field == f"entitlements.{ent.entitlement_id}" and c.pending_events == []
 
 
+@pytest.mark.parametrize("ent_end,shortened", [(END, True), (D(2027, 8, 31), False)])
+def test_disconnecting_a_line_refused_when_it_would_shorten_a_suspended_entitlement(ent_end, shortened):
+    p = sold()
+    ln = line()
+    held = entitlement(end=ent_end, line_id=ln.line_id, product_id=p.product_id)
+    c = active(ln, entitlements=[held])
+    install_base.suspend(p, [c], DURING)
+    c.mark_persisted()
+    if shortened:
+        error = refused(rules.SUSPENDED_ONLY_FIELD_EDITS, c.disconnect_line, ln.line_id, D(2027, 9, 30), DURING)
+        assert error.field == f"entitlements.{held.entitlement_id}" and c.pending_events == []
+    else:
+        c.disconnect_line(ln.line_id, D(2027, 9, 30), DURING)
+        assert c.entitlements[held.entitlement_id].end_date == ent_end
+
+
 @pytest.mark.parametrize("today,expected", [(DURING, "active"), (AFTER, "expired")])
 def test_resuming_gives_each_item_the_state_its_dates_say(today, expected):
     p = sold()

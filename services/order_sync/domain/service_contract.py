@@ -338,13 +338,15 @@ class ServiceContract(Aggregate):
         if not earliest <= end_date < line.end_date:
             raise invalid(rules.MACD_DISCONNECT_DATE,
                           f"the disconnect date must be from {earliest} to before the line's end {line.end_date}", "end_date")
+        shortened = [e for e in self._open_entitlements_of(line_id) if e.end_date > end_date]
+        for ent in shortened:
+            self._refuse_if_suspended(ent, "shorten an entitlement by disconnecting its line", _item_field(ent))
         self.record(ContractLineDisconnected(
             contract_id=self.contract_id, line_id=line_id, end_date=end_date, previous_end_date=line.end_date))
-        for ent in self._open_entitlements_of(line_id):
-            if ent.end_date > end_date:
-                self.record(EntitlementDatesChanged(
-                    contract_id=self.contract_id, entitlement_id=ent.entitlement_id,
-                    start_date=min(ent.start_date, end_date), end_date=end_date))
+        for ent in shortened:
+            self.record(EntitlementDatesChanged(
+                contract_id=self.contract_id, entitlement_id=ent.entitlement_id,
+                start_date=min(ent.start_date, end_date), end_date=end_date))
 
     def cancel_line(self, line_id: UUID, today: dt.date) -> None:
         line = self.line(line_id)
