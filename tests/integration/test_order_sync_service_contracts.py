@@ -104,7 +104,7 @@ async def test_drafted_with_lines_and_entitlements_idempotently(order_sync):
     again = await order_sync.post("/api/v1/service-contracts", json=body, headers=OPS)
     assert again.status_code == 200 and again.json()["version"] == c["version"] == 1
     refused(await order_sync.post("/api/v1/service-contracts", json={**body, "end_date": "2027-06-30"}, headers=OPS),
-            409, "item.already_exists")
+            409, "service_contract.already_exists")
     got = await order_sync.get(f"/api/v1/service-contracts/{contract_id}", headers=bearer("finance"))
     assert got.status_code == 200 and got.headers["etag"] == '"1"' and got.json() == c
 

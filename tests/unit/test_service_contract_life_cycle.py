@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from shared.backbone.errors import DomainError
+from shared.backbone.errors import DomainError, RuleKind
 from shared.events.orders import (
     ContractLineActivated,
     ContractLineExpired,
@@ -159,7 +159,15 @@ def test_adding_the_same_line_again_is_a_no_op_but_other_terms_are_refused():
     new_events(c)
     c.add_line(ln, today=BEFORE)
     assert c.pending_events == []
-    refused(rules.ITEM_ALREADY_EXISTS, c.add_line, line(line_id=ln.line_id, quantity=9), BEFORE)
+    refused("contract_line.already_exists", c.add_line, line(line_id=ln.line_id, quantity=9), BEFORE)
+
+
+def test_a_draft_lists_each_line_and_entitlement_once():
+    ln, ent = line(), entitlement()
+    twice = refused(rules.ITEM_DUPLICATE_ID, contract, lines=[ln, ln])
+    assert twice.kind == RuleKind.INVALID and twice.field == "lines[1].line_id"
+    twice = refused(rules.ITEM_DUPLICATE_ID, contract, entitlements=[ent, ent])
+    assert twice.field == "entitlements[1].entitlement_id"
 
 
 # -- child dates within the parent, on creation and every change ---------------------------------

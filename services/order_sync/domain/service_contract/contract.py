@@ -48,7 +48,7 @@ class ServiceContract(LineCommands, EntitlementCommands):
             check_order(line.start_date, line.end_date, f"lines[{i}].end_date")
             check_within(line, start_date, end_date, f"lines[{i}]", "the contract")
             if line.line_id in line_dates:
-                raise invalid(rules.ITEM_ALREADY_EXISTS, f"line {line.line_id} appears twice", f"lines[{i}].line_id")
+                raise invalid(rules.ITEM_DUPLICATE_ID, f"line {line.line_id} appears twice", f"lines[{i}].line_id")
             line_dates[line.line_id] = line
         seen_entitlements = set()
         for i, ent in enumerate(entitlements):
@@ -61,7 +61,7 @@ class ServiceContract(LineCommands, EntitlementCommands):
                 parent = line_dates[ent.line_id]
                 check_within(ent, parent.start_date, parent.end_date, f"entitlements[{i}]", "its line")
             if ent.entitlement_id in seen_entitlements:
-                raise invalid(rules.ITEM_ALREADY_EXISTS, f"entitlement {ent.entitlement_id} appears twice",
+                raise invalid(rules.ITEM_DUPLICATE_ID, f"entitlement {ent.entitlement_id} appears twice",
                               f"entitlements[{i}].entitlement_id")
             seen_entitlements.add(ent.entitlement_id)
 

@@ -36,6 +36,7 @@ class _Item:
     """What lines and entitlements share. `kind` names the item in messages, fields and events."""
 
     kind: ClassVar[str]
+    record: ClassVar[str]
     terms_type: ClassVar[type[ContractLineTerms | EntitlementTerms]]
     added: ClassVar[type[Event]]
     entered: ClassVar[dict[ServiceState, type[Event]]]  # the event of entering each state
@@ -97,6 +98,7 @@ class ContractLine(_Item):
     state: ServiceState = DRAFT
 
     kind, terms_type, added = "line", ContractLineTerms, ContractLineAdded
+    record = "contract_line"  # as rules name it: contract_line.not_found, contract_line.already_exists
     entered = {ACTIVE: ContractLineActivated, SUSPENDED: ContractLineSuspended,
                EXPIRED: ContractLineExpired, CANCELED: ContractLineCanceled}
     resumed = ContractLineResumed
@@ -127,6 +129,7 @@ class Entitlement(_Item):
     state: ServiceState = DRAFT
 
     kind, terms_type, added = "entitlement", EntitlementTerms, EntitlementAdded
+    record = "entitlement"
     entered = {ACTIVE: EntitlementActivated, SUSPENDED: EntitlementSuspended,
                EXPIRED: EntitlementExpired, CANCELED: EntitlementCanceled}
     resumed = EntitlementResumed

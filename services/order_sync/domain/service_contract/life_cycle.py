@@ -5,6 +5,7 @@ import datetime as dt
 from dataclasses import replace
 from uuid import UUID
 
+from shared.backbone.errors import AlreadyExists
 from shared.events.orders import ServiceState
 from services.order_sync.domain import rules
 from services.order_sync.domain.rules import TERMINAL, invalid, refuse_in_state
@@ -100,7 +101,7 @@ class LifeCycle(ContractState):
         if existing is None:
             return False
         if replace(existing, state=DRAFT) != replace(item, state=DRAFT):
-            raise refuse_in_state(rules.ITEM_ALREADY_EXISTS, f"{item.kind} {item.item_id} exists with other terms", f"{item.kind}_id")
+            raise AlreadyExists(item.record, item.item_id, field=f"{item.kind}_id")
         return True
 
     def _add(self, item: Item, today: dt.date, suspended: set[UUID]) -> None:
