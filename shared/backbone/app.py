@@ -7,7 +7,7 @@ import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Literal
 from uuid import uuid4
 
 import sqlalchemy as sa
@@ -20,7 +20,7 @@ from pydantic import AwareDatetime, BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from shared.backbone.service_spec import ServiceSpec
-from shared.backbone import kafka
+from shared.backbone import kafka, openapi
 from shared.backbone.auth import Principal, Role, TokenVerifier, require_roles
 from shared.backbone.clock import AdjustableClock, Clock, SystemClock
 from shared.backbone.consumer import EventConsumer
@@ -171,6 +171,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
     for router in definition.routers:
         app.include_router(router, prefix="/api/v1")
     app.mount("/metrics", make_asgi_app())
+    openapi.install(app)
     return app
 
 
@@ -193,7 +194,7 @@ def _health_router() -> APIRouter:
     async def healthz() -> dict:
         return {"status": "ok"}
 
-    @router.get("/readyz")
+    @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness, "description": "not ready"}})
     async def readyz(request: Request) -> JSONResponse:
         ctx: ServiceContext | None = getattr(request.app.state, "context", None)
         checks = {"database": False, "kafka": False}
@@ -211,6 +212,11 @@ def _health_router() -> APIRouter:
     return router
 
 
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, bool]
+
+
 class ClockSetting(BaseModel):
     now: AwareDatetime
 
@@ -225,10 +231,12 @@ def _ops_router() -> APIRouter:
         return {"unpublished": backlog.count, "oldest_unpublished_age_seconds": backlog.oldest_age_seconds}
 
     @router.get("/clock", dependencies=[Depends(require_roles(Role.SRE))])
+    @openapi.not_answering(503)  # reads no database
     async def get_clock(ctx: ServiceContext = Depends(context)) -> dict:
         return {"now": ctx.clock.now().isoformat(), "adjustable": isinstance(ctx.clock, AdjustableClock)}
 
     @router.put("/clock", dependencies=[Depends(require_roles(Role.SRE))])
+    @openapi.not_answering(503)
     async def set_clock(body: ClockSetting, ctx: ServiceContext = Depends(context)) -> dict:
         """Moves this service's time. Only where ALLOW_CLOCK_CONTROL=true (dev and test stacks)."""
         if not isinstance(ctx.clock, AdjustableClock):

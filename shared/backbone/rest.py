@@ -9,7 +9,7 @@
   a page never shifts when records are added before it (`Page`, `page_of`).
 """
 
-from typing import Annotated, Callable, Generic, Sequence, TypeVar
+from typing import Annotated, Any, Callable, Generic, Sequence, TypeVar
 from uuid import UUID
 
 from fastapi import Header, Query, Response, status
@@ -40,6 +40,12 @@ def expected_version(if_match: str | None, in_body: int | None = None) -> int | 
 
 def with_version(response: Response, version: int) -> None:
     response.headers["ETag"] = f'"{version}"'
+
+
+def replayed(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a create with a client-chosen id, which `answer_created` answers 200 when retried."""
+    return {200: {"model": model, "description": "A retry of the same create (same id, same terms): the record as "
+                                                 "it is, with the same Location"}}
 
 
 def answer_created(response: Response, location: str, is_new: bool) -> None:
