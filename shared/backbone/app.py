@@ -12,15 +12,16 @@ from uuid import uuid4
 
 import sqlalchemy as sa
 import uvicorn
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.backbone.service_spec import ServiceSpec
-from shared.backbone import kafka, openapi
+from shared.backbone import kafka, openapi, rest
 from shared.backbone.auth import Principal, Role, TokenVerifier, require_roles
 from shared.backbone.clock import AdjustableClock, Clock, SystemClock
 from shared.backbone.consumer import EventConsumer
@@ -162,6 +163,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
         version="1.0.0",
         description=definition.description or spec.summary,
         lifespan=lifespan,
+        dependencies=[Depends(rest.json_body)],
     )
     app.state.settings = settings
     _install_middleware(app, spec.name)
@@ -268,6 +270,7 @@ def _install_middleware(app: FastAPI, service: str) -> None:
 # The one place where a kind of refusal becomes an HTTP status.
 STATUS_OF = {RuleKind.INVALID: 422, RuleKind.CONFLICT: 409, RuleKind.NOT_FOUND: 404}
 TITLE_OF = {RuleKind.INVALID: "Rule violated", RuleKind.CONFLICT: "Conflict", RuleKind.NOT_FOUND: "Not found"}
+RULE_OF_HTTP = {404: "request.unknown_path", 405: "request.method_not_allowed"}  # the router's own refusals
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -287,9 +290,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         body = problem(422, "Invalid request", "request.invalid", "the request does not match the schema", errors)
         return JSONResponse(body, status_code=422, media_type="application/problem+json")
 
-    @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, dict) else {"rule": f"http.{exc.status_code}", "message": str(exc.detail)}
+    @app.exception_handler(StarletteHTTPException)  # FastAPI's HTTPException, and the router's 404 and 405
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if unreadable := rest.unreadable_body(exc):
+            return await invalid_request(request, unreadable)
+        rule = RULE_OF_HTTP.get(exc.status_code, f"http.{exc.status_code}")
+        detail = exc.detail if isinstance(exc.detail, dict) else {"rule": rule, "message": str(exc.detail)}
         extra = {k: v for k, v in detail.items() if k not in ("rule", "message")}
         body = problem(exc.status_code, "Request refused", detail["rule"], detail["message"], **extra)
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers, media_type="application/problem+json")
