@@ -298,4 +298,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, dict) else {"rule": rule, "message": str(exc.detail)}
         extra = {k: v for k, v in detail.items() if k not in ("rule", "message")}
         body = problem(exc.status_code, "Request refused", detail["rule"], detail["message"], **extra)
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers, media_type="application/problem+json")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(rest.allowed_methods(request))
+        return JSONResponse(body, status_code=exc.status_code, headers=headers, media_type="application/problem+json")

@@ -69,3 +69,10 @@ def test_an_unknown_path_or_method_gets_a_problem_body(service):
     response = client.delete("/healthz")
     assert_problem(response, 405, "request.method_not_allowed")
     assert response.headers["allow"] == "GET"
+
+
+def test_a_method_not_allowed_names_every_method_of_the_path():
+    """GET and PUT /ops/clock are two routes: the router's own 405 named only the first one's method."""
+    response = TestClient(app_of("clm")).delete("/api/v1/ops/clock")
+    assert_problem(response, 405, "request.method_not_allowed")
+    assert response.headers["allow"] == "GET, PUT"
