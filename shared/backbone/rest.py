@@ -12,6 +12,7 @@
   a 422 like any other body that does not match the schema (`unreadable_body`).
 """
 
+import re
 from email.message import Message
 from typing import Annotated, Any, Callable, Generic, Sequence, TypeVar
 from uuid import UUID
@@ -27,7 +28,12 @@ from shared.backbone.errors import DomainError, NotFound
 T = TypeVar("T")
 K = TypeVar("K")
 
-IfMatch = Annotated[str | None, Header(description='Expected version, e.g. "3" (the ETag of the last answer); 409 if it moved on')]
+# "3", 3, W/"3" or * (any version): what expected_version reads; anything else is refused with its own rule.
+IF_MATCH_PATTERN = r'^[ \t]*(\*|(W/)?"?[0-9]+"?)[ \t]*$'
+IfMatch = Annotated[str | None, Header(
+    description='Expected version, e.g. "3" (the ETag of the last answer); 409 if it moved on',
+    json_schema_extra={"pattern": IF_MATCH_PATTERN},
+)]
 Cursor = Annotated[UUID | None, Query(description="next_cursor of the previous page")]
 Limit = Annotated[int, Query(ge=1, le=500, description="Most items on one page")]
 
@@ -37,12 +43,12 @@ def expected_version(if_match: str | None, in_body: int | None = None) -> int | 
     "whatever it is". Anything else in If-Match is refused rather than ignored."""
     if in_body is not None:
         return in_body
-    if if_match is None or if_match.strip() == "*":
+    if if_match is None:
         return None
-    value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not re.fullmatch(IF_MATCH_PATTERN, if_match):
         raise DomainError("request.if_match_invalid", f"If-Match must be a version number, not {if_match!r}", field="If-Match")
-    return int(value)
+    value = if_match.strip(" \t")
+    return None if value == "*" else int(value.removeprefix("W/").strip('"'))
 
 
 def with_version(response: Response, version: int) -> None:
