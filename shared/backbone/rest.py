@@ -7,12 +7,16 @@
   the same record (and the same Location) when retried.
 - Reads: a record or 404 (`found`); lists page by an opaque cursor, the last key of the page, so
   a page never shifts when records are added before it (`Page`, `page_of`).
+- Inputs are read as documented: a date is `YYYY-MM-DD` (`Date`), an amount digits or a number
+  (`Amount`), not whatever else pydantic would coerce (0 as 1970-01-01, "1e3" as 1000).
 - Bodies are JSON: a route that takes a body refuses any other media type with 415, in every
   service alike (`json_body`, a dependency of every route), and a body that cannot be decoded is
   a 422 like any other body that does not match the schema (`unreadable_body`).
 """
 
+import datetime as dt
 import re
+from decimal import Decimal
 from email.message import Message
 from typing import Annotated, Any, Callable, Generic, Sequence, TypeVar
 from uuid import UUID
@@ -20,7 +24,7 @@ from uuid import UUID
 from fastapi import Header, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import iter_route_contexts
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.backbone.errors import DomainError, NotFound
@@ -36,6 +40,26 @@ IfMatch = Annotated[str | None, Header(
 )]
 Cursor = Annotated[UUID | None, Query(description="next_cursor of the previous page")]
 Limit = Annotated[int, Query(ge=1, le=500, description="Most items on one page")]
+
+
+ISO_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+DECIMAL_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
+
+
+def _matching(pattern: str, what: str, types: tuple[type, ...]) -> BeforeValidator:
+    def check(value: object) -> object:
+        if isinstance(value, str) and re.fullmatch(pattern, value) or isinstance(value, types) and not isinstance(value, bool):
+            return value
+        raise ValueError(f"{what}, not {value!r}")
+
+    return BeforeValidator(check)
+
+
+Date = Annotated[dt.date, _matching(ISO_DATE_PATTERN, "a date as YYYY-MM-DD", (dt.date,))]
+Amount = Annotated[
+    Decimal, Field(ge=0), _matching(DECIMAL_PATTERN, "an amount as digits, e.g. 9600.00", (Decimal, int, float)),
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": DECIMAL_PATTERN}]}),
+]
 
 
 def expected_version(if_match: str | None, in_body: int | None = None) -> int | None:
@@ -131,3 +155,5 @@ def allowed_methods(request: Request) -> list[str]:
         if regex is not None and route_methods and regex.match(path):
             methods |= route_methods
     return sorted(methods)
+
+

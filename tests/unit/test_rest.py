@@ -24,3 +24,26 @@ def test_any_other_if_match_is_refused_by_its_rule_and_is_outside_the_documented
 
 def test_a_version_in_the_body_wins():
     assert expected_version('"3"', 4) == 4
+
+
+def test_dates_and_amounts_are_read_as_documented():
+    """What pydantic would coerce besides (0 as 1970-01-01, a datetime, "1e3", "", " 1") is refused:
+    the OpenAPI document promises YYYY-MM-DD and digits, and schemathesis holds the API to it."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from shared.backbone.rest import Amount, Date
+
+    dates, amounts = TypeAdapter(Date), TypeAdapter(Amount)
+    assert dates.validate_python("2027-01-31") == dt.date(2027, 1, 31)
+    assert amounts.validate_python("9600.00") == Decimal("9600.00") and amounts.validate_python(12.5) == Decimal("12.5")
+    for value in [0, "0", "2027-01-31T00:00:00", "20270131", True]:
+        with pytest.raises(ValidationError):
+            dates.validate_python(value)
+    for value in ["", "1e3", "-1", " 1", "+1", -1, True, "NaN"]:
+        with pytest.raises(ValidationError):
+            amounts.validate_python(value)
+    assert amounts.json_schema() == {"anyOf": [{"type": "number", "minimum": 0},
+                                               {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$"}]}

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
-from shared.backbone.rest import IfMatch, answer_created, expected_version, replayed, with_version
+from shared.backbone.rest import Date, IfMatch, answer_created, expected_version, replayed, with_version
 from shared.events.contracts import Party
 from services.clm.application import contracts as use_cases
 from services.clm.domain.contract import Contract
@@ -28,8 +28,8 @@ class DraftContract(BaseModel):
     title: str = Field(min_length=1, max_length=300)
     contract_model: str = Field("service_contract", max_length=64)
     parties: list[Party] = Field(min_length=1)
-    start_date: dt.date
-    end_date: dt.date
+    start_date: Date
+    end_date: Date
     time_zone: str = Field("UTC", description="IANA zone in which start and end dates are read")
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import any_role
 from shared.backbone.errors import DomainError
+from shared.backbone.rest import Date
 from services.order_sync.application import entitlement_checks
 
 router = APIRouter(tags=["entitlement checks"])
@@ -42,7 +43,7 @@ class EntitlementCheckView(BaseModel):
 async def check_entitlement(
     ctx: Annotated[ServiceContext, Depends(context)],
     to: Annotated[str, Query(min_length=1, description="what the work needs: an entitlement name or feature")],
-    on: Annotated[dt.date | None, Query(description="the date of the work; today (UTC) when omitted")] = None,
+    on: Annotated[Date | None, Query(description="the date of the work; today (UTC) when omitted")] = None,
     account: str | None = None,
     install_base_item_id: UUID | None = None,
     sold_product_id: UUID | None = None,

@@ -5,7 +5,6 @@ Every change answers with the whole contract and its version (also as ETag); sen
 """
 
 import datetime as dt
-from decimal import Decimal
 from typing import Annotated, Callable
 from uuid import UUID, uuid4
 
@@ -14,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
-from shared.backbone.rest import IfMatch, answer_created, expected_version, replayed, with_version
+from shared.backbone.rest import Amount, Date, IfMatch, answer_created, expected_version, replayed, with_version
 from shared.events.orders import ContractLineTerms, EntitlementTerms, ServiceState
 from services.order_sync.application import service_contracts as use_cases
 from services.order_sync.domain.service_contract import ContractLine, Entitlement, ServiceContract
@@ -34,9 +33,9 @@ class NewLine(Covers):
     line_id: UUID | None = Field(None, description="Client-chosen id makes retries idempotent")
     product: str = Field(min_length=1, max_length=200)
     quantity: int = Field(gt=0)
-    unit_price: Decimal = Field(ge=0)
-    start_date: dt.date
-    end_date: dt.date
+    unit_price: Amount
+    start_date: Date
+    end_date: Date
 
     def line(self) -> ContractLine:
         return ContractLine(line_id=self.line_id or uuid4(), **self.model_dump(exclude={"line_id"}))
@@ -54,8 +53,8 @@ class EntitlementFields(BaseModel):
 class NewEntitlement(EntitlementFields, Covers):
     entitlement_id: UUID | None = Field(None, description="Client-chosen id makes retries idempotent")
     line_id: UUID | None = Field(None, description="Attach to this line; the contract when omitted")
-    start_date: dt.date
-    end_date: dt.date
+    start_date: Date
+    end_date: Date
 
     def entitlement(self) -> Entitlement:
         return Entitlement(entitlement_id=self.entitlement_id or uuid4(), **self.model_dump(exclude={"entitlement_id"}))
@@ -65,16 +64,16 @@ class DraftServiceContract(BaseModel):
     contract_id: UUID | None = Field(None, description="Client-chosen id makes retries idempotent")
     number: str | None = Field(None, max_length=64, description="Defaults to a generated number")
     account: str = Field(min_length=1, max_length=200)
-    start_date: dt.date
-    end_date: dt.date
+    start_date: Date
+    end_date: Date
     time_zone: str = Field("UTC", description="IANA zone in which the dates are read")
     lines: list[NewLine] = Field(default_factory=list)
     entitlements: list[NewEntitlement] = Field(default_factory=list)
 
 
 class Dates(BaseModel):
-    start_date: dt.date
-    end_date: dt.date
+    start_date: Date
+    end_date: Date
 
 
 class Quantity(BaseModel):
@@ -83,7 +82,7 @@ class Quantity(BaseModel):
 
 class LineFields(BaseModel):
     product: str | None = Field(None, min_length=1, max_length=200)
-    unit_price: Decimal | None = Field(None, ge=0)
+    unit_price: Amount | None = None
 
 
 class EntitlementEdit(BaseModel):
@@ -96,7 +95,7 @@ class EntitlementEdit(BaseModel):
 
 
 class Disconnection(BaseModel):
-    end_date: dt.date = Field(description="last day the line is in force (today or later, before its end)")
+    end_date: Date = Field(description="last day the line is in force (today or later, before its end)")
 
 
 class Cancellation(BaseModel):

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import any_role
-from shared.backbone.rest import Cursor, Limit, Page, page_of
+from shared.backbone.rest import Cursor, Date, Limit, Page, page_of
 from shared.events.contracts import Party
 from services.projection.application import queries
 
@@ -44,7 +44,7 @@ async def list_contracts(
     ctx: Annotated[ServiceContext, Depends(context)],
     state: Literal["draft", "active", "expired"] | None = None,
     party: Annotated[str | None, Query(max_length=200, description="Part of a party's name")] = None,
-    ends_before: dt.date | None = None,
+    ends_before: Date | None = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> dict:
