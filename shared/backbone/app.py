@@ -163,7 +163,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
         version="1.0.0",
         description=definition.description or spec.summary,
         lifespan=lifespan,
-        dependencies=[Depends(rest.json_body)],
+        dependencies=[Depends(rest.json_body), Depends(rest.declared_input)],
     )
     app.state.settings = settings
     _install_middleware(app, spec.name)

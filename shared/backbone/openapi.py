@@ -17,7 +17,9 @@ hand beside each route:
 A route that cannot answer one of them says so with `@not_answering(...)` (the clock, which
 touches no database); one that answers more declares it with FastAPI's `responses=` (a create's
 replay, `rest.replayed`). FastAPI's own 422 body (`HTTPValidationError`) is replaced: the app
-answers with a problem body (app.py's error handlers).
+answers with a problem body (app.py's error handlers). Free text a request carries (a string with
+no pattern, format or enum, in a parameter or a request body) is documented as holding no NUL
+character, which the app refuses (`rest.declared_input`); a parameter's schema has no `null`.
 """
 
 import json
@@ -29,6 +31,7 @@ from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.backbone.auth import authenticated
+from shared.backbone.rest import NO_NUL_PATTERN
 
 PROBLEM_JSON = "application/problem+json"
 API_PREFIX = "/api/v1/"
@@ -118,6 +121,50 @@ def _problem_response(status: int) -> dict:
     return response
 
 
+def _refs(schema: object) -> set[str]:
+    """The component schemas `schema` names directly."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref", "")
+        own = {ref.rsplit("/", 1)[1]} if ref.startswith("#/components/schemas/") else set()
+        return own.union(*(_refs(v) for v in schema.values()))
+    if isinstance(schema, list):
+        return set().union(*(_refs(v) for v in schema))
+    return set()
+
+
+def _read_by_requests(schema: dict) -> set[str]:
+    """The component schemas a request body names, directly or through others."""
+    bodies = [op.get("requestBody", {}) for item in schema["paths"].values() for op in item.values()]
+    found, todo = set(), _refs(bodies)
+    while todo:
+        name = todo.pop()
+        found.add(name)
+        todo |= _refs(schema["components"]["schemas"].get(name, {})) - found
+    return found
+
+
+def _without_nul(schema: object) -> None:
+    """Gives every free-text string schema under `schema` the pattern that excludes NUL."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "string" and not {"pattern", "format", "enum", "const"} & schema.keys():
+            schema["pattern"] = NO_NUL_PATTERN
+        for value in schema.values():
+            _without_nul(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _without_nul(value)
+
+
+def _not_null(schema: dict) -> dict:
+    """A parameter's schema without FastAPI's `null` alternative for `X | None`: in a path, a query
+    or a header there is no null, an optional parameter is one left out (`required: false`)."""
+    alternatives = [s for s in schema.get("anyOf", []) if s != {"type": "null"}]
+    if "anyOf" not in schema or len(alternatives) == len(schema["anyOf"]):
+        return schema
+    rest = {k: v for k, v in schema.items() if k != "anyOf"}
+    return {**alternatives[0], **rest} if len(alternatives) == 1 else {**rest, "anyOf": alternatives}
+
+
 def document_refusals(schema: dict, routes) -> dict:
     """Adds to `schema` (an OpenAPI document, changed in place) each route's refusals with the Problem body."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -139,6 +186,12 @@ def document_refusals(schema: dict, routes) -> dict:
     if "#/components/schemas/HTTPValidationError" not in json.dumps(schema["paths"]):
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
+    _without_nul([components[name] for name in sorted(_read_by_requests(schema))])
+    for item in schema["paths"].values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                parameter["schema"] = _not_null(parameter["schema"])
+                _without_nul(parameter["schema"])
     return schema
 
 

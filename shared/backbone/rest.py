@@ -9,6 +9,9 @@
   a page never shifts when records are added before it (`Page`, `page_of`).
 - Inputs are read as documented: a date is `YYYY-MM-DD` (`Date`), an amount digits or a number
   (`Amount`), not whatever else pydantic would coerce (0 as 1970-01-01, "1e3" as 1000).
+- A route reads what it declares: an unknown query parameter is refused rather than ignored, and
+  so is text with a NUL character, which PostgreSQL cannot store (`declared_input`; the OpenAPI
+  document says both).
 - Bodies are JSON: a route that takes a body refuses any other media type with 415, in every
   service alike (`json_body`, a dependency of every route), and a body that cannot be decoded is
   a 422 like any other body that does not match the schema (`unreadable_body`).
@@ -157,3 +160,55 @@ def allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+
+NUL = "\x00"
+NO_NUL_PATTERN = "^[^\\x00]*$"  # what the OpenAPI document gives the free text a route reads
+
+
+def _nul_fields(value: object, path: tuple) -> list[tuple]:
+    """Where a validated value (models, lists, dicts, text) holds text with a NUL character."""
+    if isinstance(value, str):
+        return [path] if NUL in value else []
+    if isinstance(value, BaseModel):
+        return [p for name in type(value).model_fields for p in _nul_fields(getattr(value, name), (*path, name))]
+    if isinstance(value, dict):
+        found = [(*path, key) for key in value if isinstance(key, str) and NUL in key]
+        for key, item in value.items():
+            found += _nul_fields(item, (*path, key))
+        return found
+    if isinstance(value, (list, tuple)):
+        return [p for i, item in enumerate(value) for p in _nul_fields(item, (*path, i))]
+    return []
+
+
+def _query_names(dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+async def declared_input(request: Request) -> None:
+    """Dependency of every route (create_app), after `json_body`: 422 request.invalid for
+    - a query parameter the route does not declare (a misspelt filter would otherwise be ignored,
+      and a list answer the unfiltered list), and
+    - text with a NUL character in what the route reads (path, query, the body's fields; not keys
+      it ignores), which PostgreSQL cannot store."""
+    route = request.scope.get("route")
+    if getattr(route, "dependant", None) is None:
+        return
+    declared = _query_names(route.dependant)
+    nul = "text cannot hold the NUL character (\\u0000)"
+    errors = [{"type": "extra_forbidden", "loc": ("query", name), "msg": "the route takes no such query parameter"}
+              for name in dict.fromkeys(request.query_params) if name not in declared]
+    errors += [{"type": "string_pattern_mismatch", "loc": ("path", name), "msg": nul}
+               for name, value in request.path_params.items() if NUL in str(value)]
+    errors += [{"type": "string_pattern_mismatch", "loc": ("query", name), "msg": nul}
+               for name, value in request.query_params.multi_items() if name in declared and NUL in value]
+    body_field = getattr(route, "body_field", None)
+    if body_field is not None and await request.body() and is_json(request.headers.get("content-type")):
+        body, invalid = body_field.validate(await request.json(), {}, loc=("body",))
+        if not invalid:  # else FastAPI refuses it as it is
+            errors += [{"type": "string_pattern_mismatch", "loc": loc, "msg": nul} for loc in _nul_fields(body, ("body",))]
+    if errors:
+        raise RequestValidationError(errors)

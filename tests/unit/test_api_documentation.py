@@ -79,6 +79,20 @@ def test_every_create_with_a_client_chosen_id_is_listed(service):
     assert creates == CREATES[name]
 
 
+def test_parameters_are_never_null_and_free_text_holds_no_nul(service):
+    """What the app takes (rest.declared_input): a parameter left out, not null; text without NUL."""
+    name, _, schema = service
+    for method, path, operation in operations(schema):
+        for parameter in operation.get("parameters", []):
+            assert {"type": "null"} not in parameter["schema"].get("anyOf", []), (method, path, parameter["name"])
+            if parameter["schema"].get("type") == "string" and not {"format", "enum"} & parameter["schema"].keys():
+                assert "pattern" in parameter["schema"], (method, path, parameter["name"])
+    components = schema["components"]["schemas"]
+    assert "pattern" not in components["FieldError"]["properties"]["field"]  # it names what was sent
+    if name == "clm":
+        assert components["DraftContract"]["properties"]["title"]["pattern"] == "^[^\\x00]*$"
+
+
 def test_health_routes_document_their_own_answers(service):
     _, _, schema = service
     assert set(schema["paths"]["/healthz"]["get"]["responses"]) == {"200"}

@@ -76,3 +76,29 @@ def test_a_method_not_allowed_names_every_method_of_the_path():
     response = TestClient(app_of("clm")).delete("/api/v1/ops/clock")
     assert_problem(response, 405, "request.method_not_allowed")
     assert response.headers["allow"] == "GET, PUT"
+
+
+def test_an_unknown_query_parameter_is_refused_not_ignored():
+    """A misspelt filter (`stat` for `state`) would answer the unfiltered list."""
+    response = TestClient(app_of("projection")).get("/api/v1/contracts", params={"stat": "active", "state": "active"})
+    problem = assert_problem(response, 422, "request.invalid")
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("stat", "extra_forbidden")]
+
+
+@pytest.mark.parametrize("service, method, path, kwargs, field", [
+    ("projection", "get", "/api/v1/contracts", {"params": {"party": "AC\x00ME"}}, "party"),
+    ("order_sync", "post", "/api/v1/sold-products", {"json": {"account": "AC\x00ME", "product": "Press"}}, "account"),
+    ("clm", "post", "/api/v1/contracts", {"json": {"title": "t", "start_date": "2027-01-01", "end_date": "2027-12-31",
+                                                   "parties": [{"role": "customer", "name": "\x00"}]}}, "parties.0.name"),
+])
+def test_text_with_a_nul_character_is_an_invalid_request(service, method, path, kwargs, field):
+    """PostgreSQL cannot store it: it was a 500 from the INSERT."""
+    response = TestClient(app_of(service)).request(method, path, **kwargs)
+    problem = assert_problem(response, 422, "request.invalid")
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [(field, "string_pattern_mismatch")]
+
+
+def test_a_nul_character_in_a_key_the_route_ignores_is_ignored_with_it():
+    response = TestClient(app_of("order_sync")).post("/api/v1/sold-products",
+                                                    json={"account": "ACME", "product": "Press", "n\x00te": "\x00"})
+    assert_problem(response, 401, "auth.token_missing")  # past the input checks
