@@ -25,7 +25,11 @@ from shared.backbone.app import create_app
 from shared.backbone.auth import ALL_ROLES
 from tests.conftest import token
 
-pytestmark = pytest.mark.integration
+pytestmark = [
+    pytest.mark.integration,
+    # Raised by schemathesis's own strategies (it draws from `random`), not by anything here.
+    pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies"),
+]
 
 SERVICES = ["clm", "asset_coverage", "order_sync", "lifecycle_scheduler", "projection"]
 DEFINITIONS = {name: importlib.import_module(f"services.{name}.main").definition for name in SERVICES}
