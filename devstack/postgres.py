@@ -64,6 +64,10 @@ class LocalPostgres:
             return False
         return self._run("pg_ctl", "status", "-D", str(self.pgdata), check=False).returncode == 0
 
+    def accepts_connections(self) -> bool:
+        """What pg_isready says: False while it is down, starting up or shutting down."""
+        return self._run("pg_isready", "-h", "127.0.0.1", "-p", str(self.port), "-t", "3", check=False).returncode == 0
+
     def start(self) -> str:
         """Create the cluster on first use and start it if needed; returns the admin DSN."""
         self._prepare_dirs()
