@@ -8,10 +8,10 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.catalogue import DATABASE_NAME, by_name
 from shared.backbone.auth import issue_token
+from shared.backbone.database import create_engine
 from shared.backbone.migrations import upgrade_to_head
 from services.provision import provision, service_database_url
 from tests.stack import TEST_PASSWORDS, start_stack
@@ -68,12 +68,13 @@ async def _admin_execute(stack, statement: str) -> None:
 @asynccontextmanager
 async def migrated_schema(stack, versions_dir: Path | None, prefix: str = "scratch", **engine_options):
     """An engine on a fresh schema (its search_path), migrated to head with the revisions in
-    `versions_dir` (left empty without); the schema is dropped afterwards. No connection but the
-    engine's stays open meanwhile, so a test may restart the database under it."""
+    `versions_dir` (left empty without); the schema is dropped afterwards. The engine is the
+    services' (shared/backbone/database.py), with `engine_options` for SQLAlchemy; no other
+    connection stays open meanwhile, so a test may restart the database under it."""
     schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     await _admin_execute(stack, f"CREATE SCHEMA {schema}")
     url = _admin_db_url(stack).replace("postgresql://", "postgresql+asyncpg://")
-    engine = create_async_engine(url, connect_args={"server_settings": {"search_path": schema}}, **engine_options)
+    engine = create_engine(url, search_path=schema, **engine_options)
     try:
         if versions_dir is not None:
             await upgrade_to_head(engine, schema, versions_dir)

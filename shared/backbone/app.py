@@ -17,13 +17,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
 from pydantic import AwareDatetime, BaseModel
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.backbone.service_spec import ServiceSpec
 from shared.backbone import kafka
 from shared.backbone.auth import Principal, Role, TokenVerifier, require_roles
 from shared.backbone.clock import AdjustableClock, Clock, SystemClock
 from shared.backbone.consumer import EventConsumer
+from shared.backbone.database import create_engine
 from shared.backbone.errors import ConflictingState, DomainError, RuleKind, problem
 from shared.backbone.event_routing import HandlerTable, dispatcher, topics_of
 from shared.backbone.logging import configure_logging, correlation_id, get_logger
@@ -103,12 +104,8 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
             issuer=settings.auth_issuer,
         )
         configure_logging(spec.name, settings.log_level)
-        engine = create_async_engine(
-            settings.database_url,
-            pool_size=settings.db_pool_size,
-            pool_pre_ping=True,
-            connect_args={"server_settings": {"search_path": spec.schema, "application_name": spec.name}},
-        )
+        engine = create_engine(settings.database_url, search_path=spec.schema, application_name=spec.name,
+                               pool_size=settings.db_pool_size)
         await upgrade_to_head(engine, spec.schema, definition.versions_dir)
         relay = OutboxRelay(
             engine,
