@@ -152,7 +152,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
             backlog = await relay.flush(timeout=5.0)
             await relay.close()
             await engine.dispose()
-            log.info("service.stopped", unpublished=backlog.count)
+            log.info("service.stopped", unpublished=backlog.count if backlog else None)
 
     app = FastAPI(
         title=f"{spec.name} service",
