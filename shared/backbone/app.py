@@ -20,7 +20,7 @@ from pydantic import AwareDatetime, BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.backbone.service_spec import ServiceSpec
-from shared.backbone import kafka
+from shared.backbone import kafka, outages
 from shared.backbone.auth import Principal, Role, TokenVerifier, require_roles
 from shared.backbone.clock import AdjustableClock, Clock, SystemClock
 from shared.backbone.consumer import EventConsumer
@@ -192,20 +192,43 @@ def _health_router() -> APIRouter:
 
     @router.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
+        """Ready when the database and the broker answer; `unavailable` says why one does not."""
         ctx: ServiceContext | None = getattr(request.app.state, "context", None)
-        checks = {"database": False, "kafka": False}
-        if ctx is not None:
-            try:
-                async with ctx.engine.connect() as conn:
-                    await asyncio.wait_for(conn.execute(sa.text("SELECT 1")), 3)
-                checks["database"] = True
-            except Exception:
-                pass
-            checks["kafka"] = await kafka.broker_reachable(ctx.settings.kafka_bootstrap_servers)
-        ready = all(checks.values())
-        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503)
+        if ctx is None:
+            unavailable = {"database": "the service is starting", "kafka": "the service is starting"}
+        else:
+            database, broker = await asyncio.gather(_database_down(ctx.engine), _kafka_down(ctx.settings))
+            unavailable = {k: why for k, why in (("database", database), ("kafka", broker)) if why}
+        body = {"status": "not_ready" if unavailable else "ready",
+                "checks": {dependency: dependency not in unavailable for dependency in ("database", "kafka")}}
+        if unavailable:
+            body["unavailable"] = unavailable
+        return JSONResponse(body, status_code=503 if unavailable else 200)
 
     return router
+
+
+_READY_TIMEOUT = 3.0
+
+
+async def _database_down(engine: AsyncEngine) -> str | None:
+    """Why a session cannot run a query now, or None when it can."""
+    try:
+        async with asyncio.timeout(_READY_TIMEOUT):
+            async with engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        return None
+    except TimeoutError:
+        return f"no answer within {_READY_TIMEOUT:g}s"
+    except Exception as exc:
+        found = outages.outage(exc)
+        return found.reason if found else f"{type(exc).__name__}: {exc}"[:300]
+
+
+async def _kafka_down(settings: ServiceSettings) -> str | None:
+    if await kafka.broker_reachable(settings.kafka_bootstrap_servers, timeout=_READY_TIMEOUT):
+        return None
+    return f"no broker answered at {settings.kafka_bootstrap_servers} within {_READY_TIMEOUT:g}s"
 
 
 class ClockSetting(BaseModel):
@@ -259,7 +282,28 @@ STATUS_OF = {RuleKind.INVALID: 422, RuleKind.CONFLICT: 409, RuleKind.NOT_FOUND: 
 TITLE_OF = {RuleKind.INVALID: "Rule violated", RuleKind.CONFLICT: "Conflict", RuleKind.NOT_FOUND: "Not found"}
 
 
+# How long a client is asked to wait before it retries a request a dependency outage refused.
+RETRY_AFTER_SECONDS = 5
+
+
 def _install_error_handlers(app: FastAPI) -> None:
+    async def dependency_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        """An outage of the database or the broker (outages.py): 503, one warning line. The unit of
+        work has rolled its transaction back by now. Anything else is the server error it was."""
+        found = outages.outage(exc)
+        if found is None:
+            raise exc
+        log.warning("dependency.unavailable", dependency=found.dependency, reason=found.reason,
+                    method=request.method, path=request.url.path)
+        body = problem(503, "Service unavailable", "service.unavailable",
+                       f"{found.dependency} is unavailable; retry after {RETRY_AFTER_SECONDS} seconds",
+                       dependency=found.dependency)
+        return JSONResponse(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                            media_type="application/problem+json")
+
+    for raised_as in outages.RAISED_AS:
+        app.add_exception_handler(raised_as, dependency_unavailable)
+
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         errors = [{"field": exc.field, "rule": exc.rule, "message": exc.message}] if exc.field else []

@@ -55,15 +55,32 @@ class UnitOfWork:
 
     async def __aenter__(self) -> "UnitOfWork":
         self.conn = await self._engine.connect()
-        await self.conn.begin()
+        try:
+            await self.conn.begin()
+        except BaseException:
+            await self._close(quietly=True)
+            raise
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
+        """Rolls back what was not committed. When the work failed, its error is what propagates:
+        a session the database has lost cannot roll back (the server did), and saying so would
+        hide why the work failed."""
         try:
             if self.conn.in_transaction():
                 await self.conn.rollback()
+        except Exception:
+            if exc is None:
+                raise
         finally:
+            await self._close(quietly=exc is not None)
+
+    async def _close(self, quietly: bool) -> None:
+        try:
             await self.conn.close()
+        except Exception:
+            if not quietly:
+                raise
 
     async def get(self, cls: type[A], aggregate_id: str) -> A | None:
         aggregate_id = str(aggregate_id)
