@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client import REGISTRY
 
 from shared.backbone.consumer import EventConsumer
@@ -259,6 +260,60 @@ async def test_a_flow_of_events_goes_through_a_database_restart_with_no_dead_let
     assert retried["consumer"] > 0, "the consumer did not meet the outage: the test proves nothing"
     # The services let go of their sessions once the database says it is shutting down.
     assert stop_took < 10
+
+
+async def _committed(bootstrap: str, group: str) -> dict:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return {tp: meta.offset for tp, meta in (await admin.list_consumer_group_offsets(group)).items()}
+    finally:
+        await admin.close()
+
+
+async def test_a_consumer_stopped_amid_an_outage_dead_letters_nothing_and_leaves_its_messages_to_the_next(stack, database):
+    topic, name = f"test.outage-stop.{uuid.uuid4().hex[:8]}", f"test-outage-stop-{uuid.uuid4().hex[:6]}"
+    await ensure_topics(stack.kafka_bootstrap, [topic], partitions=1)
+    envelopes = [Envelope(drafted(), 1) for _ in range(5)]
+    async with migrated_schema(stack, FIXTURES / "backbone_migrations", "outage_stop") as engine:
+        def consumer() -> EventConsumer:
+            return EventConsumer(engine, name=name, topics=[topic], handle=_append_to_note, bootstrap_servers=stack.kafka_bootstrap,
+                                 producer_factory=lambda: idempotent_producer(stack.kafka_bootstrap, "test-dlq"), retry_backoff=0.05)
+
+        producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, enable_idempotence=True)
+        await producer.start()
+        try:
+            await _produce(producer, topic, envelopes, [])
+        finally:
+            await producer.stop()
+        await asyncio.to_thread(database.stop, "fast", 60)
+        retries = _retries("consumer", "database")
+        stop = asyncio.Event()
+        first = consumer()
+        running = asyncio.create_task(first.run(stop))
+
+        async def retrying():
+            return _retries("consumer", "database") >= retries + 3
+
+        await eventually(retrying, timeout=60)
+        stop.set()
+        await running  # it stops, without a dead letter or an error
+        assert await _committed(stack.kafka_bootstrap, name) == {}, "an offset was committed amid the outage"
+
+        await asyncio.to_thread(database.start)
+        stop = asyncio.Event()
+        running = asyncio.create_task(consumer().run(stop))
+
+        async def all_applied():
+            return len(await _inbox(engine, name)) == len(envelopes)
+
+        try:
+            await eventually(all_applied, timeout=60)
+        finally:
+            stop.set()
+            await running
+        assert await _inbox(engine, name) == {e.event_id: "applied" for e in envelopes}
+        assert await _dead_letters(stack.kafka_bootstrap, first.dead_letter_topic) == []
 
 
 # --- a running service while its dependencies are down ---
