@@ -3,6 +3,7 @@ migrates the schema, then runs the outbox relay, the consumers and any backgroun
 stops them gracefully (stop taking work, finish the batch, flush the relay)."""
 
 import asyncio
+import datetime as dt
 import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -101,6 +102,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
             jwks_url=settings.auth_jwks_url,
             audience=settings.auth_audience,
             issuer=settings.auth_issuer,
+            max_lifetime=dt.timedelta(seconds=settings.auth_max_token_lifetime_seconds),
         )
         configure_logging(spec.name, settings.log_level)
         engine = create_async_engine(
