@@ -27,7 +27,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.catalogue import DATABASE_NAME
-from shared.backbone import event_store
+from shared.backbone import tables
 from shared.backbone.aggregate import Aggregate, applies
 from shared.backbone.consumer import EventConsumer
 from shared.backbone.kafka import ensure_topics, idempotent_producer
@@ -75,7 +75,7 @@ class Scratch:
             connect_args={"server_settings": {"search_path": self.schema}},
         )
         async with self.engine.begin() as conn:
-            await conn.run_sync(event_store.metadata.create_all)
+            await conn.run_sync(tables.metadata.create_all)
             await conn.execute(sa.text("INSERT INTO outbox_checkpoint (relay, position) VALUES ('kafka', 0)"))
         return self
 

@@ -57,19 +57,30 @@ def _admin_db_url(stack) -> str:
     return stack.admin_url.rsplit("/", 1)[0] + f"/{DATABASE_NAME}"
 
 
-@pytest_asyncio.fixture
-async def scratch_engine(stack):
-    """An engine on a fresh schema holding only the backbone tables (and `effects`)."""
-    schema = f"scratch_{uuid.uuid4().hex[:10]}"
+@asynccontextmanager
+async def migrated_schema(stack, versions_dir: Path | None, prefix: str = "scratch"):
+    """An engine on a fresh schema (its search_path), migrated to head with the revisions in
+    `versions_dir` (left empty without); the schema is dropped afterwards."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(_admin_db_url(stack))
     await admin.execute(f"CREATE SCHEMA {schema}")
     url = _admin_db_url(stack).replace("postgresql://", "postgresql+asyncpg://")
     engine = create_async_engine(url, connect_args={"server_settings": {"search_path": schema}})
-    await upgrade_to_head(engine, schema, FIXTURES / "backbone_migrations")
-    yield engine
-    await engine.dispose()
-    await admin.execute(f"DROP SCHEMA {schema} CASCADE")
-    await admin.close()
+    try:
+        if versions_dir is not None:
+            await upgrade_to_head(engine, schema, versions_dir)
+        yield engine
+    finally:
+        await engine.dispose()
+        await admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        await admin.close()
+
+
+@pytest_asyncio.fixture
+async def scratch_engine(stack):
+    """An engine on a fresh schema holding only the backbone tables (and `effects`)."""
+    async with migrated_schema(stack, FIXTURES / "backbone_migrations") as engine:
+        yield engine
 
 
 @asynccontextmanager

@@ -14,7 +14,7 @@ they pass.
 
 import asyncio
 import datetime as dt
-from typing import Awaitable, Callable
+from typing import Callable
 from uuid import UUID, uuid4
 
 import sqlalchemy as sa
@@ -23,28 +23,15 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.backbone import event_store
+from shared.backbone.event_routing import Handler
 from shared.backbone.logging import correlation_id, get_logger
 from shared.backbone.metrics import CONSUMED
+from shared.backbone.tables import inbox
 from shared.backbone.unit_of_work import UnitOfWork, Views
 from shared.events.envelope import Envelope, InvalidEnvelope, from_kafka
 from shared.events.topics import dead_letter_topic
 
 log = get_logger(__name__)
-
-inbox = sa.Table(
-    "inbox",
-    event_store.metadata,
-    sa.Column("consumer", sa.Text, primary_key=True),
-    sa.Column("event_id", sa.Uuid, primary_key=True),
-    sa.Column("topic", sa.Text, nullable=False),
-    sa.Column("partition", sa.Integer, nullable=False),
-    sa.Column("offset", sa.BigInteger, nullable=False),
-    sa.Column("outcome", sa.Text, nullable=False),
-    sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-)
-
-Handler = Callable[[UnitOfWork, Envelope], Awaitable[None]]
 
 
 def _is_infrastructure_failure(exc: BaseException) -> bool:

@@ -1,7 +1,8 @@
 """The event store: one append-only `events` table per service schema.
 
 Layout: `position` (global order), `stream_id` + `version` (unique: optimistic concurrency),
-`event_id`, `event_type`, `schema_version`, `payload`, correlation/causation, `recorded_at`.
+`event_id`, `event_type`, `schema_version`, `payload`, correlation/causation, `recorded_at`
+(defined in tables.py).
 
 Gap-free global order. A BIGSERIAL alone lets a reader skip events: transaction A draws
 position 10, B draws 11 and commits first; a reader that sees 11 and remembers it never sees 10.
@@ -21,35 +22,13 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.backbone.errors import ConcurrencyConflict
+from shared.backbone.tables import events
 from shared.events import event_class
 from shared.events.base import Event
 from shared.events.envelope import Envelope
-
-metadata = sa.MetaData()
-
-events = sa.Table(
-    "events",
-    metadata,
-    sa.Column("position", sa.BigInteger, primary_key=True),
-    sa.Column("stream_id", sa.Text, nullable=False),
-    sa.Column("stream_type", sa.Text, nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("event_id", sa.Uuid, nullable=False, unique=True),
-    sa.Column("event_type", sa.Text, nullable=False),
-    sa.Column("schema_version", sa.Integer, nullable=False),
-    sa.Column("payload", JSONB, nullable=False),
-    sa.Column("correlation_id", sa.Text, nullable=False),
-    sa.Column("causation_id", sa.Text, nullable=False, server_default=""),
-    sa.Column("actor", sa.Text, nullable=True),
-    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-    sa.UniqueConstraint("stream_id", "version", name="events_stream_version_key"),
-)
-
-events_position_seq = sa.Sequence("events_position_seq", metadata=metadata)
 
 
 @dataclass(frozen=True)

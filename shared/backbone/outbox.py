@@ -22,17 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.backbone import event_store
 from shared.backbone.logging import get_logger
 from shared.backbone.metrics import OUTBOX_BACKLOG, OUTBOX_FAILURES, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
+from shared.backbone.tables import events, outbox_checkpoint as checkpoints
 from shared.events.envelope import to_kafka
 
 log = get_logger(__name__)
-
-checkpoints = sa.Table(
-    "outbox_checkpoint",
-    event_store.metadata,
-    sa.Column("relay", sa.Text, primary_key=True),
-    sa.Column("position", sa.BigInteger, nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-)
 
 
 @dataclass(frozen=True)
@@ -129,10 +122,9 @@ class OutboxRelay:
             position = (
                 await conn.execute(sa.select(checkpoints.c.position).where(checkpoints.c.relay == self._relay))
             ).scalar_one_or_none() or 0
-            e = event_store.events
             row = (
                 await conn.execute(
-                    sa.select(sa.func.count(), sa.func.min(e.c.recorded_at)).where(e.c.position > position)
+                    sa.select(sa.func.count(), sa.func.min(events.c.recorded_at)).where(events.c.position > position)
                 )
             ).one()
         oldest = (dt.datetime.now(dt.UTC) - row[1]).total_seconds() if row[1] else 0.0

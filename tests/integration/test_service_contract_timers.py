@@ -15,12 +15,10 @@ from collections import Counter
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-import asyncpg
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.catalogue import by_name
 from services.lifecycle_scheduler.adapters.service_timers import CLAIM_DUE, CLAIM_DUE_AFTER
@@ -28,7 +26,6 @@ from services.lifecycle_scheduler.application.timetables import SweepMark, fire_
 from services.lifecycle_scheduler.domain.timetable import ServiceContractTimetable
 from shared.backbone.app import ServiceContext
 from shared.backbone.clock import AdjustableClock
-from shared.backbone.migrations import upgrade_to_head
 from shared.backbone.outbox import OutboxRelay
 from shared.events import topics
 from shared.events.base import Event
@@ -51,7 +48,7 @@ from shared.events.orders import (
     ServiceState,
 )
 from shared.events.envelope import Envelope, from_kafka, to_kafka
-from tests.conftest import _admin_db_url, bearer, eventually, running_service
+from tests.conftest import bearer, eventually, migrated_schema, running_service
 
 pytestmark = pytest.mark.integration
 
@@ -452,17 +449,9 @@ async def test_timers_resource_needs_a_token_and_a_known_contract(service_env, s
 @pytest_asyncio.fixture
 async def scheduler_schema(stack):
     """A fresh schema with the scheduler's migrations, and a context to sweep it with."""
-    schema = f"scratch_sched_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(_admin_db_url(stack))
-    await admin.execute(f"CREATE SCHEMA {schema}")
-    url = _admin_db_url(stack).replace("postgresql://", "postgresql+asyncpg://")
-    engine = create_async_engine(url, connect_args={"server_settings": {"search_path": schema}})
-    await upgrade_to_head(engine, schema, SCHEDULER_MIGRATIONS)
-    relay = OutboxRelay(engine, lambda: None, service="test")
-    yield ServiceContext(by_name("lifecycle_scheduler"), None, engine, relay, AdjustableClock())
-    await engine.dispose()
-    await admin.execute(f"DROP SCHEMA {schema} CASCADE")
-    await admin.close()
+    async with migrated_schema(stack, SCHEDULER_MIGRATIONS, "scratch_sched") as engine:
+        relay = OutboxRelay(engine, lambda: None, service="test")
+        yield ServiceContext(by_name("lifecycle_scheduler"), None, engine, relay, AdjustableClock())
 
 
 async def _insert_timers(engine, contracts: int, per_contract: int, due, later=None) -> None:

@@ -36,6 +36,9 @@ service_timers = sa.Table(
     sa.Column("due_on", sa.Date, nullable=False),
     sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("fired_at", sa.DateTime(timezone=True)),
+    sa.CheckConstraint("item_kind IN ('contract', 'line', 'entitlement')", name="service_timers_item_kind"),
+    sa.CheckConstraint("transition IN ('activation', 'expiry')", name="service_timers_transition"),
+    sa.Index("service_timers_due", "due_at", "contract_id", postgresql_where=sa.text("fired_at IS NULL")),
 )
 
 # Due, unfired timers in due order, locked for this transaction: another replica skips them.

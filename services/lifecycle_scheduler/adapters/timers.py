@@ -17,6 +17,7 @@ timers = sa.Table(
     sa.Column("kind", sa.Text, primary_key=True),
     sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("fired_at", sa.DateTime(timezone=True)),
+    sa.Index("timers_due", "due_at", postgresql_where=sa.text("fired_at IS NULL")),
 )
 
 

@@ -55,6 +55,9 @@ entitlement_index = sa.Table(
     sa.Column("end_date", sa.Date, nullable=False),
     sa.Column("state", sa.Text, nullable=False),
     sa.Column("covers", ARRAY(sa.Uuid), nullable=False),
+    sa.Index("entitlement_index_contract", "contract_id"),
+    sa.Index("entitlement_index_account", "account", "name"),
+    sa.Index("entitlement_index_covers", "covers", postgresql_using="gin"),
 )
 
 

@@ -31,6 +31,7 @@ contracts = sa.Table(
     sa.Column("expired_at", sa.DateTime(timezone=True)),
     sa.Column("service_contract_number", sa.Text),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("contracts_state_end", "state", "end_date"),
 )
 
 contract_assets = sa.Table(

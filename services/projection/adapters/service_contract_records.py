@@ -33,6 +33,10 @@ service_contracts = sa.Table(
     sa.Column("time_zone", sa.Text, nullable=False),
     sa.Column("cancel_reason", sa.Text),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # The filters of GET /service-contracts, each followed by the cursor's order.
+    sa.Index("service_contracts_account", "account", "contract_id"),
+    sa.Index("service_contracts_state", "state", "contract_id"),
+    sa.Index("service_contracts_number", "number"),
 )
 
 contract_lines = sa.Table(
@@ -51,6 +55,7 @@ contract_lines = sa.Table(
     sa.Column("end_date", sa.Date, nullable=False),
     sa.Column("disconnected", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    postgresql_with={"fillfactor": 70},
 )
 
 entitlements = sa.Table(
@@ -72,6 +77,7 @@ entitlements = sa.Table(
     sa.Column("start_date", sa.Date, nullable=False),
     sa.Column("end_date", sa.Date, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    postgresql_with={"fillfactor": 70},
 )
 
 sold_products = sa.Table(
