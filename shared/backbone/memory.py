@@ -2,10 +2,10 @@
 
 A use case given a `MemoryUnitOfWork` runs without PostgreSQL, in microseconds, with the unit of
 work's semantics: aggregates rebuilt from their events, optimistic concurrency on every stream
-appended to or guarded, a service's query tables (`uow.views`) written in the same transaction, and
-nothing kept of a unit of work that does not commit. tests/unit/test_unit_of_work_contract.py runs
-the same tests against it and the real one, so the two cannot drift. Never used by a running
-service: it keeps nothing past the process and serializes nothing between tasks.
+appended to or guarded, a service's query tables (`uow.views`) written in the same transaction,
+and nothing kept of a unit of work that does not commit. The same tests run against it and the
+real one (tests/integration/test_unit_of_work_contract.py), so the two cannot drift. Never used
+by a running service: it keeps nothing past the process and serializes nothing between tasks.
 """
 
 import datetime as dt

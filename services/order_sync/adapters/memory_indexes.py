@@ -1,7 +1,8 @@
 """The in-memory twin of indexes.SqlIndexes, for unit tests of order sync's use cases on a
 MemoryUnitOfWork (shared/backbone/memory.py): the rows its queries read, kept in the unit of
 work's tables, so what a use case saves is seen by its own transaction and kept only on commit.
-tests/unit/test_unit_of_work_contract.py runs the same tests against both. Never used by the service.
+The same tests run against both (tests/integration/test_unit_of_work_contract.py). Never used by
+the service.
 """
 
 import datetime as dt
