@@ -104,7 +104,7 @@ async def test_drafted_with_lines_and_entitlements_idempotently(order_sync):
     again = await order_sync.post("/api/v1/service-contracts", json=body, headers=OPS)
     assert again.status_code == 200 and again.json()["version"] == c["version"] == 1
     refused(await order_sync.post("/api/v1/service-contracts", json={**body, "end_date": "2027-06-30"}, headers=OPS),
-            409, "item.already_exists")
+            409, "service_contract.already_exists")
     got = await order_sync.get(f"/api/v1/service-contracts/{contract_id}", headers=bearer("finance"))
     assert got.status_code == 200 and got.headers["etag"] == '"1"' and got.json() == c
 
@@ -196,6 +196,33 @@ async def test_suspending_a_sold_product_suspends_what_covers_it_until_resumed(o
     types = await event_types(order_sync, cid)
     assert types.count("ContractLineSuspended") == 1 and types.count("ContractLineResumed") == 1
     assert types.count("EntitlementSuspended") == 1 and types.count("EntitlementResumed") == 2
+
+
+async def test_suspended_lines_and_entitlements_refuse_cancellation_but_the_contract_may_be_canceled(order_sync, stack):
+    """A cancellation is a state change: refused while Suspended. The contract is never Suspended;
+    its cancellation cancels its Suspended children with it."""
+    product = (await order_sync.post("/api/v1/sold-products", json={"account": "ACME", "product": "Lathe"}, headers=OPS)).json()
+    pid, line_id, ent_id = product["sold_product_id"], str(uuid.uuid4()), str(uuid.uuid4())
+    c = await draft(order_sync, account="ACME", lines=[line(line_id=line_id, sold_product_id=pid)],
+                    entitlements=[{"entitlement_id": ent_id, "name": "onsite-repair", "line_id": line_id,
+                                   "start_date": START, "end_date": END}])
+    cid, url = c["contract_id"], f"/api/v1/service-contracts/{c['contract_id']}"
+    set_today(order_sync, "2027-03-01")
+    await reach(stack, order_sync, cid, "2027-03-01")
+    assert (await order_sync.post(f"/api/v1/sold-products/{pid}/suspension", json={"reason": "unpaid"}, headers=OPS)).status_code == 200
+    version = (await order_sync.get(url, headers=OPS)).headers["etag"]
+
+    refused(await order_sync.post(f"{url}/lines/{line_id}/cancellation", headers=OPS), 409, "suspended.only_field_edits", "state")
+    refused(await order_sync.post(f"{url}/entitlements/{ent_id}/cancellation", headers=OPS), 409, "suspended.only_field_edits", "state")
+    now = await order_sync.get(url, headers=OPS)
+    assert now.headers["etag"] == version  # nothing was recorded
+    assert {i["state"] for i in now.json()["lines"] + now.json()["entitlements"]} == {"suspended"}
+
+    canceled = await order_sync.post(f"{url}/cancellation", json={"reason": "customer left"}, headers=OPS)
+    assert canceled.status_code == 200, canceled.text
+    body = canceled.json()
+    assert body["state"] == "canceled" and {i["state"] for i in body["lines"] + body["entitlements"]} == {"canceled"}
+    assert (await event_types(order_sync, cid))[-3:] == ["ServiceContractCanceled", "ContractLineCanceled", "EntitlementCanceled"]
 
 
 async def test_lines_cover_only_what_the_account_owns(order_sync):

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from shared.backbone.errors import DomainError
+from shared.backbone.errors import DomainError, RuleKind
 from shared.events.orders import (
     ContractLineActivated,
     ContractLineExpired,
@@ -159,7 +159,15 @@ def test_adding_the_same_line_again_is_a_no_op_but_other_terms_are_refused():
     new_events(c)
     c.add_line(ln, today=BEFORE)
     assert c.pending_events == []
-    refused(rules.ITEM_ALREADY_EXISTS, c.add_line, line(line_id=ln.line_id, quantity=9), BEFORE)
+    refused("contract_line.already_exists", c.add_line, line(line_id=ln.line_id, quantity=9), BEFORE)
+
+
+def test_a_draft_lists_each_line_and_entitlement_once():
+    ln, ent = line(), entitlement()
+    twice = refused(rules.ITEM_DUPLICATE_ID, contract, lines=[ln, ln])
+    assert twice.kind == RuleKind.INVALID and twice.field == "lines[1].line_id"
+    twice = refused(rules.ITEM_DUPLICATE_ID, contract, entitlements=[ent, ent])
+    assert twice.field == "entitlements[1].entitlement_id"
 
 
 # -- child dates within the parent, on creation and every change ---------------------------------
@@ -325,8 +333,51 @@ def test_while_suspended_only_field_edits_and_new_related_records():
         (c.disconnect_line, (ln.line_id, D(2027, 7, 1), DURING)),
         (c.change_line_coverage, (ln.line_id, None, None, DURING)),
         (c.change_entitlement_dates, (ent.entitlement_id, START, END)),
+        (c.cancel_line, (ln.line_id, DURING)),
+        (c.cancel_entitlement, (ent.entitlement_id, DURING)),
     ]:
         refused(rules.SUSPENDED_ONLY_FIELD_EDITS, call, *args)
+    assert c.pending_events[-1].event_type == "EntitlementAdded"  # the refusals recorded nothing
+    # tests/unit/test_command_state_matrix.py checks every command against every state
+
+
+def test_canceling_the_contract_cancels_its_suspended_children_too():
+    """The contract is never Suspended: its formal cancellation ends what is under it, as its expiry does."""
+    p = sold()
+    ln = line(product_id=p.product_id)
+    c = active(ln, entitlements=[entitlement(line_id=ln.line_id)])
+    install_base.suspend(p, [c], DURING)
+    c.cancel(DURING)
+    assert c.state == "canceled" and {i.state for i in c.items()} == {"canceled"}
+
+
+@pytest.mark.parametrize("end_it,rule", [("suspend", rules.SUSPENDED_ONLY_FIELD_EDITS), ("cancel", rules.STATE_TERMINAL)])
+def test_a_draft_line_is_removed_only_if_its_entitlements_could_be_removed_themselves(end_it, rule):
+    """Its entitlements go with it: a Suspended or Canceled one must not disappear that way."""
+    p = sold()
+    ln = line()
+    ent = entitlement(line_id=ln.line_id, product_id=p.product_id)
+    c = contract([ln], [ent])
+    install_base.suspend(p, [c], BEFORE) if end_it == "suspend" else c.cancel_entitlement(ent.entitlement_id, BEFORE)
+    c.mark_persisted()
+    error = refused(rule, c.remove_line, ln.line_id)
+    assert error.field == f"entitlements.{ent.entitlement_id}" and c.pending_events == []
+
+
+@pytest.mark.parametrize("ent_end,shortened", [(END, True), (D(2027, 8, 31), False)])
+def test_disconnecting_a_line_refused_when_it_would_shorten_a_suspended_entitlement(ent_end, shortened):
+    p = sold()
+    ln = line()
+    held = entitlement(end=ent_end, line_id=ln.line_id, product_id=p.product_id)
+    c = active(ln, entitlements=[held])
+    install_base.suspend(p, [c], DURING)
+    c.mark_persisted()
+    if shortened:
+        error = refused(rules.SUSPENDED_ONLY_FIELD_EDITS, c.disconnect_line, ln.line_id, D(2027, 9, 30), DURING)
+        assert error.field == f"entitlements.{held.entitlement_id}" and c.pending_events == []
+    else:
+        c.disconnect_line(ln.line_id, D(2027, 9, 30), DURING)
+        assert c.entitlements[held.entitlement_id].end_date == ent_end
 
 
 @pytest.mark.parametrize("today,expected", [(DURING, "active"), (AFTER, "expired")])

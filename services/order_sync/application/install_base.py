@@ -8,10 +8,10 @@ meanwhile (see UnitOfWork.serialize).
 from uuid import UUID
 
 from shared.backbone.clock import Clock, today_in
-from shared.backbone.errors import ConflictingState
+from shared.backbone.errors import AlreadyExists
 from shared.backbone.unit_of_work import UnitOfWork
 from services.order_sync.application.indexing import commit, indexes
-from services.order_sync.domain import install_base, rules
+from services.order_sync.domain import install_base
 from services.order_sync.domain.install_base import InstallBaseItem, OwnedProduct
 from services.order_sync.domain.service_contract import ServiceContract
 
@@ -22,7 +22,7 @@ async def record_product(uow: UnitOfWork, product: OwnedProduct) -> tuple[OwnedP
         existing = await uow.get(type(product), product.id)
         if existing is not None:
             if existing.account != product.account:
-                raise ConflictingState(rules.ITEM_ALREADY_EXISTS, f"{product.kind} {product.id} exists for another account", "account")
+                raise AlreadyExists(product.kind, product.id, "account")
             return existing, False
         uow.add(product)
         await commit(uow)

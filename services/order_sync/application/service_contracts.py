@@ -11,7 +11,7 @@ from typing import Callable, TypeVar
 from uuid import UUID
 
 from shared.backbone.clock import Clock, today_in
-from shared.backbone.errors import ConflictingState, DomainError
+from shared.backbone.errors import AlreadyExists, DomainError
 from shared.backbone.unit_of_work import UnitOfWork
 from services.order_sync.application.indexing import commit
 from services.order_sync.domain import rules
@@ -54,7 +54,7 @@ async def draft_service_contract(
         existing = await uow.get(ServiceContract, str(contract_id))
         if existing is not None:
             if (existing.number, existing.account, existing.start_date, existing.end_date) != (number, account, start_date, end_date):
-                raise ConflictingState(rules.ITEM_ALREADY_EXISTS, f"service contract {contract_id} exists with other terms", "contract_id")
+                raise AlreadyExists("service_contract", contract_id, "contract_id")
             return existing, False
         suspended = set()
         for item in [*lines, *entitlements]:

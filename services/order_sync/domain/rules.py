@@ -35,8 +35,9 @@ PRODUCT_ALREADY_SUSPENDED = "product.already_suspended"
 PRODUCT_NOT_SUSPENDED = "product.not_suspended"
 # Dates are read in an IANA time zone.
 TIME_ZONE_UNKNOWN = "contract.time_zone_unknown"
-# Ids are unique within a contract.
-ITEM_ALREADY_EXISTS = "item.already_exists"
+# Ids are unique within a contract: a draft lists each line and entitlement once. (An id already
+# taken by a record with other terms is `<record>.already_exists`: errors.AlreadyExists.)
+ITEM_DUPLICATE_ID = "item.duplicate_id"
 # An entitlement attaches to a line of the same contract.
 ENTITLEMENT_LINE_UNKNOWN = "entitlement.line_unknown"
 
