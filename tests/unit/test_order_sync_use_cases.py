@@ -184,7 +184,7 @@ async def test_a_draft_is_idempotent_by_id_and_other_terms_for_that_id_are_refus
     assert (created, created_again, again.version, again.lines.keys()) == (True, False, 1, first.lines.keys())
     with pytest.raises(DomainError) as other:
         await contracts.draft_service_contract(new_uow(), contract_id, **{**terms, "end_date": dt.date(2027, 6, 30)})
-    refused(other, rules.ITEM_ALREADY_EXISTS, RuleKind.CONFLICT)
+    refused(other, "service_contract.already_exists", RuleKind.CONFLICT)
 
 
 async def test_an_activated_legal_contract_is_recorded_as_a_service_contract_once(new_uow, store):
