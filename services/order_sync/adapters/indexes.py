@@ -10,7 +10,6 @@ in-memory twin for unit tests.
 """
 
 import datetime as dt
-from dataclasses import asdict, dataclass
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -61,37 +60,16 @@ entitlement_index = sa.Table(
 )
 
 
-@dataclass(frozen=True)
-class IndexedEntitlement:
-    """A row of entitlement_index."""
-
-    entitlement_id: UUID
-    contract_id: UUID
-    contract_number: str
-    account: str
-    time_zone: str
-    line_id: UUID | None
-    name: str
-    support_level: str | None
-    sla: str | None
-    features: list[str]
-    usage_limit: int | None
-    usage_unit: str | None
-    start_date: dt.date
-    end_date: dt.date
-    state: str
-    covers: list[UUID]
-
-
-def indexed_entitlements(contract: ServiceContract) -> list[IndexedEntitlement]:
+def entitlement_rows(contract: ServiceContract) -> list[dict]:
+    """The contract's rows of entitlement_index."""
     return [
-        IndexedEntitlement(
-            entitlement_id=e.entitlement_id, contract_id=contract.contract_id, contract_number=contract.number,
-            account=contract.account, time_zone=contract.time_zone, line_id=e.line_id, name=e.name,
-            support_level=e.support_level, sla=e.sla, features=e.features, usage_limit=e.usage_limit,
-            usage_unit=e.usage_unit, start_date=e.start_date, end_date=e.end_date, state=str(e.state),
-            covers=sorted(contract.covered_by(e)),
-        )
+        {
+            "entitlement_id": e.entitlement_id, "contract_id": contract.contract_id, "contract_number": contract.number,
+            "account": contract.account, "time_zone": contract.time_zone, "line_id": e.line_id, "name": e.name,
+            "support_level": e.support_level, "sla": e.sla, "features": list(e.features), "usage_limit": e.usage_limit,
+            "usage_unit": e.usage_unit, "start_date": e.start_date, "end_date": e.end_date, "state": str(e.state),
+            "covers": sorted(contract.covered_by(e)),
+        }
         for e in contract.entitlements.values()
     ]
 
@@ -106,7 +84,7 @@ class SqlIndexes:
         if covered:
             await self._conn.execute(coverage.insert(), [{"product_id": p, "contract_id": contract.contract_id} for p in covered])
         await self._conn.execute(entitlement_index.delete().where(entitlement_index.c.contract_id == contract.contract_id))
-        rows = [asdict(row) for row in indexed_entitlements(contract)]
+        rows = entitlement_rows(contract)
         if rows:
             await self._conn.execute(entitlement_index.insert(), rows)
 
@@ -129,7 +107,7 @@ class SqlIndexes:
 
     async def entitlements_for(
         self, *, name: str, on: dt.date, account: str | None, covering: UUID | None,
-    ) -> list[IndexedEntitlement]:
+    ) -> list:
         """Entitlements granting `name` (as their name or one of their features) whose dates hold `on`."""
         t = entitlement_index
         query = sa.select(t).where(
@@ -140,5 +118,4 @@ class SqlIndexes:
             query = query.where(t.c.account == account)
         if covering is not None:
             query = query.where(sa.literal(covering, sa.Uuid) == sa.any_(t.c.covers))
-        rows = await self._conn.execute(query.order_by(t.c.contract_number, t.c.entitlement_id))
-        return [IndexedEntitlement(**row._mapping) for row in rows]
+        return list(await self._conn.execute(query.order_by(t.c.contract_number, t.c.entitlement_id)))

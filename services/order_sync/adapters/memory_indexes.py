@@ -6,10 +6,11 @@ the service.
 """
 
 import datetime as dt
+from types import SimpleNamespace
 from uuid import UUID
 
 from shared.backbone.memory import MemoryUnitOfWork
-from services.order_sync.adapters.indexes import IndexedEntitlement, indexed_entitlements
+from services.order_sync.adapters.indexes import entitlement_rows
 from services.order_sync.domain.install_base import OwnedProduct
 from services.order_sync.domain.service_contract import ServiceContract
 
@@ -23,7 +24,8 @@ class MemoryIndexes:
 
     async def save_contract(self, contract: ServiceContract) -> None:
         self._uow.table("coverage")[contract.contract_id] = contract.covered_products()
-        self._uow.table("entitlement_index")[contract.contract_id] = indexed_entitlements(contract)
+        rows = [SimpleNamespace(**row) for row in entitlement_rows(contract)]  # attributes, as the SQL rows have
+        self._uow.table("entitlement_index")[contract.contract_id] = rows
 
     async def save_product(self, product: OwnedProduct) -> None:
         self._uow.table("owned_products")[product.product_id] = product.suspended
@@ -37,7 +39,7 @@ class MemoryIndexes:
 
     async def entitlements_for(
         self, *, name: str, on: dt.date, account: str | None, covering: UUID | None,
-    ) -> list[IndexedEntitlement]:
+    ) -> list:
         rows = [
             e for of_contract in self._uow.table("entitlement_index").values() for e in of_contract
             if (e.name == name or name in e.features) and e.start_date <= on <= e.end_date

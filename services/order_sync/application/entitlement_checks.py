@@ -6,14 +6,13 @@ from uuid import UUID
 
 from shared.backbone.clock import Clock, today_in
 from shared.backbone.unit_of_work import UnitOfWork
-from services.order_sync.adapters.indexes import IndexedEntitlement
 from services.order_sync.application.indexing import indexes
 
 
 @dataclass(frozen=True)
 class EntitlementCheck:
     entitled: bool
-    matches: list[IndexedEntitlement]  # those that grant it on the date
+    matches: list  # rows of entitlement_index that grant it on the date
 
 
 async def check_entitlement(

@@ -7,7 +7,6 @@ from typing import Protocol
 from uuid import UUID
 
 from shared.backbone.unit_of_work import UnitOfWork
-from services.order_sync.adapters.indexes import IndexedEntitlement
 from services.order_sync.domain.install_base import InstallBaseItem, OwnedProduct, SoldProduct
 from services.order_sync.domain.service_contract import ServiceContract
 
@@ -26,7 +25,8 @@ class Indexes(Protocol):
 
     async def entitlements_for(
         self, *, name: str, on: dt.date, account: str | None, covering: UUID | None,
-    ) -> list[IndexedEntitlement]: ...
+    ) -> list:
+        """Rows of entitlement_index (its columns as attributes), by contract number."""
 
 
 def indexes(uow: UnitOfWork) -> Indexes:
