@@ -32,7 +32,7 @@ from shared.backbone.metrics import HTTP_LATENCY
 from shared.backbone.migrations import upgrade_to_head
 from shared.backbone.outbox import OutboxRelay
 from shared.backbone.settings import ServiceSettings
-from shared.backbone.unit_of_work import UnitOfWork
+from shared.backbone.unit_of_work import UnitOfWork, Views
 from shared.events.topics import dead_letter_topic
 
 log = get_logger(__name__)
@@ -48,10 +48,11 @@ class ServiceContext:
     relay: OutboxRelay
     clock: Clock
     consumers: list[EventConsumer] = field(default_factory=list)
+    views: Views | None = None
 
     def uow(self, principal: Principal | None = None, **kwargs) -> UnitOfWork:
         kwargs.setdefault("actor", principal.subject if principal else None)
-        return UnitOfWork(self.engine, on_commit=self.relay.wake, **kwargs)
+        return UnitOfWork(self.engine, on_commit=self.relay.wake, views=self.views, **kwargs)
 
     def producer(self):
         return kafka.idempotent_producer(self.settings.kafka_bootstrap_servers, f"{self.spec.name}-{uuid4().hex[:6]}")
@@ -81,6 +82,7 @@ class ServiceDefinition:
     produces: list[str] = field(default_factory=list)
     subscriptions: list[Subscription] = field(default_factory=list)
     background: list[BackgroundLoop] = field(default_factory=list)
+    views: Views | None = None  # the query tables of each unit of work (`uow.views`)
     settings_class: type[ServiceSettings] = ServiceSettings
     make_clock: Callable[[ServiceSettings], Clock] = lambda s: AdjustableClock() if s.allow_clock_control else SystemClock()
     description: str = ""
@@ -118,7 +120,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
             service=spec.name,
             batch_size=settings.relay_batch_size,
         )
-        ctx = ServiceContext(spec, settings, engine, relay, definition.make_clock(settings))
+        ctx = ServiceContext(spec, settings, engine, relay, definition.make_clock(settings), views=definition.views)
         app.state.context = ctx
         for sub in definition.subscriptions:
             ctx.consumers.append(
@@ -131,6 +133,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
                     producer_factory=ctx.producer,
                     on_commit=relay.wake,
                     max_attempts=settings.consumer_max_attempts,
+                    views=definition.views,
                 )
             )
         topics = set(definition.produces) | {t for s in definition.subscriptions for t in s.topics}
