@@ -8,20 +8,21 @@ import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Literal
 from uuid import uuid4
 
 import sqlalchemy as sa
 import uvicorn
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.backbone.service_spec import ServiceSpec
-from shared.backbone import kafka
+from shared.backbone import kafka, openapi, rest
 from shared.backbone.auth import Principal, Role, TokenVerifier, require_roles
 from shared.backbone.clock import AdjustableClock, Clock, SystemClock
 from shared.backbone.consumer import EventConsumer
@@ -167,6 +168,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
         version="1.0.0",
         description=definition.description or spec.summary,
         lifespan=lifespan,
+        dependencies=[Depends(rest.json_body)],
     )
     app.state.settings = settings
     _install_middleware(app, spec.name)
@@ -176,6 +178,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
     for router in definition.routers:
         app.include_router(router, prefix="/api/v1")
     app.mount("/metrics", make_asgi_app())
+    openapi.install(app)
     return app
 
 
@@ -198,7 +201,7 @@ def _health_router() -> APIRouter:
     async def healthz() -> dict:
         return {"status": "ok"}
 
-    @router.get("/readyz")
+    @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness, "description": "not ready"}})
     async def readyz(request: Request) -> JSONResponse:
         ctx: ServiceContext | None = getattr(request.app.state, "context", None)
         checks = {"database": False, "kafka": False}
@@ -216,6 +219,11 @@ def _health_router() -> APIRouter:
     return router
 
 
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, bool]
+
+
 class ClockSetting(BaseModel):
     now: AwareDatetime
 
@@ -230,10 +238,12 @@ def _ops_router() -> APIRouter:
         return {"unpublished": backlog.count, "oldest_unpublished_age_seconds": backlog.oldest_age_seconds}
 
     @router.get("/clock", dependencies=[Depends(require_roles(Role.SRE))])
+    @openapi.not_answering(503)  # reads no database
     async def get_clock(ctx: ServiceContext = Depends(context)) -> dict:
         return {"now": ctx.clock.now().isoformat(), "adjustable": isinstance(ctx.clock, AdjustableClock)}
 
     @router.put("/clock", dependencies=[Depends(require_roles(Role.SRE))])
+    @openapi.not_answering(503)
     async def set_clock(body: ClockSetting, ctx: ServiceContext = Depends(context)) -> dict:
         """Moves this service's time. Only where ALLOW_CLOCK_CONTROL=true (dev and test stacks)."""
         if not isinstance(ctx.clock, AdjustableClock):
@@ -265,6 +275,7 @@ def _install_middleware(app: FastAPI, service: str) -> None:
 # The one place where a kind of refusal becomes an HTTP status.
 STATUS_OF = {RuleKind.INVALID: 422, RuleKind.CONFLICT: 409, RuleKind.NOT_FOUND: 404}
 TITLE_OF = {RuleKind.INVALID: "Rule violated", RuleKind.CONFLICT: "Conflict", RuleKind.NOT_FOUND: "Not found"}
+RULE_OF_HTTP = {404: "request.unknown_path", 405: "request.method_not_allowed"}  # the router's own refusals
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -284,9 +295,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         body = problem(422, "Invalid request", "request.invalid", "the request does not match the schema", errors)
         return JSONResponse(body, status_code=422, media_type="application/problem+json")
 
-    @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, dict) else {"rule": f"http.{exc.status_code}", "message": str(exc.detail)}
+    @app.exception_handler(StarletteHTTPException)  # FastAPI's HTTPException, and the router's 404 and 405
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if unreadable := rest.unreadable_body(exc):
+            return await invalid_request(request, unreadable)
+        rule = RULE_OF_HTTP.get(exc.status_code, f"http.{exc.status_code}")
+        detail = exc.detail if isinstance(exc.detail, dict) else {"rule": rule, "message": str(exc.detail)}
         extra = {k: v for k, v in detail.items() if k not in ("rule", "message")}
         body = problem(exc.status_code, "Request refused", detail["rule"], detail["message"], **extra)
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers, media_type="application/problem+json")

@@ -123,6 +123,7 @@ def require_roles(*roles: Role):
             )
         return principal
 
+    check.required_roles = allowed  # what the OpenAPI document reads (shared/backbone/openapi.py)
     return check
 
 

@@ -15,7 +15,6 @@ from typing import MutableMapping
 from shared.backbone.errors import ConcurrencyConflict
 from shared.backbone.event_store import RecordedEvent, StreamAppend
 from shared.backbone.unit_of_work import UnitOfWork
-from shared.events.base import Event
 
 
 class MemoryEventStore:
@@ -47,11 +46,11 @@ class MemoryEventStore:
                 raise ConcurrencyConflict(stream_id, version, current)
             at[stream_id] = current + len(new_events)
         now = dt.datetime.now(dt.UTC)
-        for stream_id, _, _, new_events in appends:
+        for stream_id, stream_type, _, new_events in appends:
             stream = self._streams.setdefault(stream_id, [])
             for e in new_events:
-                stream.append(RecordedEvent(len(self.events) + 1, stream_id, len(stream) + 1, e.event_id, e.event,
-                                            e.correlation_id, e.causation_id, now))
+                stream.append(RecordedEvent(len(self.events) + 1, stream_id, stream_type, len(stream) + 1, e.event_id,
+                                            e.event, e.correlation_id, e.causation_id, now))
                 self.events.append(stream[-1])
 
 
@@ -72,8 +71,8 @@ class MemoryUnitOfWork(UnitOfWork):
     async def _begin(self) -> None:
         self._end_transaction()
 
-    async def _read(self, stream_id: str) -> list[Event]:
-        return [r.event for r in self.store.read_stream(stream_id)]
+    async def _read(self, stream_id: str) -> list[RecordedEvent]:
+        return self.store.read_stream(stream_id)
 
     async def _lock(self) -> None:
         pass  # one task at a time: nothing to serialize against

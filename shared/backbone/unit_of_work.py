@@ -20,9 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.backbone import event_store
 from shared.backbone.aggregate import Aggregate
-from shared.backbone.errors import ConcurrencyConflict, NotFound
+from shared.backbone.errors import AlreadyExists, ConcurrencyConflict, NotFound
 from shared.backbone.logging import correlation_id as current_correlation_id
-from shared.events.base import Event
 
 A = TypeVar("A", bound=Aggregate)
 Views = Callable[["UnitOfWork"], Any]  # builds a service's query tables on a unit of work as it begins
@@ -53,6 +52,7 @@ class UnitOfWork:
         self.actor = actor
         self._on_commit = on_commit
         self._seen: dict[str, Aggregate] = {}
+        self._taken: dict[str, str] = {}  # stream id -> its type, for streams `get` found of another type
         self._guarded: dict[str, int] = {}
         self._unchanged: dict[str, int] = {}  # guards as versions in the store, checked at flush
         self._staged: list[_Staged] = []  # in the order staged: positions follow it
@@ -71,13 +71,19 @@ class UnitOfWork:
         await self._end()
 
     async def get(self, cls: type[A], aggregate_id: str) -> A | None:
+        """The aggregate, or None if there is none of `cls`'s stream type with that id: a stream of
+        another type (an id of the wrong kind) is not this aggregate, and `add` refuses its id."""
         aggregate_id = str(aggregate_id)
         if aggregate_id in self._seen:
-            return self._seen[aggregate_id]
+            seen = self._seen[aggregate_id]
+            return seen if seen.stream_type == cls.stream_type else None
         history = await self._read(aggregate_id)
         if not history:
             return None
-        aggregate = cls.rehydrate(aggregate_id, history)
+        if history[0].stream_type != cls.stream_type:
+            self._taken[aggregate_id] = history[0].stream_type
+            return None
+        aggregate = cls.rehydrate(aggregate_id, (r.event for r in history))
         self._seen[aggregate_id] = aggregate
         return aggregate
 
@@ -109,7 +115,14 @@ class UnitOfWork:
         return [a for a in self._seen.values() if a.pending_events]
 
     def add(self, aggregate: Aggregate) -> None:
-        self._seen[str(aggregate.id)] = aggregate
+        """A new aggregate (or one already seen); AlreadyExists if its id is a stream of another type."""
+        aggregate_id = str(aggregate.id)
+        seen = self._seen.get(aggregate_id)
+        taken = self._taken.get(aggregate_id) or (seen.stream_type if seen is not None else None)
+        if taken is not None and taken != aggregate.stream_type:
+            raise AlreadyExists(aggregate.stream_type, aggregate_id,
+                                message=f"{aggregate_id} is the id of a {taken}, not of a {aggregate.stream_type}")
+        self._seen[aggregate_id] = aggregate
 
     def stage(self) -> int:
         """Takes the pending events of every aggregate seen into the next flush's append, stamped
@@ -157,8 +170,8 @@ class UnitOfWork:
         self.conn = await self._engine.connect()
         await self.conn.begin()
 
-    async def _read(self, stream_id: str) -> list[Event]:
-        return [r.event for r in await event_store.read_stream(self.conn, stream_id)]
+    async def _read(self, stream_id: str) -> list[event_store.RecordedEvent]:
+        return await event_store.read_stream(self.conn, stream_id)
 
     async def _lock(self) -> None:
         await event_store.lock_for_append(self.conn)

@@ -209,3 +209,17 @@ async def test_the_entitlement_index_finds_by_name_or_feature_on_a_date_for_an_a
     ent = next(iter(other.entitlements.values()))
     assert (row.entitlement_id, row.contract_id, row.line_id, row.state, row.covers, row.support_level, row.time_zone) == (
         ent.entitlement_id, other.contract_id, ent.line_id, "draft", [theirs], "gold", "UTC")
+
+
+async def test_a_stream_of_another_type_is_not_the_aggregate_asked_for(new_uow):
+    from shared.backbone.errors import AlreadyExists
+    from tests.events_factory import Memo
+
+    note_id = await stored_note(new_uow, "a")
+    async with new_uow() as uow:
+        assert await uow.get(Memo, note_id) is None
+        with pytest.raises(NotFound):
+            await uow.require(Memo, note_id, "memo")
+        with pytest.raises(AlreadyExists):
+            uow.add(Memo(note_id))
+    assert await titles(new_uow, note_id) == ["a"]
