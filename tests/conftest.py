@@ -57,23 +57,30 @@ def _admin_db_url(stack) -> str:
     return stack.admin_url.rsplit("/", 1)[0] + f"/{DATABASE_NAME}"
 
 
-@asynccontextmanager
-async def migrated_schema(stack, versions_dir: Path | None, prefix: str = "scratch"):
-    """An engine on a fresh schema (its search_path), migrated to head with the revisions in
-    `versions_dir` (left empty without); the schema is dropped afterwards."""
-    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+async def _admin_execute(stack, statement: str) -> None:
     admin = await asyncpg.connect(_admin_db_url(stack))
-    await admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        await admin.execute(statement)
+    finally:
+        await admin.close()
+
+
+@asynccontextmanager
+async def migrated_schema(stack, versions_dir: Path | None, prefix: str = "scratch", **engine_options):
+    """An engine on a fresh schema (its search_path), migrated to head with the revisions in
+    `versions_dir` (left empty without); the schema is dropped afterwards. No connection but the
+    engine's stays open meanwhile, so a test may restart the database under it."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    await _admin_execute(stack, f"CREATE SCHEMA {schema}")
     url = _admin_db_url(stack).replace("postgresql://", "postgresql+asyncpg://")
-    engine = create_async_engine(url, connect_args={"server_settings": {"search_path": schema}})
+    engine = create_async_engine(url, connect_args={"server_settings": {"search_path": schema}}, **engine_options)
     try:
         if versions_dir is not None:
             await upgrade_to_head(engine, schema, versions_dir)
         yield engine
     finally:
         await engine.dispose()
-        await admin.execute(f"DROP SCHEMA {schema} CASCADE")
-        await admin.close()
+        await _admin_execute(stack, f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest_asyncio.fixture
