@@ -17,12 +17,12 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.backbone.service_spec import ServiceSpec
-from shared.backbone import kafka, openapi, rest
+from shared.backbone import kafka, openapi, outages, rest
 from shared.backbone.auth import Principal, Role, TokenVerifier, require_roles
 from shared.backbone.clock import AdjustableClock, Clock, SystemClock
 from shared.backbone.consumer import EventConsumer
@@ -30,6 +30,7 @@ from shared.backbone.errors import ConflictingState, DomainError, RuleKind, prob
 from shared.backbone.event_routing import HandlerTable, dispatcher, topics_of
 from shared.backbone.logging import configure_logging, correlation_id, get_logger
 from shared.backbone.metrics import HTTP_LATENCY
+from shared.backbone.outages import DATABASE, KAFKA
 from shared.backbone.migrations import upgrade_to_head
 from shared.backbone.outbox import OutboxRelay
 from shared.backbone.settings import ServiceSettings
@@ -112,6 +113,9 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
             settings.database_url,
             pool_size=settings.db_pool_size,
             pool_pre_ping=True,
+            # A connection this old is replaced at its next checkout: that is how a service learns
+            # of a smart shutdown (its sessions still work) and lets go of its pool (outages.let_go).
+            pool_recycle=30,
             connect_args={"server_settings": {"search_path": spec.schema, "application_name": spec.name}},
         )
         await upgrade_to_head(engine, spec.schema, definition.versions_dir)
@@ -204,24 +208,27 @@ def _health_router() -> APIRouter:
     @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness, "description": "not ready"}})
     async def readyz(request: Request) -> JSONResponse:
         ctx: ServiceContext | None = getattr(request.app.state, "context", None)
-        checks = {"database": False, "kafka": False}
+        unavailable = {DATABASE: "the service is starting", KAFKA: "the service is starting"}
         if ctx is not None:
+            unavailable = {}
             try:
                 async with ctx.engine.connect() as conn:
                     await asyncio.wait_for(conn.execute(sa.text("SELECT 1")), 3)
-                checks["database"] = True
-            except Exception:
-                pass
-            checks["kafka"] = await kafka.broker_reachable(ctx.settings.kafka_bootstrap_servers)
-        ready = all(checks.values())
-        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503)
+            except Exception as exc:
+                unavailable[DATABASE] = outages.describe(exc)
+            if not await kafka.broker_reachable(ctx.settings.kafka_bootstrap_servers):
+                unavailable[KAFKA] = "no broker answered within 3 s"
+        checks = {DATABASE: DATABASE not in unavailable, KAFKA: KAFKA not in unavailable}
+        body = {"status": "not_ready" if unavailable else "ready", "checks": checks, "unavailable": unavailable}
+        return JSONResponse(body, status_code=503 if unavailable else 200)
 
     return router
 
 
 class Readiness(BaseModel):
     status: Literal["ready", "not_ready"]
-    checks: dict[str, bool]
+    checks: dict[str, bool] = Field(description="each dependency: reachable or not")
+    unavailable: dict[str, str] = Field(description="each unreachable dependency, with why in a few words")
 
 
 class ClockSetting(BaseModel):
@@ -275,6 +282,7 @@ def _install_middleware(app: FastAPI, service: str) -> None:
 # The one place where a kind of refusal becomes an HTTP status.
 STATUS_OF = {RuleKind.INVALID: 422, RuleKind.CONFLICT: 409, RuleKind.NOT_FOUND: 404}
 TITLE_OF = {RuleKind.INVALID: "Rule violated", RuleKind.CONFLICT: "Conflict", RuleKind.NOT_FOUND: "Not found"}
+RETRY_AFTER_SECONDS = 5
 RULE_OF_HTTP = {404: "request.unknown_path", 405: "request.method_not_allowed"}  # the router's own refusals
 
 
@@ -285,6 +293,25 @@ def _install_error_handlers(app: FastAPI) -> None:
         status = STATUS_OF[exc.kind]
         body = problem(status, TITLE_OF[exc.kind], exc.rule, exc.message, errors, **exc.extra)
         return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+    async def dependency_down(request: Request, exc: Exception) -> JSONResponse:
+        """An outage of a dependency during a request: 503 with Retry-After, never a 500 with a
+        traceback. The request's unit of work rolled back, so nothing of it was committed; any
+        other exception is a bug and stays a 500."""
+        dependency = outages.unavailable_dependency(exc)
+        if dependency is None:
+            raise exc
+        if dependency == DATABASE and (ctx := getattr(request.app.state, "context", None)) is not None:
+            await outages.let_go(ctx.engine)
+        reason = outages.describe(exc)
+        log.warning("dependency.unavailable", dependency=dependency, method=request.method, path=request.url.path, reason=reason)
+        body = problem(503, "Service unavailable", "service.unavailable",
+                       f"the {dependency} is unavailable; retry in a few seconds", dependency=dependency)
+        return JSONResponse(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                            media_type="application/problem+json")
+
+    for failure in outages.FAILURE_TYPES:
+        app.add_exception_handler(failure, dependency_down)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -20,12 +20,12 @@ from uuid import UUID, uuid4
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.backbone.event_routing import Handler
 from shared.backbone.logging import correlation_id, get_logger
 from shared.backbone.metrics import CONSUMED
+from shared.backbone.outages import DATABASE, RETRIES, describe, let_go, unavailable_dependency
 from shared.backbone.tables import inbox
 from shared.backbone.unit_of_work import UnitOfWork, Views
 from shared.events.envelope import Envelope, InvalidEnvelope, from_kafka
@@ -34,10 +34,8 @@ from shared.events.topics import dead_letter_topic
 log = get_logger(__name__)
 
 
-def _is_infrastructure_failure(exc: BaseException) -> bool:
-    if isinstance(exc, (OperationalError, InterfaceError, OSError, ConnectionError)):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+class _StoppedDuringOutage(Exception):
+    """The service stops while a dependency is down: leave the message unhandled and uncommitted."""
 
 
 class EventConsumer:
@@ -95,8 +93,11 @@ class EventConsumer:
                 if not batches:
                     continue
                 async with self._batch_lock:
-                    for messages in batches.values():
-                        await self._process_batch(messages, stop)
+                    try:
+                        for messages in batches.values():
+                            await self._process_batch(messages, stop)
+                    except _StoppedDuringOutage:
+                        log.info("consumer.stopped_during_outage", consumer=self.name)
                     await self._commit_offsets()
         finally:
             async with self._batch_lock:
@@ -145,16 +146,14 @@ class EventConsumer:
                 )
                 return ["applied" if a else "duplicate" for a in applied]
             except Exception as exc:
-                if _is_infrastructure_failure(exc) and not stop.is_set():
-                    log.warning("consumer.infrastructure_retry", consumer=self.name, error=repr(exc))
-                    await asyncio.sleep(min(self._retry_backoff * 2**min(attempt, 5), 5.0))
+                if await self._waited_out_outage(exc, attempt, stop):
                     continue
                 log.info("consumer.batch_failed", consumer=self.name, messages=len(valid), error=repr(exc))
                 return []
 
     async def _process(self, message, envelope: Envelope, stop: asyncio.Event) -> None:
         correlation_id.set(envelope.correlation_id)
-        attempt, backoff = 0, self._retry_backoff
+        attempt, outages, backoff = 0, 0, self._retry_backoff
         while True:
             attempt += 1
             try:
@@ -162,15 +161,32 @@ class EventConsumer:
                 CONSUMED.labels(self.name, outcome).inc()
                 return
             except Exception as exc:
-                if _is_infrastructure_failure(exc) and not stop.is_set():
-                    log.warning("consumer.infrastructure_retry", consumer=self.name, error=repr(exc))
-                    await asyncio.sleep(min(backoff * 2**min(attempt, 5), 5.0))
+                if await self._waited_out_outage(exc, outages + 1, stop):
+                    attempt, outages = 0, outages + 1  # the message did not fail: its own attempts start again
                     continue
                 if attempt >= self._max_attempts or stop.is_set():
                     await self._dead_letter(message, envelope, f"{type(exc).__name__}: {exc}")
                     return
                 log.info("consumer.retry", consumer=self.name, attempt=attempt, error=repr(exc))
                 await asyncio.sleep(backoff * 2 ** (attempt - 1))
+
+    async def _waited_out_outage(self, exc: Exception, attempt: int, stop: asyncio.Event) -> bool:
+        """When `exc` is a dependency's outage, waits a backoff and says to try again: the message is
+        not poison, and giving up would lose its effect. Not while stopping: the offset is not
+        committed, so the message is handled again after the restart."""
+        dependency = unavailable_dependency(exc)
+        if dependency is None:
+            return False
+        if stop.is_set():
+            raise _StoppedDuringOutage() from exc
+        RETRIES.labels("consumer", dependency).inc()
+        if dependency == DATABASE:
+            await let_go(self._engine)
+        if attempt == 1 or attempt % 10 == 0:
+            log.warning("consumer.dependency_unavailable", consumer=self.name, dependency=dependency,
+                        attempt=attempt, reason=describe(exc))
+        await asyncio.sleep(min(self._retry_backoff * 2 ** min(attempt, 6), 5.0))
+        return True
 
     async def _apply_once(self, message, envelope: Envelope) -> str:
         applied = await apply_once(

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.backbone import event_store
 from shared.backbone.logging import get_logger
 from shared.backbone.metrics import OUTBOX_BACKLOG, OUTBOX_FAILURES, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
+from shared.backbone.outages import DATABASE, RETRIES, describe, let_go, unavailable_dependency
 from shared.backbone.tables import events, outbox_checkpoint as checkpoints
 from shared.events.envelope import to_kafka
 
@@ -70,8 +71,14 @@ class OutboxRelay:
                 backoff = 0.1
             except Exception as exc:
                 OUTBOX_FAILURES.labels(self._service).inc()
-                log.warning("outbox.publish_failed", error=repr(exc), retry_in=backoff)
-                await self._reset_producer()
+                dependency = unavailable_dependency(exc)
+                if dependency is not None:
+                    RETRIES.labels("outbox", dependency).inc()
+                log.warning("outbox.publish_failed", dependency=dependency, reason=describe(exc), retry_in=backoff)
+                if dependency == DATABASE:
+                    await let_go(self._engine)
+                else:
+                    await self._reset_producer()
                 await _sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, self._max_backoff)
                 continue

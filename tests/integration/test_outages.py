@@ -321,7 +321,7 @@ async def test_while_the_database_is_down_a_service_answers_503_problems_and_aft
             assert not_ready.json()["unavailable"]["database"]  # why, in a few words
             warnings = logs.events("dependency.unavailable")
             assert [(w["dependency"], w["method"]) for w in warnings] == [("database", "POST"), ("database", "GET")]
-            assert all(w["log_level"] == "warning" for w in warnings)
+            assert all(w["level"] == "warning" for w in warnings)
 
             await asyncio.to_thread(database.start)
 
