@@ -119,7 +119,7 @@ class EventConsumer:
         decoded: list[tuple[object, Envelope | InvalidEnvelope]] = []
         for message in messages:
             try:
-                decoded.append((message, from_kafka(message.headers, message.key, message.value)))
+                decoded.append((message, from_kafka(message.headers, message.key, message.value, message.topic)))
             except InvalidEnvelope as exc:
                 decoded.append((message, exc))
         valid = [(message, envelope) for message, envelope in decoded if isinstance(envelope, Envelope)]
