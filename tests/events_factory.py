@@ -30,3 +30,10 @@ class Note(Aggregate):
     @applies
     def _on_contract_drafted(self, event: ContractDrafted) -> None:
         self.titles.append(event.title)
+
+
+class Memo(Note):
+    """Another aggregate type applying the same events as Note: replaying a note's stream as a Memo
+    would work, so only the stream's type tells them apart."""
+
+    stream_type = "memo"

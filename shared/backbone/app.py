@@ -3,24 +3,26 @@ migrates the schema, then runs the outbox relay, the consumers and any backgroun
 stops them gracefully (stop taking work, finish the batch, flush the relay)."""
 
 import asyncio
+import datetime as dt
 import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Literal
 from uuid import uuid4
 
 import sqlalchemy as sa
 import uvicorn
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.backbone.service_spec import ServiceSpec
-from shared.backbone import kafka, outages
+from shared.backbone import kafka, openapi, outages, rest
 from shared.backbone.auth import Principal, Role, TokenVerifier, require_roles
 from shared.backbone.clock import AdjustableClock, Clock, SystemClock
 from shared.backbone.consumer import EventConsumer
@@ -29,10 +31,11 @@ from shared.backbone.errors import ConflictingState, DomainError, RuleKind, prob
 from shared.backbone.event_routing import HandlerTable, dispatcher, topics_of
 from shared.backbone.logging import configure_logging, correlation_id, get_logger
 from shared.backbone.metrics import HTTP_LATENCY
+from shared.backbone.outages import DATABASE, KAFKA
 from shared.backbone.migrations import upgrade_to_head
 from shared.backbone.outbox import OutboxRelay
 from shared.backbone.settings import ServiceSettings
-from shared.backbone.unit_of_work import UnitOfWork
+from shared.backbone.unit_of_work import UnitOfWork, Views
 from shared.events.topics import dead_letter_topic
 
 log = get_logger(__name__)
@@ -48,10 +51,11 @@ class ServiceContext:
     relay: OutboxRelay
     clock: Clock
     consumers: list[EventConsumer] = field(default_factory=list)
+    views: Views | None = None
 
     def uow(self, principal: Principal | None = None, **kwargs) -> UnitOfWork:
         kwargs.setdefault("actor", principal.subject if principal else None)
-        return UnitOfWork(self.engine, on_commit=self.relay.wake, **kwargs)
+        return UnitOfWork(self.engine, on_commit=self.relay.wake, views=self.views, **kwargs)
 
     def producer(self):
         return kafka.idempotent_producer(self.settings.kafka_bootstrap_servers, f"{self.spec.name}-{uuid4().hex[:6]}")
@@ -81,6 +85,7 @@ class ServiceDefinition:
     produces: list[str] = field(default_factory=list)
     subscriptions: list[Subscription] = field(default_factory=list)
     background: list[BackgroundLoop] = field(default_factory=list)
+    views: Views | None = None  # the query tables of each unit of work (`uow.views`)
     settings_class: type[ServiceSettings] = ServiceSettings
     make_clock: Callable[[ServiceSettings], Clock] = lambda s: AdjustableClock() if s.allow_clock_control else SystemClock()
     description: str = ""
@@ -102,6 +107,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
             jwks_url=settings.auth_jwks_url,
             audience=settings.auth_audience,
             issuer=settings.auth_issuer,
+            max_lifetime=dt.timedelta(seconds=settings.auth_max_token_lifetime_seconds),
         )
         configure_logging(spec.name, settings.log_level)
         engine = create_engine(settings.database_url, search_path=spec.schema, application_name=spec.name,
@@ -113,7 +119,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
             service=spec.name,
             batch_size=settings.relay_batch_size,
         )
-        ctx = ServiceContext(spec, settings, engine, relay, definition.make_clock(settings))
+        ctx = ServiceContext(spec, settings, engine, relay, definition.make_clock(settings), views=definition.views)
         app.state.context = ctx
         for sub in definition.subscriptions:
             ctx.consumers.append(
@@ -126,6 +132,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
                     producer_factory=ctx.producer,
                     on_commit=relay.wake,
                     max_attempts=settings.consumer_max_attempts,
+                    views=definition.views,
                 )
             )
         topics = set(definition.produces) | {t for s in definition.subscriptions for t in s.topics}
@@ -159,6 +166,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
         version="1.0.0",
         description=definition.description or spec.summary,
         lifespan=lifespan,
+        dependencies=[Depends(rest.json_body)],
     )
     app.state.settings = settings
     _install_middleware(app, spec.name)
@@ -168,6 +176,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
     for router in definition.routers:
         app.include_router(router, prefix="/api/v1")
     app.mount("/metrics", make_asgi_app())
+    openapi.install(app)
     return app
 
 
@@ -190,22 +199,26 @@ def _health_router() -> APIRouter:
     async def healthz() -> dict:
         return {"status": "ok"}
 
-    @router.get("/readyz")
+    @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness, "description": "not ready"}})
     async def readyz(request: Request) -> JSONResponse:
         """Ready when the database and the broker answer; `unavailable` says why one does not."""
         ctx: ServiceContext | None = getattr(request.app.state, "context", None)
         if ctx is None:
-            unavailable = {"database": "the service is starting", "kafka": "the service is starting"}
+            unavailable = {DATABASE: "the service is starting", KAFKA: "the service is starting"}
         else:
             database, broker = await asyncio.gather(_database_down(ctx.engine), _kafka_down(ctx.settings))
-            unavailable = {k: why for k, why in (("database", database), ("kafka", broker)) if why}
-        body = {"status": "not_ready" if unavailable else "ready",
-                "checks": {dependency: dependency not in unavailable for dependency in ("database", "kafka")}}
-        if unavailable:
-            body["unavailable"] = unavailable
+            unavailable = {k: why for k, why in ((DATABASE, database), (KAFKA, broker)) if why}
+        checks = {DATABASE: DATABASE not in unavailable, KAFKA: KAFKA not in unavailable}
+        body = {"status": "not_ready" if unavailable else "ready", "checks": checks, "unavailable": unavailable}
         return JSONResponse(body, status_code=503 if unavailable else 200)
 
     return router
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, bool] = Field(description="each dependency: reachable or not")
+    unavailable: dict[str, str] = Field(description="each unreachable dependency, with why in a few words")
 
 
 _READY_TIMEOUT = 3.0
@@ -245,10 +258,12 @@ def _ops_router() -> APIRouter:
         return {"unpublished": backlog.count, "oldest_unpublished_age_seconds": backlog.oldest_age_seconds}
 
     @router.get("/clock", dependencies=[Depends(require_roles(Role.SRE))])
+    @openapi.not_answering(503)  # reads no database
     async def get_clock(ctx: ServiceContext = Depends(context)) -> dict:
         return {"now": ctx.clock.now().isoformat(), "adjustable": isinstance(ctx.clock, AdjustableClock)}
 
     @router.put("/clock", dependencies=[Depends(require_roles(Role.SRE))])
+    @openapi.not_answering(503)
     async def set_clock(body: ClockSetting, ctx: ServiceContext = Depends(context)) -> dict:
         """Moves this service's time. Only where ALLOW_CLOCK_CONTROL=true (dev and test stacks)."""
         if not isinstance(ctx.clock, AdjustableClock):
@@ -280,10 +295,8 @@ def _install_middleware(app: FastAPI, service: str) -> None:
 # The one place where a kind of refusal becomes an HTTP status.
 STATUS_OF = {RuleKind.INVALID: 422, RuleKind.CONFLICT: 409, RuleKind.NOT_FOUND: 404}
 TITLE_OF = {RuleKind.INVALID: "Rule violated", RuleKind.CONFLICT: "Conflict", RuleKind.NOT_FOUND: "Not found"}
-
-
-# How long a client is asked to wait before it retries a request a dependency outage refused.
-RETRY_AFTER_SECONDS = 5
+RETRY_AFTER_SECONDS = 5  # how long a client refused by a dependency outage is asked to wait
+RULE_OF_HTTP = {404: "request.unknown_path", 405: "request.method_not_allowed"}  # the router's own refusals
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -320,9 +333,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         body = problem(422, "Invalid request", "request.invalid", "the request does not match the schema", errors)
         return JSONResponse(body, status_code=422, media_type="application/problem+json")
 
-    @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, dict) else {"rule": f"http.{exc.status_code}", "message": str(exc.detail)}
+    @app.exception_handler(StarletteHTTPException)  # FastAPI's HTTPException, and the router's 404 and 405
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if unreadable := rest.unreadable_body(exc):
+            return await invalid_request(request, unreadable)
+        rule = RULE_OF_HTTP.get(exc.status_code, f"http.{exc.status_code}")
+        detail = exc.detail if isinstance(exc.detail, dict) else {"rule": rule, "message": str(exc.detail)}
         extra = {k: v for k, v in detail.items() if k not in ("rule", "message")}
         body = problem(exc.status_code, "Request refused", detail["rule"], detail["message"], **extra)
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers, media_type="application/problem+json")

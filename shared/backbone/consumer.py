@@ -30,7 +30,7 @@ from shared.backbone.logging import correlation_id, get_logger
 from shared.backbone.metrics import CONSUMED
 from shared.backbone.outages import note_retry, outage, retry_delay, sleep_unless_stopped
 from shared.backbone.tables import inbox
-from shared.backbone.unit_of_work import UnitOfWork
+from shared.backbone.unit_of_work import UnitOfWork, Views
 from shared.events.envelope import Envelope, InvalidEnvelope, from_kafka
 from shared.events.topics import dead_letter_topic
 
@@ -56,6 +56,7 @@ class EventConsumer:
         max_attempts: int = 3,
         retry_backoff: float = 0.2,
         batch_size: int = 200,
+        views: Views | None = None,
     ):
         self.name = name  # the inbox key: which effects this consumer has had
         self._group_id = group_id or name
@@ -68,6 +69,7 @@ class EventConsumer:
         self._max_attempts = max_attempts
         self._retry_backoff = retry_backoff
         self._batch_size = batch_size
+        self._views = views
         self._consumer: AIOKafkaConsumer | None = None
         self._dlq_producer: AIOKafkaProducer | None = None
         self._processed: dict[TopicPartition, int] = {}
@@ -142,7 +144,7 @@ class EventConsumer:
         decoded: list[tuple[object, Envelope | InvalidEnvelope]] = []
         for message in messages:
             try:
-                decoded.append((message, from_kafka(message.headers, message.key, message.value)))
+                decoded.append((message, from_kafka(message.headers, message.key, message.value, message.topic)))
             except InvalidEnvelope as exc:
                 decoded.append((message, exc))
         valid = [(message, envelope) for message, envelope in decoded if isinstance(envelope, Envelope)]
@@ -165,7 +167,7 @@ class EventConsumer:
                 applied = await apply_batch(
                     self._engine, self.name,
                     [(envelope, message.topic, message.partition, message.offset) for message, envelope in valid],
-                    self._handle, on_commit=self._on_commit,
+                    self._handle, on_commit=self._on_commit, views=self._views,
                 )
                 return ["applied" if a else "duplicate" for a in applied]
             except Exception as exc:
@@ -206,6 +208,7 @@ class EventConsumer:
         applied = await apply_once(
             self._engine, self.name, envelope, self._handle,
             topic=message.topic, partition=message.partition, offset=message.offset, on_commit=self._on_commit,
+            views=self._views,
         )
         return "applied" if applied else "duplicate"
 
@@ -261,11 +264,12 @@ class EventConsumer:
 async def apply_once(
     engine: AsyncEngine, consumer: str, envelope: Envelope, handle: Handler, *,
     topic: str, partition: int, offset: int, on_commit: Callable[[], None] | None = None,
+    views: Views | None = None,
 ) -> bool:
     """Handles the event unless this consumer already has; False for a duplicate."""
     async with UnitOfWork(
         engine, correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id),
-        actor=f"consumer:{consumer}", on_commit=on_commit,
+        actor=f"consumer:{consumer}", on_commit=on_commit, views=views,
     ) as uow:
         if not await _record_in_inbox(uow, consumer, envelope, topic, partition, offset, "applied"):
             return False
@@ -276,13 +280,13 @@ async def apply_once(
 
 async def apply_batch(
     engine: AsyncEngine, consumer: str, messages: list[tuple[Envelope, str, int, int]], handle: Handler, *,
-    on_commit: Callable[[], None] | None = None,
+    on_commit: Callable[[], None] | None = None, views: Views | None = None,
 ) -> list[bool]:
     """Handles, in order and in one transaction, each event of `messages` (envelope, topic,
     partition, offset) this consumer has not had yet; True where applied, False for a duplicate.
     Raises what a handler raised, with nothing of the batch done. The events of earlier messages
     are staged in the unit of work (`uow.get` sees them) and reach the table at the end."""
-    async with UnitOfWork(engine, actor=f"consumer:{consumer}", on_commit=on_commit) as uow:
+    async with UnitOfWork(engine, actor=f"consumer:{consumer}", on_commit=on_commit, views=views) as uow:
         new = await _record_batch_in_inbox(uow, consumer, messages)
         applied = []
         for envelope, *_ in messages:

@@ -54,8 +54,8 @@ class ConflictingState(DomainError):
 class AlreadyExists(ConflictingState):
     """A create retried with an id that holds a record with other terms (the same terms are a replay)."""
 
-    def __init__(self, what: str, ident: object, field: str | None = None):
-        super().__init__(f"{what}.already_exists", f"{what} {ident} exists with other terms", field=field)
+    def __init__(self, what: str, ident: object, field: str | None = None, message: str | None = None):
+        super().__init__(f"{what}.already_exists", message or f"{what} {ident} exists with other terms", field=field)
 
 
 class ConcurrencyConflict(ConflictingState):

@@ -44,6 +44,7 @@ class NewEvent:
 class RecordedEvent:
     position: int
     stream_id: str
+    stream_type: str  # the type of aggregate the stream belongs to (Aggregate.stream_type)
     version: int
     event_id: UUID
     event: Event
@@ -67,6 +68,7 @@ def _recorded(row) -> RecordedEvent:
     return RecordedEvent(
         position=row.position,
         stream_id=row.stream_id,
+        stream_type=row.stream_type,
         version=row.version,
         event_id=row.event_id,
         event=cls.model_validate(row.payload),
@@ -175,6 +177,8 @@ async def append(
 
 
 async def read_stream(conn: AsyncConnection, stream_id: str) -> list[RecordedEvent]:
+    """The stream's events in version order; each names the stream's type (`stream_type`), so a
+    reader can tell a stream of another aggregate type from its own."""
     query = sa.select(events).where(events.c.stream_id == stream_id).order_by(events.c.version)
     return [_recorded(row) for row in await conn.execute(query)]
 

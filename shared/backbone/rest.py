@@ -7,13 +7,19 @@
   the same record (and the same Location) when retried.
 - Reads: a record or 404 (`found`); lists page by an opaque cursor, the last key of the page, so
   a page never shifts when records are added before it (`Page`, `page_of`).
+- Bodies are JSON: a route that takes a body refuses any other media type with 415, in every
+  service alike (`json_body`, a dependency of every route), and a body that cannot be decoded is
+  a 422 like any other body that does not match the schema (`unreadable_body`).
 """
 
-from typing import Annotated, Callable, Generic, Sequence, TypeVar
+from email.message import Message
+from typing import Annotated, Any, Callable, Generic, Sequence, TypeVar
 from uuid import UUID
 
-from fastapi import Header, Query, Response, status
+from fastapi import Header, HTTPException, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.backbone.errors import DomainError, NotFound
 
@@ -42,6 +48,12 @@ def with_version(response: Response, version: int) -> None:
     response.headers["ETag"] = f'"{version}"'
 
 
+def replayed(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a create with a client-chosen id, which `answer_created` answers 200 when retried."""
+    return {200: {"model": model, "description": "A retry of the same create (same id, same terms): the record as "
+                                                 "it is, with the same Location"}}
+
+
 def answer_created(response: Response, location: str, is_new: bool) -> None:
     """201 for a new record, 200 for a create retried with the same id; Location either way."""
     response.status_code = status.HTTP_201_CREATED if is_new else status.HTTP_200_OK
@@ -62,3 +74,41 @@ class Page(BaseModel, Generic[T]):
 def page_of(rows: Sequence[T], limit: int, key: Callable[[T], K]) -> dict:
     """A page of at most `limit` rows, ordered by `key`; fetch `limit` rows: a full page has a cursor."""
     return {"items": list(rows), "next_cursor": key(rows[-1]) if len(rows) == limit else None}
+
+
+UNSUPPORTED_MEDIA_TYPE = "request.unsupported_media_type"
+
+
+def is_json(content_type: str | None) -> bool:
+    """application/json or application/<anything>+json, with any parameters."""
+    if not content_type:
+        return False
+    message = Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+async def json_body(request: Request) -> None:
+    """Dependency of every route (create_app): a body sent to a route that takes one must be JSON,
+    else 415 `request.unsupported_media_type`. (Without it, FastAPI takes a body without a content
+    type as bytes and refuses it as invalid, or parses it, depending on the route.)"""
+    route = request.scope.get("route")
+    if getattr(route, "body_field", None) is None or not await request.body():
+        return
+    content_type = request.headers.get("content-type")
+    if not is_json(content_type):
+        raise HTTPException(415, detail={
+            "rule": UNSUPPORTED_MEDIA_TYPE,
+            "message": f"the body must be application/json, not {content_type or 'sent without a content type'}",
+        })
+
+
+def unreadable_body(exc: StarletteHTTPException) -> RequestValidationError | None:
+    """FastAPI answers 400 when it cannot decode a JSON body (not UTF-8, nested too deep), raised
+    from the decoding error; that is the same invalid request as a body that is not JSON at all."""
+    if exc.status_code != 400 or exc.__cause__ is None:
+        return None
+    return RequestValidationError([{
+        "type": "json_invalid", "loc": ("body",), "msg": f"the body is not UTF-8 encoded JSON: {exc.__cause__}",
+    }])

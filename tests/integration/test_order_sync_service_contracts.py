@@ -308,3 +308,51 @@ async def test_a_line_read_against_a_product_that_is_suspended_before_commit_is_
             await uow.commit()
     now = (await order_sync.get(f"/api/v1/service-contracts/{c['contract_id']}", headers=OPS)).json()
     assert now["lines"] == []
+
+
+async def test_an_id_of_the_wrong_kind_is_not_found_or_taken(order_sync):
+    """A service contract's id where a sold product's or install base item's is expected (and the
+    reverse) is that record not found, or an id taken for a create; never a 500."""
+    c = await draft(order_sync, account="ACME")
+    cid = c["contract_id"]
+    product = (await order_sync.post("/api/v1/sold-products", json={"account": "ACME", "product": "Press"}, headers=OPS)).json()
+    pid = product["sold_product_id"]
+    item = (await order_sync.post("/api/v1/install-base-items", json={"account": "ACME", "name": "Press #1", "site": "Plant 4"},
+                                  headers=OPS)).json()
+    iid = item["install_base_item_id"]
+
+    refused(await order_sync.get(f"/api/v1/sold-products/{cid}", headers=OPS), 404, "sold_product.not_found")
+    refused(await order_sync.get(f"/api/v1/sold-products/{iid}", headers=OPS), 404, "sold_product.not_found")
+    refused(await order_sync.get(f"/api/v1/install-base-items/{cid}", headers=OPS), 404, "install_base_item.not_found")
+    refused(await order_sync.get(f"/api/v1/install-base-items/{pid}", headers=OPS), 404, "install_base_item.not_found")
+    refused(await order_sync.get(f"/api/v1/service-contracts/{pid}", headers=OPS), 404, "service_contract.not_found")
+    for resource, record in (("sold-products", "sold_product"), ("install-base-items", "install_base_item")):
+        for change in ("suspension", "resumption"):
+            refused(await order_sync.post(f"/api/v1/{resource}/{cid}/{change}", headers=OPS), 404, f"{record}.not_found")
+    refused(await order_sync.post(f"/api/v1/install-base-items/{pid}/move", json={"to_site": "Plant 7"}, headers=OPS),
+            404, "install_base_item.not_found")
+    refused(await order_sync.post(f"/api/v1/service-contracts/{pid}/cancellation", headers=OPS), 404, "service_contract.not_found")
+
+    refused(await order_sync.post("/api/v1/sold-products", json={"sold_product_id": cid, "account": "ACME", "product": "Press"},
+                                  headers=OPS), 409, "sold_product.already_exists")
+    refused(await order_sync.post("/api/v1/install-base-items", json={"install_base_item_id": pid, "account": "ACME",
+                                                                      "name": "Press #2", "site": "Plant 4"}, headers=OPS),
+            409, "install_base_item.already_exists")
+    refused(await order_sync.post("/api/v1/service-contracts", json={"contract_id": iid, "account": "ACME", "start_date": START,
+                                                                     "end_date": END}, headers=OPS),
+            409, "service_contract.already_exists")
+
+    refused(await order_sync.post(f"/api/v1/service-contracts/{cid}/lines", json=line(sold_product_id=cid), headers=OPS),
+            422, "sold_product.not_found", "sold_product_id")
+    refused(await order_sync.post(f"/api/v1/service-contracts/{cid}/lines", json=line(install_base_item_id=pid), headers=OPS),
+            422, "install_base_item.not_found", "install_base_item_id")
+    refused(await order_sync.post(f"/api/v1/service-contracts/{cid}/entitlements",
+                                  json={"name": "onsite-repair", "start_date": START, "end_date": END, "sold_product_id": iid},
+                                  headers=OPS), 422, "sold_product.not_found", "sold_product_id")
+    with_line = await order_sync.post(f"/api/v1/service-contracts/{cid}/lines", json=line(), headers=OPS)
+    line_id = with_line.json()["lines"][0]["line_id"]
+    refused(await order_sync.put(f"/api/v1/service-contracts/{cid}/lines/{line_id}/coverage", json={"sold_product_id": cid},
+                                 headers=OPS), 422, "sold_product.not_found", "sold_product_id")
+
+    assert (await order_sync.get(f"/api/v1/sold-products/{pid}", headers=OPS)).json() == product
+    assert (await order_sync.get(f"/api/v1/install-base-items/{iid}", headers=OPS)).json() == item

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
-from shared.backbone.rest import answer_created
+from shared.backbone.rest import answer_created, replayed
 from services.asset_coverage.application import coverage as use_cases
 from services.asset_coverage.domain.coverage import Coverage
 
@@ -45,7 +45,7 @@ class CoverageView(BaseModel):
         )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CoverageView)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=CoverageView, responses=replayed(CoverageView))
 async def link_asset(
     contract_id: UUID,
     body: LinkAsset,

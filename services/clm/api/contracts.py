@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
-from shared.backbone.rest import IfMatch, answer_created, expected_version, with_version
+from shared.backbone.rest import IfMatch, answer_created, expected_version, replayed, with_version
 from shared.events.contracts import Party
 from services.clm.application import contracts as use_cases
 from services.clm.domain.contract import Contract
@@ -59,7 +59,7 @@ class Activation(BaseModel):
     expected_version: int | None = Field(None, description="Refuse with 409 if the contract moved on")
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ContractView)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ContractView, responses=replayed(ContractView))
 async def draft_contract(
     body: DraftContract,
     response: Response,

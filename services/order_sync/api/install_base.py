@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
-from shared.backbone.rest import IfMatch, answer_created, expected_version
+from shared.backbone.rest import IfMatch, answer_created, expected_version, replayed
 from services.order_sync.application import install_base as use_cases
 from services.order_sync.domain.install_base import InstallBaseItem, SoldProduct
 
@@ -78,7 +78,8 @@ class InstallBaseItemView(BaseModel):
                    sold_product_id=i.sold_product_id, serial_number=i.serial_number, state=i.state, version=i.version)
 
 
-@router.post("/sold-products", status_code=status.HTTP_201_CREATED, response_model=SoldProductView)
+@router.post("/sold-products", status_code=status.HTTP_201_CREATED, response_model=SoldProductView,
+             responses=replayed(SoldProductView))
 async def record_sold_product(body: NewSoldProduct, response: Response, principal: Changer, ctx: Ctx) -> SoldProductView:
     product_id = body.sold_product_id or uuid4()
     product, is_new = await use_cases.record_product(
@@ -103,7 +104,8 @@ async def resume_sold_product(product_id: UUID, principal: Changer, ctx: Ctx) ->
     return SoldProductView.of(await use_cases.resume_product(ctx.uow(principal), ctx.clock, SoldProduct, product_id))
 
 
-@router.post("/install-base-items", status_code=status.HTTP_201_CREATED, response_model=InstallBaseItemView)
+@router.post("/install-base-items", status_code=status.HTTP_201_CREATED, response_model=InstallBaseItemView,
+             responses=replayed(InstallBaseItemView))
 async def record_install_base_item(body: NewInstallBaseItem, response: Response, principal: Changer, ctx: Ctx) -> InstallBaseItemView:
     item_id = body.install_base_item_id or uuid4()
     item, is_new = await use_cases.record_product(ctx.uow(principal), InstallBaseItem.record_new(

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
-from shared.backbone.rest import IfMatch, answer_created, expected_version, with_version
+from shared.backbone.rest import IfMatch, answer_created, expected_version, replayed, with_version
 from shared.events.orders import ContractLineTerms, EntitlementTerms, ServiceState
 from services.order_sync.application import service_contracts as use_cases
 from services.order_sync.domain.service_contract import ContractLine, Entitlement, ServiceContract
@@ -141,7 +141,8 @@ Ctx = Annotated[ServiceContext, Depends(context)]
 Changer = Annotated[Principal, Depends(may_change)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ServiceContractView)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ServiceContractView,
+             responses=replayed(ServiceContractView))
 async def draft_service_contract(body: DraftServiceContract, response: Response, principal: Changer, ctx: Ctx) -> ServiceContractView:
     """Creates a service contract in Draft, with its lines and entitlements. Retrying with the same
     `contract_id` answers 200 with the existing contract."""
