@@ -19,7 +19,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from shared.backbone.service_spec import ServiceSpec
 from shared.backbone import kafka, openapi, outages, rest
@@ -341,4 +343,16 @@ def _install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, dict) else {"rule": rule, "message": str(exc.detail)}
         extra = {k: v for k, v in detail.items() if k not in ("rule", "message")}
         body = problem(exc.status_code, "Request refused", detail["rule"], detail["message"], **extra)
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers, media_type="application/problem+json")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # Starlette names the methods of one route; a path may have several
+            headers["Allow"] = ", ".join(_methods_of(request))
+        return JSONResponse(body, status_code=exc.status_code, headers=headers, media_type="application/problem+json")
+
+
+def _methods_of(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        path_format, route_methods = getattr(route, "path_format", None), getattr(route, "methods", None)
+        if path_format and route_methods and compile_path(path_format)[0].match(request.url.path):
+            methods |= set(route_methods)
+    return sorted(methods)
