@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.slice import admin_dsn, dev_token, ensure_stack, stop_stack
 from services.catalogue import by_name
+from services.order_sync.adapters.indexes import SqlIndexes
 from services.order_sync.application.indexing import save_indexes
 from services.order_sync.domain.service_contract import ContractLine, Entitlement, ServiceContract
 from shared.backbone.unit_of_work import UnitOfWork
@@ -55,7 +56,7 @@ async def seed(account: str, n: int, batch: int, start: dt.date, end: dt.date) -
     began = time.perf_counter()
     try:
         for first in range(0, n, batch):
-            async with UnitOfWork(engine, actor="bench") as uow:
+            async with UnitOfWork(engine, actor="bench", views=SqlIndexes) as uow:
                 for i in range(first, min(n, first + batch)):
                     lines = [ContractLine(uuid.uuid4(), f"service {k}", 1, Decimal("100"), start, end) for k in range(3)]
                     ents = [Entitlement(uuid.uuid4(), "onsite-repair", start, end, line_id=lines[0].line_id),

@@ -64,6 +64,10 @@ class LocalPostgres:
             return False
         return self._run("pg_ctl", "status", "-D", str(self.pgdata), check=False).returncode == 0
 
+    def accepts_connections(self) -> bool:
+        """What pg_isready says: False while it is down, starting up or shutting down."""
+        return self._run("pg_isready", "-h", "127.0.0.1", "-p", str(self.port), "-t", "3", check=False).returncode == 0
+
     def start(self) -> str:
         """Create the cluster on first use and start it if needed; returns the admin DSN."""
         self._prepare_dirs()
@@ -87,6 +91,22 @@ class LocalPostgres:
         wait_tcp("127.0.0.1", self.port, 30)
         return self.admin_dsn
 
-    def stop(self) -> None:
-        if self.is_running():
-            self._run("pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.pgdata))
+    def stop(self, mode: str = "fast", timeout: float = 60) -> None:
+        """Stops the server. `fast` rolls back open transactions and disconnects every session;
+        `smart` lets sessions finish and waits until the last one has disconnected (new ones are
+        refused meanwhile); `immediate` aborts. Raises TimeoutError if it is still running after
+        `timeout` seconds (a smart shutdown then goes on waiting: stop it again with `fast`)."""
+        if not self.is_running():
+            return
+        res = self._run("pg_ctl", "stop", "-w", "-m", mode, "-t", str(max(1, int(timeout))), "-D", str(self.pgdata),
+                        check=False)
+        if res.returncode != 0:
+            if not self.is_running():
+                return
+            raise TimeoutError(f"postgres on port {self.port} did not stop ({mode}) within {timeout:g}s: "
+                               f"{res.stdout}{res.stderr}".strip())
+
+    def restart(self, mode: str = "fast", timeout: float = 60) -> str:
+        """`stop(mode, timeout)` then `start()`: the same cluster and port, as an operator's restart."""
+        self.stop(mode, timeout)
+        return self.start()

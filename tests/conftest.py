@@ -8,10 +8,10 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.catalogue import DATABASE_NAME, by_name
 from shared.backbone.auth import issue_token
+from shared.backbone.database import create_engine
 from shared.backbone.migrations import upgrade_to_head
 from services.provision import provision, service_database_url
 from tests.stack import TEST_PASSWORDS, start_stack
@@ -57,23 +57,31 @@ def _admin_db_url(stack) -> str:
     return stack.admin_url.rsplit("/", 1)[0] + f"/{DATABASE_NAME}"
 
 
-@asynccontextmanager
-async def migrated_schema(stack, versions_dir: Path | None, prefix: str = "scratch"):
-    """An engine on a fresh schema (its search_path), migrated to head with the revisions in
-    `versions_dir` (left empty without); the schema is dropped afterwards."""
-    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+async def _admin_execute(stack, statement: str) -> None:
     admin = await asyncpg.connect(_admin_db_url(stack))
-    await admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        await admin.execute(statement)
+    finally:
+        await admin.close()
+
+
+@asynccontextmanager
+async def migrated_schema(stack, versions_dir: Path | None, prefix: str = "scratch", **engine_options):
+    """An engine on a fresh schema (its search_path), migrated to head with the revisions in
+    `versions_dir` (left empty without); the schema is dropped afterwards. The engine is the
+    services' (shared/backbone/database.py), with `engine_options` for SQLAlchemy; no other
+    connection stays open meanwhile, so a test may restart the database under it."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    await _admin_execute(stack, f"CREATE SCHEMA {schema}")
     url = _admin_db_url(stack).replace("postgresql://", "postgresql+asyncpg://")
-    engine = create_async_engine(url, connect_args={"server_settings": {"search_path": schema}})
+    engine = create_engine(url, search_path=schema, **engine_options)
     try:
         if versions_dir is not None:
             await upgrade_to_head(engine, schema, versions_dir)
         yield engine
     finally:
         await engine.dispose()
-        await admin.execute(f"DROP SCHEMA {schema} CASCADE")
-        await admin.close()
+        await _admin_execute(stack, f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest_asyncio.fixture

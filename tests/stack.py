@@ -25,6 +25,7 @@ class Stack:
     kafka_bootstrap: str
     kind: str
     kafka: LocalKafka | None = None  # set when the tests may stop and start the broker
+    postgres: LocalPostgres | None = None  # set when the tests may stop and restart the database
     _stoppers: list = field(default_factory=list)
 
     def close(self) -> None:
@@ -66,6 +67,6 @@ def start_stack() -> Stack:
     except Exception:
         pg.stop()
         raise
-    stack = Stack(admin_url, bootstrap, "local-processes", kafka=kafka)
+    stack = Stack(admin_url, bootstrap, "local-processes", kafka=kafka, postgres=pg)
     stack._stoppers += [pg.stop, kafka.stop]
     return stack

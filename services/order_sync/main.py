@@ -7,6 +7,7 @@ from shared.events import topics
 from shared.events.contracts import ContractActivated
 from shared.events.lifecycle import ServiceContractDateReached
 from services.catalogue import by_name
+from services.order_sync.adapters.indexes import SqlIndexes
 from services.order_sync.api import entitlement_checks, install_base, service_contracts
 from services.order_sync.application.consumed_events import reach_dates, record_service_contract
 
@@ -14,6 +15,7 @@ definition = ServiceDefinition(
     spec=by_name("order_sync"),
     routers=[service_contracts.router, install_base.router, entitlement_checks.router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
+    views=SqlIndexes,
     produces=[topics.ORDER_SYNC_SERVICE_CONTRACTS, topics.ORDER_SYNC_INSTALL_BASE],
     subscriptions=[
         Subscription({ContractActivated: record_service_contract}),

@@ -3,6 +3,7 @@ migrates the schema, then runs the outbox relay, the consumers and any backgroun
 stops them gracefully (stop taking work, finish the batch, flush the relay)."""
 
 import asyncio
+import datetime as dt
 import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,23 +17,27 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
-from pydantic import AwareDatetime, BaseModel
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from pydantic import AwareDatetime, BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncEngine
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from shared.backbone.service_spec import ServiceSpec
-from shared.backbone import kafka, openapi, rest
+from shared.backbone import kafka, openapi, outages, rest
 from shared.backbone.auth import Principal, Role, TokenVerifier, require_roles
 from shared.backbone.clock import AdjustableClock, Clock, SystemClock
 from shared.backbone.consumer import EventConsumer
+from shared.backbone.database import create_engine
 from shared.backbone.errors import ConflictingState, DomainError, RuleKind, problem
 from shared.backbone.event_routing import HandlerTable, dispatcher, topics_of
 from shared.backbone.logging import configure_logging, correlation_id, get_logger
 from shared.backbone.metrics import HTTP_LATENCY
+from shared.backbone.outages import DATABASE, KAFKA
 from shared.backbone.migrations import upgrade_to_head
 from shared.backbone.outbox import OutboxRelay
 from shared.backbone.settings import ServiceSettings
-from shared.backbone.unit_of_work import UnitOfWork
+from shared.backbone.unit_of_work import UnitOfWork, Views
 from shared.events.topics import dead_letter_topic
 
 log = get_logger(__name__)
@@ -48,10 +53,11 @@ class ServiceContext:
     relay: OutboxRelay
     clock: Clock
     consumers: list[EventConsumer] = field(default_factory=list)
+    views: Views | None = None
 
     def uow(self, principal: Principal | None = None, **kwargs) -> UnitOfWork:
         kwargs.setdefault("actor", principal.subject if principal else None)
-        return UnitOfWork(self.engine, on_commit=self.relay.wake, **kwargs)
+        return UnitOfWork(self.engine, on_commit=self.relay.wake, views=self.views, **kwargs)
 
     def producer(self):
         return kafka.idempotent_producer(self.settings.kafka_bootstrap_servers, f"{self.spec.name}-{uuid4().hex[:6]}")
@@ -81,6 +87,7 @@ class ServiceDefinition:
     produces: list[str] = field(default_factory=list)
     subscriptions: list[Subscription] = field(default_factory=list)
     background: list[BackgroundLoop] = field(default_factory=list)
+    views: Views | None = None  # the query tables of each unit of work (`uow.views`)
     settings_class: type[ServiceSettings] = ServiceSettings
     make_clock: Callable[[ServiceSettings], Clock] = lambda s: AdjustableClock() if s.allow_clock_control else SystemClock()
     description: str = ""
@@ -102,14 +109,11 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
             jwks_url=settings.auth_jwks_url,
             audience=settings.auth_audience,
             issuer=settings.auth_issuer,
+            max_lifetime=dt.timedelta(seconds=settings.auth_max_token_lifetime_seconds),
         )
         configure_logging(spec.name, settings.log_level)
-        engine = create_async_engine(
-            settings.database_url,
-            pool_size=settings.db_pool_size,
-            pool_pre_ping=True,
-            connect_args={"server_settings": {"search_path": spec.schema, "application_name": spec.name}},
-        )
+        engine = create_engine(settings.database_url, search_path=spec.schema, application_name=spec.name,
+                               pool_size=settings.db_pool_size)
         await upgrade_to_head(engine, spec.schema, definition.versions_dir)
         relay = OutboxRelay(
             engine,
@@ -117,7 +121,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
             service=spec.name,
             batch_size=settings.relay_batch_size,
         )
-        ctx = ServiceContext(spec, settings, engine, relay, definition.make_clock(settings))
+        ctx = ServiceContext(spec, settings, engine, relay, definition.make_clock(settings), views=definition.views)
         app.state.context = ctx
         for sub in definition.subscriptions:
             ctx.consumers.append(
@@ -130,6 +134,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
                     producer_factory=ctx.producer,
                     on_commit=relay.wake,
                     max_attempts=settings.consumer_max_attempts,
+                    views=definition.views,
                 )
             )
         topics = set(definition.produces) | {t for s in definition.subscriptions for t in s.topics}
@@ -156,7 +161,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
             backlog = await relay.flush(timeout=5.0)
             await relay.close()
             await engine.dispose()
-            log.info("service.stopped", unpublished=backlog.count)
+            log.info("service.stopped", unpublished=backlog.count if backlog else None)
 
     app = FastAPI(
         title=f"{spec.name} service",
@@ -198,25 +203,47 @@ def _health_router() -> APIRouter:
 
     @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness, "description": "not ready"}})
     async def readyz(request: Request) -> JSONResponse:
+        """Ready when the database and the broker answer; `unavailable` says why one does not."""
         ctx: ServiceContext | None = getattr(request.app.state, "context", None)
-        checks = {"database": False, "kafka": False}
-        if ctx is not None:
-            try:
-                async with ctx.engine.connect() as conn:
-                    await asyncio.wait_for(conn.execute(sa.text("SELECT 1")), 3)
-                checks["database"] = True
-            except Exception:
-                pass
-            checks["kafka"] = await kafka.broker_reachable(ctx.settings.kafka_bootstrap_servers)
-        ready = all(checks.values())
-        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503)
+        if ctx is None:
+            unavailable = {DATABASE: "the service is starting", KAFKA: "the service is starting"}
+        else:
+            database, broker = await asyncio.gather(_database_down(ctx.engine), _kafka_down(ctx.settings))
+            unavailable = {k: why for k, why in ((DATABASE, database), (KAFKA, broker)) if why}
+        checks = {DATABASE: DATABASE not in unavailable, KAFKA: KAFKA not in unavailable}
+        body = {"status": "not_ready" if unavailable else "ready", "checks": checks, "unavailable": unavailable}
+        return JSONResponse(body, status_code=503 if unavailable else 200)
 
     return router
 
 
 class Readiness(BaseModel):
     status: Literal["ready", "not_ready"]
-    checks: dict[str, bool]
+    checks: dict[str, bool] = Field(description="each dependency: reachable or not")
+    unavailable: dict[str, str] = Field(description="each unreachable dependency, with why in a few words")
+
+
+_READY_TIMEOUT = 3.0
+
+
+async def _database_down(engine: AsyncEngine) -> str | None:
+    """Why a session cannot run a query now, or None when it can."""
+    try:
+        async with asyncio.timeout(_READY_TIMEOUT):
+            async with engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        return None
+    except TimeoutError:
+        return f"no answer within {_READY_TIMEOUT:g}s"
+    except Exception as exc:
+        found = outages.outage(exc)
+        return found.reason if found else f"{type(exc).__name__}: {exc}"[:300]
+
+
+async def _kafka_down(settings: ServiceSettings) -> str | None:
+    if await kafka.broker_reachable(settings.kafka_bootstrap_servers, timeout=_READY_TIMEOUT):
+        return None
+    return f"no broker answered at {settings.kafka_bootstrap_servers} within {_READY_TIMEOUT:g}s"
 
 
 class ClockSetting(BaseModel):
@@ -270,10 +297,28 @@ def _install_middleware(app: FastAPI, service: str) -> None:
 # The one place where a kind of refusal becomes an HTTP status.
 STATUS_OF = {RuleKind.INVALID: 422, RuleKind.CONFLICT: 409, RuleKind.NOT_FOUND: 404}
 TITLE_OF = {RuleKind.INVALID: "Rule violated", RuleKind.CONFLICT: "Conflict", RuleKind.NOT_FOUND: "Not found"}
+RETRY_AFTER_SECONDS = 5  # how long a client refused by a dependency outage is asked to wait
 RULE_OF_HTTP = {404: "request.unknown_path", 405: "request.method_not_allowed"}  # the router's own refusals
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    async def dependency_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        """An outage of the database or the broker (outages.py): 503, one warning line. The unit of
+        work has rolled its transaction back by now. Anything else is the server error it was."""
+        found = outages.outage(exc)
+        if found is None:
+            raise exc
+        log.warning("dependency.unavailable", dependency=found.dependency, reason=found.reason,
+                    method=request.method, path=request.url.path)
+        body = problem(503, "Service unavailable", "service.unavailable",
+                       f"{found.dependency} is unavailable; retry after {RETRY_AFTER_SECONDS} seconds",
+                       dependency=found.dependency)
+        return JSONResponse(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                            media_type="application/problem+json")
+
+    for raised_as in outages.RAISED_AS:
+        app.add_exception_handler(raised_as, dependency_unavailable)
+
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         errors = [{"field": exc.field, "rule": exc.rule, "message": exc.message}] if exc.field else []
@@ -299,6 +344,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         extra = {k: v for k, v in detail.items() if k not in ("rule", "message")}
         body = problem(exc.status_code, "Request refused", detail["rule"], detail["message"], **extra)
         headers = dict(exc.headers or {})
-        if exc.status_code == 405:
-            headers["Allow"] = ", ".join(rest.allowed_methods(request))
+        if exc.status_code == 405:  # Starlette names the methods of one route; a path may have several
+            headers["Allow"] = ", ".join(_methods_of(request))
         return JSONResponse(body, status_code=exc.status_code, headers=headers, media_type="application/problem+json")
+
+
+def _methods_of(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        path_format, route_methods = getattr(route, "path_format", None), getattr(route, "methods", None)
+        if path_format and route_methods and compile_path(path_format)[0].match(request.url.path):
+            methods |= set(route_methods)
+    return sorted(methods)

@@ -2,6 +2,11 @@
 
 Tokens are JWTs whose `roles` claim lists personas. Local runs sign them with a shared secret
 (HS256); production verifies them against the identity provider's JWKS. Health routes stay open.
+
+Every token must name the issuer and the audience this platform trusts (AUTH_ISSUER,
+AUTH_AUDIENCE: production takes both from its identity provider) and live no longer than
+AUTH_MAX_TOKEN_LIFETIME_SECONDS: a leaked token of a hundred years would otherwise be a key for
+ever. Lifetime counts from `iat` and from now, so a token cannot claim to have been issued late.
 """
 
 import datetime as dt
@@ -36,14 +41,24 @@ class InvalidToken(Exception):
     pass
 
 
+LOCAL_ISSUER = "clm-platform-local"
+AUDIENCE = "clm-platform"
+MAX_TOKEN_LIFETIME = dt.timedelta(hours=24)
+LEEWAY = dt.timedelta(seconds=30)  # clocks of the identity provider and the services differ a little
+
+
 class TokenVerifier:
-    def __init__(self, *, secret: str | None, jwks_url: str | None, audience: str | None, issuer: str | None):
+    def __init__(self, *, secret: str | None, jwks_url: str | None, audience: str = AUDIENCE, issuer: str = LOCAL_ISSUER,
+                 max_lifetime: dt.timedelta = MAX_TOKEN_LIFETIME):
         if not secret and not jwks_url:
             raise ValueError("set AUTH_JWT_SECRET (local) or AUTH_JWKS_URL (production)")
+        if not audience or not issuer:
+            raise ValueError("set AUTH_AUDIENCE and AUTH_ISSUER: tokens of any audience or issuer are not accepted")
         self._secret = secret
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
         self._audience = audience
         self._issuer = issuer
+        self._max_lifetime = max_lifetime
 
     def verify(self, token: str) -> Principal:
         try:
@@ -57,20 +72,27 @@ class TokenVerifier:
                 algorithms=algorithms,
                 audience=self._audience,
                 issuer=self._issuer,
-                options={"require": ["sub", "exp"], "verify_aud": self._audience is not None},
+                leeway=LEEWAY,
+                options={"require": ["sub", "exp", "iat", "iss", "aud"]},
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
+        expires = dt.datetime.fromtimestamp(claims["exp"], dt.UTC)
+        issued = dt.datetime.fromtimestamp(claims["iat"], dt.UTC)
+        if expires - issued > self._max_lifetime or expires - dt.datetime.now(dt.UTC) > self._max_lifetime + LEEWAY:
+            raise InvalidToken(f"the token lives longer than the {int(self._max_lifetime.total_seconds())} s allowed")
         roles = claims.get("roles", [])
         if not isinstance(roles, list):
             raise InvalidToken("the roles claim must be a list")
         return Principal(subject=str(claims["sub"]), roles=frozenset(map(str, roles)))
 
 
-def issue_token(secret: str, subject: str, roles: list[str], ttl: dt.timedelta = dt.timedelta(hours=12)) -> str:
+def issue_token(secret: str, subject: str, roles: list[str], ttl: dt.timedelta = dt.timedelta(hours=12),
+                issuer: str = LOCAL_ISSUER, audience: str = AUDIENCE) -> str:
     """A locally signed token, for development and tests."""
     now = dt.datetime.now(dt.UTC)
-    return jwt.encode({"sub": subject, "roles": roles, "iat": now, "exp": now + ttl}, secret, algorithm="HS256")
+    claims = {"sub": subject, "roles": roles, "iat": now, "exp": now + ttl, "iss": issuer, "aud": audience}
+    return jwt.encode(claims, secret, algorithm="HS256")
 
 
 _bearer = HTTPBearer(auto_error=False, description="JWT with a `roles` claim")

@@ -8,8 +8,11 @@ in order (its events carry that message's correlation and causation ids), one ap
 COMMIT end it. If a message of the batch fails, the batch is rolled back and its messages go one
 transaction each instead. Offsets are committed manually, after the transactions. A message that
 still fails after bounded retries goes to the consumer's dead-letter topic with the reason, and the
-consumer goes on. Database or broker outages are not the message's fault: those are retried until
-they pass.
+consumer goes on. Database or broker outages are not the message's fault (`outages.py` says which
+failures are outages): those are retried, with capped backoff and one warning line each, until
+they pass, and count for nothing towards the message's attempts; meanwhile no offset is committed.
+A consumer told to stop amid a failure leaves the message, uncommitted, to whoever reads the
+partition next, rather than dead-letter it.
 """
 
 import asyncio
@@ -20,24 +23,22 @@ from uuid import UUID, uuid4
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.backbone.event_routing import Handler
 from shared.backbone.logging import correlation_id, get_logger
 from shared.backbone.metrics import CONSUMED
+from shared.backbone.outages import note_retry, outage, retry_delay, sleep_unless_stopped
 from shared.backbone.tables import inbox
-from shared.backbone.unit_of_work import UnitOfWork
+from shared.backbone.unit_of_work import UnitOfWork, Views
 from shared.events.envelope import Envelope, InvalidEnvelope, from_kafka
 from shared.events.topics import dead_letter_topic
 
 log = get_logger(__name__)
 
 
-def _is_infrastructure_failure(exc: BaseException) -> bool:
-    if isinstance(exc, (OperationalError, InterfaceError, OSError, ConnectionError)):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+class _Abandoned(Exception):
+    """Stopping amid a failure: the message stays uncommitted, for the partition's next reader."""
 
 
 class EventConsumer:
@@ -55,6 +56,7 @@ class EventConsumer:
         max_attempts: int = 3,
         retry_backoff: float = 0.2,
         batch_size: int = 200,
+        views: Views | None = None,
     ):
         self.name = name  # the inbox key: which effects this consumer has had
         self._group_id = group_id or name
@@ -67,6 +69,7 @@ class EventConsumer:
         self._max_attempts = max_attempts
         self._retry_backoff = retry_backoff
         self._batch_size = batch_size
+        self._views = views
         self._consumer: AIOKafkaConsumer | None = None
         self._dlq_producer: AIOKafkaProducer | None = None
         self._processed: dict[TopicPartition, int] = {}
@@ -75,17 +78,9 @@ class EventConsumer:
         self.assigned = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
-            group_id=self._group_id,
-            client_id=self.name,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_interval_ms=300_000,
-            metadata_max_age_ms=5_000,
-        )
-        consumer.subscribe(self._topics, listener=_CommitOnRevoke(self))
-        await consumer.start()
+        consumer = await self._start(stop)
+        if consumer is None:
+            return
         self._consumer = consumer
         try:
             while not stop.is_set():
@@ -93,8 +88,11 @@ class EventConsumer:
                 if not batches:
                     continue
                 async with self._batch_lock:
-                    for messages in batches.values():
-                        await self._process_batch(messages, stop)
+                    try:
+                        for messages in batches.values():
+                            await self._process_batch(messages, stop)
+                    except _Abandoned:
+                        pass  # stopping: what was done before is committed, the rest is redelivered
                     await self._commit_offsets()
         finally:
             async with self._batch_lock:
@@ -102,6 +100,36 @@ class EventConsumer:
             await consumer.stop()
             if self._dlq_producer is not None:
                 await self._dlq_producer.stop()
+
+    async def _start(self, stop: asyncio.Event) -> AIOKafkaConsumer | None:
+        """A started consumer; while the broker is unreachable, retried until it is or `stop`."""
+        attempt = 0
+        while not stop.is_set():
+            attempt += 1
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self._bootstrap,
+                group_id=self._group_id,
+                client_id=self.name,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                max_poll_interval_ms=300_000,
+                metadata_max_age_ms=5_000,
+            )
+            consumer.subscribe(self._topics, listener=_CommitOnRevoke(self))
+            try:
+                await consumer.start()
+                return consumer
+            except Exception as exc:
+                try:
+                    await consumer.stop()
+                except Exception:
+                    pass
+                if (found := outage(exc)) is None:
+                    raise
+                delay = retry_delay(attempt, self._retry_backoff)
+                note_retry(log, "consumer", found, attempt, delay, consumer=self.name)
+                await sleep_unless_stopped(stop, delay)
+        return None
 
     async def _commit_offsets(self) -> None:
         if self._processed and self._consumer is not None:
@@ -116,7 +144,7 @@ class EventConsumer:
         decoded: list[tuple[object, Envelope | InvalidEnvelope]] = []
         for message in messages:
             try:
-                decoded.append((message, from_kafka(message.headers, message.key, message.value)))
+                decoded.append((message, from_kafka(message.headers, message.key, message.value, message.topic)))
             except InvalidEnvelope as exc:
                 decoded.append((message, exc))
         valid = [(message, envelope) for message, envelope in decoded if isinstance(envelope, Envelope)]
@@ -139,45 +167,53 @@ class EventConsumer:
                 applied = await apply_batch(
                     self._engine, self.name,
                     [(envelope, message.topic, message.partition, message.offset) for message, envelope in valid],
-                    self._handle, on_commit=self._on_commit,
+                    self._handle, on_commit=self._on_commit, views=self._views,
                 )
                 return ["applied" if a else "duplicate" for a in applied]
             except Exception as exc:
-                if _is_infrastructure_failure(exc) and not stop.is_set():
-                    log.warning("consumer.infrastructure_retry", consumer=self.name, error=repr(exc))
-                    await asyncio.sleep(min(self._retry_backoff * 2**min(attempt, 5), 5.0))
-                    continue
-                log.info("consumer.batch_failed", consumer=self.name, messages=len(valid), error=repr(exc))
-                return []
+                if (found := outage(exc)) is None:
+                    log.info("consumer.batch_failed", consumer=self.name, messages=len(valid), error=repr(exc))
+                    return []
+                if stop.is_set():
+                    raise _Abandoned() from exc
+                delay = retry_delay(attempt, self._retry_backoff)
+                note_retry(log, "consumer", found, attempt, delay, consumer=self.name, messages=len(valid))
+                await sleep_unless_stopped(stop, delay)
 
     async def _process(self, message, envelope: Envelope, stop: asyncio.Event) -> None:
         correlation_id.set(envelope.correlation_id)
-        attempt, backoff = 0, self._retry_backoff
+        attempt = outages = 0  # failures of the message's own, and outages (which count for nothing)
         while True:
-            attempt += 1
             try:
                 outcome = await self._apply_once(message, envelope)
                 CONSUMED.labels(self.name, outcome).inc()
                 return
             except Exception as exc:
-                if _is_infrastructure_failure(exc) and not stop.is_set():
-                    log.warning("consumer.infrastructure_retry", consumer=self.name, error=repr(exc))
-                    await asyncio.sleep(min(backoff * 2**min(attempt, 5), 5.0))
+                if stop.is_set():
+                    raise _Abandoned() from exc
+                if (found := outage(exc)) is not None:
+                    outages += 1
+                    delay = retry_delay(outages, self._retry_backoff)
+                    note_retry(log, "consumer", found, outages, delay, consumer=self.name, offset=message.offset)
+                    await sleep_unless_stopped(stop, delay)
                     continue
-                if attempt >= self._max_attempts or stop.is_set():
-                    await self._dead_letter(message, envelope, f"{type(exc).__name__}: {exc}")
+                attempt += 1
+                if attempt >= self._max_attempts:
+                    await self._dead_letter(message, envelope, f"{type(exc).__name__}: {exc}", stop=stop)
                     return
                 log.info("consumer.retry", consumer=self.name, attempt=attempt, error=repr(exc))
-                await asyncio.sleep(backoff * 2 ** (attempt - 1))
+                await asyncio.sleep(retry_delay(attempt, self._retry_backoff))
 
     async def _apply_once(self, message, envelope: Envelope) -> str:
         applied = await apply_once(
             self._engine, self.name, envelope, self._handle,
             topic=message.topic, partition=message.partition, offset=message.offset, on_commit=self._on_commit,
+            views=self._views,
         )
         return "applied" if applied else "duplicate"
 
-    async def _dead_letter(self, message, envelope: Envelope | None, reason: str) -> None:
+    async def _dead_letter(self, message, envelope: Envelope | None, reason: str,
+                           stop: asyncio.Event | None = None) -> None:
         log.error("consumer.dead_letter", consumer=self.name, topic=message.topic,
                   partition=message.partition, offset=message.offset, reason=reason)
         headers = list(message.headers or ()) + [
@@ -207,20 +243,33 @@ class EventConsumer:
                         pass
                 await asyncio.sleep(1.0)
         CONSUMED.labels(self.name, "dead_lettered").inc()
-        if envelope is not None:
-            async with UnitOfWork(self._engine) as uow:
-                await _record_in_inbox(uow, self.name, envelope, message.topic, message.partition, message.offset, "dead_lettered")
-                await uow.commit()
+        attempt = 0
+        while envelope is not None:  # the inbox says so, or the message is not done with
+            attempt += 1
+            try:
+                async with UnitOfWork(self._engine) as uow:
+                    await _record_in_inbox(uow, self.name, envelope, message.topic, message.partition, message.offset, "dead_lettered")
+                    await uow.commit()
+                return
+            except Exception as exc:
+                if (found := outage(exc)) is None:
+                    raise
+                if stop is not None and stop.is_set():
+                    raise _Abandoned() from exc
+                delay = retry_delay(attempt, self._retry_backoff)
+                note_retry(log, "consumer", found, attempt, delay, consumer=self.name, offset=message.offset)
+                await sleep_unless_stopped(stop or asyncio.Event(), delay)
 
 
 async def apply_once(
     engine: AsyncEngine, consumer: str, envelope: Envelope, handle: Handler, *,
     topic: str, partition: int, offset: int, on_commit: Callable[[], None] | None = None,
+    views: Views | None = None,
 ) -> bool:
     """Handles the event unless this consumer already has; False for a duplicate."""
     async with UnitOfWork(
         engine, correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id),
-        actor=f"consumer:{consumer}", on_commit=on_commit,
+        actor=f"consumer:{consumer}", on_commit=on_commit, views=views,
     ) as uow:
         if not await _record_in_inbox(uow, consumer, envelope, topic, partition, offset, "applied"):
             return False
@@ -231,13 +280,13 @@ async def apply_once(
 
 async def apply_batch(
     engine: AsyncEngine, consumer: str, messages: list[tuple[Envelope, str, int, int]], handle: Handler, *,
-    on_commit: Callable[[], None] | None = None,
+    on_commit: Callable[[], None] | None = None, views: Views | None = None,
 ) -> list[bool]:
     """Handles, in order and in one transaction, each event of `messages` (envelope, topic,
     partition, offset) this consumer has not had yet; True where applied, False for a duplicate.
     Raises what a handler raised, with nothing of the batch done. The events of earlier messages
     are staged in the unit of work (`uow.get` sees them) and reach the table at the end."""
-    async with UnitOfWork(engine, actor=f"consumer:{consumer}", on_commit=on_commit) as uow:
+    async with UnitOfWork(engine, actor=f"consumer:{consumer}", on_commit=on_commit, views=views) as uow:
         new = await _record_batch_in_inbox(uow, consumer, messages)
         applied = []
         for envelope, *_ in messages:

@@ -8,3 +8,4 @@ OUTBOX_PUBLISHED = Counter("outbox_published_total", "Events acknowledged by Kaf
 OUTBOX_FAILURES = Counter("outbox_publish_failures_total", "Failed publish batches", ["service"])
 CONSUMED = Counter("consumer_events_total", "Consumed events by outcome", ["consumer", "outcome"])
 HTTP_LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency", ["service", "method", "route", "status"])
+DEPENDENCY_RETRIES = Counter("dependency_retries_total", "Retries after a dependency was unavailable", ["component", "dependency"])

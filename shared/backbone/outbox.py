@@ -5,9 +5,13 @@ checkpoint row per relay holds the last position Kafka acknowledged. Each round,
 transaction: lock the checkpoint row (SKIP LOCKED, so a second replica simply waits its turn),
 read the next events in position order, send them with an idempotent producer keyed by
 aggregate id, await the acknowledgements, and move the checkpoint over the acknowledged
-prefix. A broker outage fails the round; it is retried with backoff and a fresh producer.
-Delivery is at least once (an acknowledgement lost in the network is resent); consumers drop
-duplicates by event id.
+prefix. An outage (`outages.py`) fails the round; it is retried with capped backoff, with a fresh
+producer when it was the broker's, logging one warning line per retry. Events Kafka acknowledged
+in a round whose checkpoint could not be written (the database went away after the sends) are
+remembered, and the next rounds move the checkpoint over them without sending them again: across
+a database restart each event reaches Kafka once. Delivery is still at least once (an
+acknowledgement lost in the network is resent, and a relay that restarts forgets what it
+remembered); consumers drop duplicates by event id.
 """
 
 import asyncio
@@ -22,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.backbone import event_store
 from shared.backbone.logging import get_logger
 from shared.backbone.metrics import OUTBOX_BACKLOG, OUTBOX_FAILURES, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
+from shared.backbone.outages import DATABASE, note_retry, outage, retry_delay, sleep_unless_stopped
 from shared.backbone.tables import events, outbox_checkpoint as checkpoints
 from shared.events.envelope import to_kafka
 
@@ -55,25 +60,31 @@ class OutboxRelay:
         self._idle_interval = idle_interval
         self._max_backoff = max_backoff
         self._wakeup = asyncio.Event()
-        # Acknowledged but beyond the checkpoint (an earlier one in the batch failed): skip on retry.
-        self._acked_ahead: set = set()
+        # Acknowledged but beyond the checkpoint (an earlier one in the batch failed, or the
+        # checkpoint could not be written): event id -> position, skipped on retry.
+        self._acked_ahead: dict = {}
 
     def wake(self) -> None:
         """Called after a commit that appended events, so they go out without waiting for a poll."""
         self._wakeup.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        backoff = 0.1
+        failures = 0
         while not stop.is_set():
             try:
                 published = await self.publish_batch()
-                backoff = 0.1
+                failures = 0
             except Exception as exc:
                 OUTBOX_FAILURES.labels(self._service).inc()
-                log.warning("outbox.publish_failed", error=repr(exc), retry_in=backoff)
-                await self._reset_producer()
-                await _sleep_or_stop(stop, backoff)
-                backoff = min(backoff * 2, self._max_backoff)
+                failures += 1
+                delay = retry_delay(failures, 0.1, self._max_backoff)
+                if (found := outage(exc)) is not None:
+                    note_retry(log, "outbox", found, failures, delay, service=self._service)
+                else:
+                    log.error("outbox.publish_failed", error=repr(exc), attempt=failures, retry_in=delay)
+                if found is None or found.dependency != DATABASE:
+                    await self._reset_producer()
+                await sleep_unless_stopped(stop, delay)
                 continue
             if published < self._batch_size:
                 self._wakeup.clear()
@@ -86,6 +97,7 @@ class OutboxRelay:
             checkpoint = await self._lock_checkpoint(conn)
             if checkpoint is None:
                 return 0
+            self._acked_ahead = {e: p for e, p in self._acked_ahead.items() if p > checkpoint}
             batch = await event_store.read_all(conn, checkpoint, self._batch_size)
             if not batch:
                 return 0
@@ -102,15 +114,19 @@ class OutboxRelay:
                 if recorded.event_id in failed:
                     break
                 acked_prefix = recorded.position
-                self._acked_ahead.discard(recorded.event_id)
-            self._acked_ahead.update(r.event_id for r in to_send if r.event_id not in failed and r.position > acked_prefix)
-            if acked_prefix != checkpoint:
-                await conn.execute(
-                    checkpoints.update()
-                    .where(checkpoints.c.relay == self._relay)
-                    .values(position=acked_prefix, updated_at=sa.func.now())
-                )
-            await conn.commit()
+            acked = {r.event_id: r.position for r in batch if r.event_id not in failed}
+            try:
+                if acked_prefix != checkpoint:
+                    await conn.execute(
+                        checkpoints.update()
+                        .where(checkpoints.c.relay == self._relay)
+                        .values(position=acked_prefix, updated_at=sa.func.now())
+                    )
+                await conn.commit()
+            except BaseException:
+                self._acked_ahead.update(acked)  # Kafka has them: the next round only moves the checkpoint
+                raise
+            self._acked_ahead = {e: p for e, p in {**self._acked_ahead, **acked}.items() if p > acked_prefix}
             published = sum(1 for r in batch if r.position <= acked_prefix)
             OUTBOX_PUBLISHED.labels(self._service).inc(published)
             if failed:
@@ -132,15 +148,20 @@ class OutboxRelay:
         OUTBOX_OLDEST_AGE.labels(self._service).set(oldest)
         return Backlog(count=row[0], oldest_age_seconds=oldest)
 
-    async def flush(self, timeout: float) -> Backlog:
-        """Publishes what is pending, for a graceful shutdown; gives up quietly after `timeout`."""
+    async def flush(self, timeout: float) -> Backlog | None:
+        """Publishes what is pending, for a graceful shutdown; gives up quietly after `timeout`.
+        The backlog left, or None when the database cannot tell."""
         try:
             async with asyncio.timeout(timeout):
                 while await self.publish_batch() >= self._batch_size:
                     pass
         except Exception as exc:
             log.warning("outbox.flush_incomplete", error=repr(exc))
-        return await self.backlog()
+        try:
+            return await self.backlog()
+        except Exception as exc:
+            log.warning("outbox.backlog_unknown", error=repr(exc))
+            return None
 
     async def close(self) -> None:
         await self._reset_producer()
@@ -157,7 +178,11 @@ class OutboxRelay:
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
             producer = self._producer_factory()
-            await producer.start()
+            try:
+                await producer.start()
+            except BaseException:
+                await producer.stop()  # a producer that failed to start still holds its client
+                raise
             self._producer = producer
         return self._producer
 
@@ -169,13 +194,6 @@ class OutboxRelay:
                 await asyncio.wait_for(producer.stop(), 5)
             except Exception:
                 pass
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        pass
 
 
 async def _wait_any(stop: asyncio.Event, wakeup: asyncio.Event, timeout: float) -> None:

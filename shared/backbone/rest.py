@@ -26,7 +26,6 @@ from uuid import UUID
 
 from fastapi import Header, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -146,19 +145,6 @@ def unreadable_body(exc: StarletteHTTPException) -> RequestValidationError | Non
     return RequestValidationError([{
         "type": "json_invalid", "loc": ("body",), "msg": f"the body is not UTF-8 encoded JSON: {exc.__cause__}",
     }])
-
-
-def allowed_methods(request: Request) -> list[str]:
-    """Every method some route answers at the request's path. (The router's 405 names only the
-    methods of the first route matching the path, when several share it: GET and PUT /ops/clock.)"""
-    path = request.scope.get("path", "")
-    methods = set()
-    for route in iter_route_contexts(request.app.routes):
-        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
-        if regex is not None and route_methods and regex.match(path):
-            methods |= route_methods
-    return sorted(methods)
-
 
 
 NUL = "\x00"

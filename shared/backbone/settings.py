@@ -11,8 +11,9 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     auth_jwt_secret: SecretStr | None = Field(None, description="HS256 shared secret (local runs)")
     auth_jwks_url: str | None = Field(None, description="JWKS endpoint (production, RS256/ES256)")
-    auth_audience: str | None = None
-    auth_issuer: str | None = None
+    auth_audience: str = Field("clm-platform", description="the `aud` every token must name")
+    auth_issuer: str = Field("clm-platform-local", description="the `iss` every token must name (the identity provider's, in production)")
+    auth_max_token_lifetime_seconds: int = Field(86_400, gt=0, description="tokens living longer are refused")
     log_level: str = "INFO"
     port: int = 8000
     db_pool_size: int = 10

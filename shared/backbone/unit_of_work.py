@@ -6,10 +6,14 @@ concurrency, one `append_many` for all of them) in the same transaction as any o
 is what makes the events table a transactional outbox. A consumer handling several messages in
 one transaction calls `stage()` after each, so each event carries its own message's correlation
 and causation ids, and still appends once, right before COMMIT.
+
+A service's query tables written in the same transaction are reached through `uow.views`, built by
+the `views` factory given (order sync's indexes). The I/O is in the last methods (`_begin` to
+`_end`); shared/backbone/memory.py replaces them to run use cases without a database in unit tests.
 """
 
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 from uuid import uuid4
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -20,6 +24,7 @@ from shared.backbone.errors import AlreadyExists, ConcurrencyConflict, NotFound
 from shared.backbone.logging import correlation_id as current_correlation_id
 
 A = TypeVar("A", bound=Aggregate)
+Views = Callable[["UnitOfWork"], Any]  # builds a service's query tables on a unit of work as it begins
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class UnitOfWork:
         causation_id: str = "",
         actor: str | None = None,
         on_commit: Callable[[], None] | None = None,
+        views: Views | None = None,
     ):
         self._engine = engine
         self.correlation_id = correlation_id or current_correlation_id.get() or str(uuid4())
@@ -52,19 +58,17 @@ class UnitOfWork:
         self._staged: list[_Staged] = []  # in the order staged: positions follow it
         self._staged_to: dict[str, int] = {}  # stream id -> its version after what is staged
         self._serialized = False
+        self._make_views = views
+        self.views: Any = None
         self.conn: AsyncConnection | None = None
 
     async def __aenter__(self) -> "UnitOfWork":
-        self.conn = await self._engine.connect()
-        await self.conn.begin()
+        await self._begin()
+        self.views = self._make_views(self) if self._make_views else None
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
-        try:
-            if self.conn.in_transaction():
-                await self.conn.rollback()
-        finally:
-            await self.conn.close()
+        await self._end(failed=exc is not None)
 
     async def get(self, cls: type[A], aggregate_id: str) -> A | None:
         """The aggregate, or None if there is none of `cls`'s stream type with that id: a stream of
@@ -73,7 +77,7 @@ class UnitOfWork:
         if aggregate_id in self._seen:
             seen = self._seen[aggregate_id]
             return seen if seen.stream_type == cls.stream_type else None
-        history = await event_store.read_stream(self.conn, aggregate_id)
+        history = await self._read(aggregate_id)
         if not history:
             return None
         if history[0].stream_type != cls.stream_type:
@@ -103,7 +107,7 @@ class UnitOfWork:
         """Takes the append lock now, so what this command reads next cannot change before it
         commits (appends are serialized by that lock; see event_store)."""
         if not self._serialized:
-            await event_store.lock_for_append(self.conn)
+            await self._lock()
             self._serialized = True
 
     def changed(self) -> list[Aggregate]:
@@ -151,18 +155,56 @@ class UnitOfWork:
     async def flush(self) -> int:
         """Appends every pending event of the aggregates seen, and what was staged; returns how many."""
         self.stage()
-        if self._unchanged:
-            await self.serialize()
-            await event_store.check_versions(self.conn, self._unchanged)
-            self._unchanged = {}  # the lock keeps them so until commit
+        unchanged, self._unchanged = self._unchanged, {}
         staged, self._staged, self._staged_to = self._staged, [], {}
-        await event_store.append_many(
-            self.conn, [(s.stream_id, s.stream_type, s.expected_version, s.events) for s in staged]
-        )
+        await self._append(unchanged, [(s.stream_id, s.stream_type, s.expected_version, s.events) for s in staged])
         return sum(len(s.events) for s in staged)
 
     async def commit(self) -> None:
         appended = await self.flush()
-        await self.conn.commit()
+        await self._commit()
         if appended and self._on_commit:
             self._on_commit()
+
+    async def _begin(self) -> None:
+        self.conn = await self._engine.connect()
+        try:
+            await self.conn.begin()
+        except BaseException:
+            await self._close(quietly=True)
+            raise
+
+    async def _read(self, stream_id: str) -> list[event_store.RecordedEvent]:
+        return await event_store.read_stream(self.conn, stream_id)
+
+    async def _lock(self) -> None:
+        await event_store.lock_for_append(self.conn)
+
+    async def _append(self, unchanged: dict[str, int], appends: list[event_store.StreamAppend]) -> None:
+        if unchanged:
+            await self.serialize()
+            await event_store.check_versions(self.conn, unchanged)  # the lock keeps them so until commit
+        await event_store.append_many(self.conn, appends)
+
+    async def _commit(self) -> None:
+        await self.conn.commit()
+
+    async def _end(self, failed: bool = False) -> None:
+        """Rolls back what was not committed. When the work failed, its error is what propagates:
+        a session the database has lost cannot roll back (the server did), and saying so would
+        hide why the work failed."""
+        try:
+            if self.conn.in_transaction():
+                await self.conn.rollback()
+        except Exception:
+            if not failed:
+                raise
+        finally:
+            await self._close(quietly=failed)
+
+    async def _close(self, quietly: bool) -> None:
+        try:
+            await self.conn.close()
+        except Exception:
+            if not quietly:
+                raise

@@ -10,12 +10,13 @@ event), `correlationid`, `causationid`.
 import datetime as dt
 import json
 from dataclasses import dataclass, field
+from functools import cache
 from uuid import UUID, uuid4
 
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary_event, to_binary_event
 from cloudevents.core.v1.event import CloudEvent
 
-from shared.events import event_class
+from shared.events import ALL_EVENTS, event_class
 from shared.events.base import Event
 
 SPECVERSION = "1.0"
@@ -61,13 +62,22 @@ def to_kafka(envelope: Envelope) -> tuple[str, list[tuple[str, bytes]], bytes, s
     return event.topic, list(message.headers.items()), message.value, event.aggregate_id
 
 
-def from_kafka(headers: list[tuple[str, bytes]] | tuple, key: bytes | None, value: bytes | None) -> Envelope:
+class ForeignSource(InvalidEnvelope):
+    """A well-formed event from a source that does not own it, or on a topic it does not travel
+    on: whoever produced it is not the service that owns these events. Broker ACLs should stop it
+    first; this refuses it where they are misconfigured."""
+
+
+def from_kafka(headers: list[tuple[str, bytes]] | tuple, key: bytes | None, value: bytes | None,
+               topic: str | None = None) -> Envelope:
+    """The envelope of a consumed message; `topic`, where given, is the topic it was read from."""
     try:
         message = KafkaMessage(headers=dict(headers or ()), key=key, value=value or b"")
         cloud_event = from_binary_event(message)
         attributes = cloud_event.get_attributes()
         event_type = attributes["type"].removeprefix("io.clm-platform.").rsplit(".v", 1)[0]
         cls = event_class(event_type, int(attributes.get("schemaversion", "1")))
+        _check_owner(cls, attributes["source"], topic)
         data = cloud_event.get_data()
         if isinstance(data, (bytes, str)):
             data = json.loads(data)
@@ -79,5 +89,21 @@ def from_kafka(headers: list[tuple[str, bytes]] | tuple, key: bytes | None, valu
             correlation_id=attributes.get("correlationid", ""),
             causation_id=attributes.get("causationid", ""),
         )
+    except ForeignSource:
+        raise
     except Exception as exc:  # any malformed header, payload or unknown type
         raise InvalidEnvelope(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _check_owner(cls: type[Event], source: str, topic: str | None) -> None:
+    if source != cls.source:
+        raise ForeignSource(f"source {source} does not own {cls.event_type} (its owner is {cls.source})")
+    owner = _owners().get(topic)
+    if owner is not None and owner != source:  # a topic no event names (a test's) has no owner to check
+        raise ForeignSource(f"source {source} does not own topic {topic} (its owner is {owner})")
+
+
+@cache
+def _owners() -> dict[str, str]:
+    """Each topic's owner: the source of the events registered on it (one service per topic)."""
+    return {cls.topic: cls.source for cls in ALL_EVENTS}

@@ -28,6 +28,10 @@ async def _append(engine, relay, notes: dict[str, Note], rounds: int) -> None:
                 await uow.commit()
 
 
+def _ours(message, stream_ids: set[str]) -> bool:
+    return message.key is not None and message.key.decode() in stream_ids
+
+
 async def _read_topic(bootstrap: str, stream_ids: set[str], expected: int) -> list:
     consumer = AIOKafkaConsumer(topics.CLM_CONTRACTS, bootstrap_servers=bootstrap, group_id=None,
                                 auto_offset_reset="earliest", enable_auto_commit=False)
@@ -38,12 +42,11 @@ async def _read_topic(bootstrap: str, stream_ids: set[str], expected: int) -> li
             while len(found) < expected:
                 for messages in (await consumer.getmany(timeout_ms=500)).values():
                     for m in messages:
-                        envelope = from_kafka(m.headers, m.key, m.value)
-                        if envelope.key in stream_ids:
-                            found.append((m.partition, m.offset, envelope))
+                        if _ours(m, stream_ids):  # others' messages, a forged one among them, are not read
+                            found.append((m.partition, m.offset, from_kafka(m.headers, m.key, m.value)))
         # and nothing more arrives (no duplicates trailing behind)
         for messages in (await consumer.getmany(timeout_ms=2000)).values():
-            found += [(m.partition, m.offset, e) for m in messages if (e := from_kafka(m.headers, m.key, m.value)).key in stream_ids]
+            found += [(m.partition, m.offset, from_kafka(m.headers, m.key, m.value)) for m in messages if _ours(m, stream_ids)]
     finally:
         await consumer.stop()
     return found

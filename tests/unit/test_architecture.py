@@ -45,6 +45,18 @@ def test_the_shared_library_imports_no_service():
     assert offenders == []
 
 
+def test_no_running_code_uses_the_in_memory_unit_of_work():
+    """shared/backbone/memory.py and the services' in-memory twins (adapters/memory_*.py) are for
+    unit tests: only those twins import them."""
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for folder in ("shared", "services") for path in _py_files(ROOT / folder) if not path.name.startswith("memory")
+        for name in _imports(path)
+        if name == "shared.backbone.memory" or name.split(".")[-1].startswith("memory_")
+    ]
+    assert offenders == []
+
+
 @pytest.mark.parametrize("service", SERVICE_NAMES)
 def test_a_service_imports_no_other_service(service):
     allowed = {f"services.{service}", "services.catalogue"}

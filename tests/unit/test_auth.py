@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 
 from shared.backbone.app import _install_error_handlers
-from shared.backbone.auth import Principal, Role, TokenVerifier, issue_token, require_roles
+from shared.backbone.auth import LEEWAY, MAX_TOKEN_LIFETIME, Principal, Role, TokenVerifier, issue_token, require_roles
 
 SECRET = "unit-test-secret-0123456789abcdef"
 
@@ -17,7 +17,7 @@ SECRET = "unit-test-secret-0123456789abcdef"
 @pytest.fixture(scope="module")
 def client():
     app = FastAPI()
-    app.state.token_verifier = TokenVerifier(secret=SECRET, jwks_url=None, audience=None, issuer=None)
+    app.state.token_verifier = TokenVerifier(secret=SECRET, jwks_url=None)
     app.state.settings = None
     _install_error_handlers(app)
 
@@ -65,14 +65,42 @@ def test_a_non_bearer_scheme_counts_as_no_token(client):
         "not-a-jwt",
         "a.b.c",
         issue_token("some-other-secret-0123456789abcdef", "mallory", [Role.SALES_OPS]),
-        issue_token(SECRET, "alice", [Role.SALES_OPS], ttl=dt.timedelta(seconds=-1)),
+        issue_token(SECRET, "alice", [Role.SALES_OPS], ttl=-(LEEWAY + dt.timedelta(seconds=1))),
+        issue_token(SECRET, "alice", [Role.SALES_OPS], ttl=dt.timedelta(days=365 * 100)),
+        issue_token(SECRET, "alice", [Role.SALES_OPS], ttl=MAX_TOKEN_LIFETIME + dt.timedelta(minutes=5)),
+        issue_token(SECRET, "alice", [Role.SALES_OPS], issuer="https://someone-else.example"),
+        issue_token(SECRET, "alice", [Role.SALES_OPS], audience="another-platform"),
     ],
-    ids=["malformed", "garbage_segments", "wrong_secret", "expired"],
+    ids=["malformed", "garbage_segments", "wrong_secret", "expired", "a_hundred_years", "longer_than_allowed",
+         "other_issuer", "other_audience"],
 )
 def test_an_unusable_token_is_401_token_invalid(client, token):
     response = client.post("/activations", headers=bearer(token))
     assert_problem(response, 401, "auth.token_invalid")
     assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_token_that_claims_a_late_issue_to_pass_the_lifetime_check_is_refused(client):
+    now = dt.datetime.now(dt.UTC)
+    claims = {"sub": "alice", "roles": [Role.SALES_OPS], "iss": "clm-platform-local", "aud": "clm-platform",
+              "iat": now + dt.timedelta(days=3000), "exp": now + dt.timedelta(days=3000, hours=1)}
+    assert_problem(client.post("/activations", headers=bearer(jwt.encode(claims, SECRET, algorithm="HS256"))),
+                   401, "auth.token_invalid")
+
+
+@pytest.mark.parametrize("missing", ["iat", "iss", "aud"])
+def test_a_token_without_issue_time_issuer_or_audience_is_refused(client, missing):
+    now = dt.datetime.now(dt.UTC)
+    claims = {"sub": "alice", "roles": [Role.SALES_OPS], "iss": "clm-platform-local", "aud": "clm-platform",
+              "iat": now, "exp": now + dt.timedelta(hours=1)}
+    del claims[missing]
+    assert_problem(client.post("/activations", headers=bearer(jwt.encode(claims, SECRET, algorithm="HS256"))),
+                   401, "auth.token_invalid")
+
+
+def test_a_token_of_the_longest_allowed_lifetime_is_accepted(client):
+    token = issue_token(SECRET, "alice", [Role.SALES_OPS], ttl=MAX_TOKEN_LIFETIME)
+    assert client.post("/activations", headers=bearer(token)).status_code == 200
 
 
 def test_a_token_without_expiry_is_refused(client):

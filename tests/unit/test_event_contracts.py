@@ -247,3 +247,17 @@ def test_an_event_registers_itself_when_it_is_defined_and_a_second_class_of_the_
         class _Again(ContractLineActivated):
             event_type = "ProbeRegistered"
             schema_version = 7
+
+
+@events
+def test_an_event_from_a_source_that_does_not_own_it_or_on_another_topic_is_refused(cls):
+    from shared.events.envelope import ForeignSource
+
+    topic, headers, value, key = to_kafka(Envelope(sample(cls), stream_version=1))
+    assert from_kafka(headers, key.encode(), value, topic).event == sample(cls)
+    forged = [(n, b"/services/somebody_else" if n == "ce_source" else v) for n, v in headers]
+    with pytest.raises(ForeignSource, match="does not own"):
+        from_kafka(forged, key.encode(), value, topic)
+    owned_by_another = next(c.topic for c in ALL_EVENTS if c.source != cls.source)
+    with pytest.raises(ForeignSource, match="does not own topic"):
+        from_kafka(headers, key.encode(), value, owned_by_another)

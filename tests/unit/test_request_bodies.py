@@ -71,9 +71,9 @@ def test_an_unknown_path_or_method_gets_a_problem_body(service):
     assert response.headers["allow"] == "GET"
 
 
-def test_a_method_not_allowed_names_every_method_of_the_path():
-    """GET and PUT /ops/clock are two routes: the router's own 405 named only the first one's method."""
-    response = TestClient(app_of("clm")).delete("/api/v1/ops/clock")
+def test_a_405_lists_every_method_of_the_path_even_when_several_routes_serve_it(service):
+    _, app, _ = service
+    response = TestClient(app).delete("/api/v1/ops/clock")  # GET and PUT are two routes
     assert_problem(response, 405, "request.method_not_allowed")
     assert response.headers["allow"] == "GET, PUT"
 

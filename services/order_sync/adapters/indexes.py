@@ -4,6 +4,9 @@
 - `coverage`: which contracts cover which sold product / install base item (for suspend/resume);
 - `owned_products`: each product's account and whether it is suspended;
 - `entitlement_index`: what each entitlement grants, to whom, when (for the entitlement check).
+
+`SqlIndexes` is them in a unit of work's transaction (`uow.views`); memory_indexes.py is its
+in-memory twin for unit tests.
 """
 
 import datetime as dt
@@ -13,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared.backbone.unit_of_work import UnitOfWork
 from services.order_sync.domain.install_base import OwnedProduct
 from services.order_sync.domain.service_contract import ServiceContract
 
@@ -56,57 +60,62 @@ entitlement_index = sa.Table(
 )
 
 
-async def save_contract(conn: AsyncConnection, contract: ServiceContract) -> None:
-    await conn.execute(coverage.delete().where(coverage.c.contract_id == contract.contract_id))
-    covered = contract.covered_products()
-    if covered:
-        await conn.execute(coverage.insert(), [{"product_id": p, "contract_id": contract.contract_id} for p in covered])
-    await conn.execute(entitlement_index.delete().where(entitlement_index.c.contract_id == contract.contract_id))
-    rows = [
+def entitlement_rows(contract: ServiceContract) -> list[dict]:
+    """The contract's rows of entitlement_index."""
+    return [
         {
             "entitlement_id": e.entitlement_id, "contract_id": contract.contract_id, "contract_number": contract.number,
             "account": contract.account, "time_zone": contract.time_zone, "line_id": e.line_id, "name": e.name,
-            "support_level": e.support_level, "sla": e.sla, "features": e.features, "usage_limit": e.usage_limit,
+            "support_level": e.support_level, "sla": e.sla, "features": list(e.features), "usage_limit": e.usage_limit,
             "usage_unit": e.usage_unit, "start_date": e.start_date, "end_date": e.end_date, "state": str(e.state),
             "covers": sorted(contract.covered_by(e)),
         }
         for e in contract.entitlements.values()
     ]
-    if rows:
-        await conn.execute(entitlement_index.insert(), rows)
 
 
-async def save_product(conn: AsyncConnection, product: OwnedProduct) -> None:
-    statement = insert(owned_products).values(
-        product_id=product.product_id, kind=product.kind, account=product.account, suspended=product.suspended)
-    await conn.execute(statement.on_conflict_do_update(
-        index_elements=[owned_products.c.product_id], set_={"suspended": statement.excluded.suspended}))
+class SqlIndexes:
+    def __init__(self, uow: UnitOfWork):
+        self._conn: AsyncConnection = uow.conn
 
+    async def save_contract(self, contract: ServiceContract) -> None:
+        await self._conn.execute(coverage.delete().where(coverage.c.contract_id == contract.contract_id))
+        covered = contract.covered_products()
+        if covered:
+            await self._conn.execute(coverage.insert(), [{"product_id": p, "contract_id": contract.contract_id} for p in covered])
+        await self._conn.execute(entitlement_index.delete().where(entitlement_index.c.contract_id == contract.contract_id))
+        rows = entitlement_rows(contract)
+        if rows:
+            await self._conn.execute(entitlement_index.insert(), rows)
 
-async def contracts_covering(conn: AsyncConnection, product_id: UUID) -> list[UUID]:
-    query = sa.select(coverage.c.contract_id).where(coverage.c.product_id == product_id).order_by(coverage.c.contract_id)
-    return list((await conn.execute(query)).scalars())
+    async def save_product(self, product: OwnedProduct) -> None:
+        statement = insert(owned_products).values(
+            product_id=product.product_id, kind=product.kind, account=product.account, suspended=product.suspended)
+        await self._conn.execute(statement.on_conflict_do_update(
+            index_elements=[owned_products.c.product_id], set_={"suspended": statement.excluded.suspended}))
 
+    async def contracts_covering(self, product_id: UUID) -> list[UUID]:
+        query = sa.select(coverage.c.contract_id).where(coverage.c.product_id == product_id).order_by(coverage.c.contract_id)
+        return list((await self._conn.execute(query)).scalars())
 
-async def suspended_among(conn: AsyncConnection, product_ids: set[UUID]) -> set[UUID]:
-    if not product_ids:
-        return set()
-    query = sa.select(owned_products.c.product_id).where(
-        owned_products.c.product_id.in_(list(product_ids)), owned_products.c.suspended)
-    return set((await conn.execute(query)).scalars())
+    async def suspended_among(self, product_ids: set[UUID]) -> set[UUID]:
+        if not product_ids:
+            return set()
+        query = sa.select(owned_products.c.product_id).where(
+            owned_products.c.product_id.in_(list(product_ids)), owned_products.c.suspended)
+        return set((await self._conn.execute(query)).scalars())
 
-
-async def entitlements_for(
-    conn: AsyncConnection, *, name: str, on: dt.date, account: str | None, covering: UUID | None,
-) -> list:
-    """Entitlements granting `name` (as their name or one of their features) whose dates hold `on`."""
-    t = entitlement_index
-    query = sa.select(t).where(
-        sa.or_(t.c.name == name, sa.literal(name) == sa.any_(t.c.features)),
-        t.c.start_date <= on, t.c.end_date >= on,
-    )
-    if account is not None:
-        query = query.where(t.c.account == account)
-    if covering is not None:
-        query = query.where(sa.literal(covering, sa.Uuid) == sa.any_(t.c.covers))
-    return list(await conn.execute(query.order_by(t.c.contract_number, t.c.entitlement_id)))
+    async def entitlements_for(
+        self, *, name: str, on: dt.date, account: str | None, covering: UUID | None,
+    ) -> list:
+        """Entitlements granting `name` (as their name or one of their features) whose dates hold `on`."""
+        t = entitlement_index
+        query = sa.select(t).where(
+            sa.or_(t.c.name == name, sa.literal(name) == sa.any_(t.c.features)),
+            t.c.start_date <= on, t.c.end_date >= on,
+        )
+        if account is not None:
+            query = query.where(t.c.account == account)
+        if covering is not None:
+            query = query.where(sa.literal(covering, sa.Uuid) == sa.any_(t.c.covers))
+        return list(await self._conn.execute(query.order_by(t.c.contract_number, t.c.entitlement_id)))

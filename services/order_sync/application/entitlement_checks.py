@@ -6,13 +6,13 @@ from uuid import UUID
 
 from shared.backbone.clock import Clock, today_in
 from shared.backbone.unit_of_work import UnitOfWork
-from services.order_sync.adapters import indexes
+from services.order_sync.application.indexing import indexes
 
 
 @dataclass(frozen=True)
 class EntitlementCheck:
     entitled: bool
-    matches: list  # rows of indexes.entitlement_index that grant it on the date
+    matches: list  # rows of entitlement_index that grant it on the date
 
 
 async def check_entitlement(
@@ -24,7 +24,7 @@ async def check_entitlement(
     within its dates (it was in force then), and by a Draft one for a future date (it will be);
     never by a Suspended or Canceled one."""
     async with uow:
-        rows = await indexes.entitlements_for(uow.conn, name=name, on=on, account=account, covering=covering)
+        rows = await indexes(uow).entitlements_for(name=name, on=on, account=account, covering=covering)
     granting = [
         r for r in rows
         if r.state in ("active", "expired") or (r.state == "draft" and on > today_in(clock, r.time_zone))

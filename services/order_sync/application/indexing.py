@@ -2,19 +2,44 @@
 every use case and event handler ends with `commit` (or `save_indexes` inside a consumer's unit of
 work), so a query never sees an aggregate state that was not committed, nor misses one that was."""
 
+import datetime as dt
+from typing import Protocol
+from uuid import UUID
+
 from shared.backbone.unit_of_work import UnitOfWork
-from services.order_sync.adapters import indexes
-from services.order_sync.domain.install_base import InstallBaseItem, SoldProduct
+from services.order_sync.domain.install_base import InstallBaseItem, OwnedProduct, SoldProduct
 from services.order_sync.domain.service_contract import ServiceContract
+
+
+class Indexes(Protocol):
+    """The query tables in a unit of work's transaction: adapters.indexes.SqlIndexes in the
+    service (main.py gives it as the unit of work's `views`), MemoryIndexes in unit tests."""
+
+    async def save_contract(self, contract: ServiceContract) -> None: ...
+
+    async def save_product(self, product: OwnedProduct) -> None: ...
+
+    async def contracts_covering(self, product_id: UUID) -> list[UUID]: ...
+
+    async def suspended_among(self, product_ids: set[UUID]) -> set[UUID]: ...
+
+    async def entitlements_for(
+        self, *, name: str, on: dt.date, account: str | None, covering: UUID | None,
+    ) -> list:
+        """Rows of entitlement_index (its columns as attributes), by contract number."""
+
+
+def indexes(uow: UnitOfWork) -> Indexes:
+    return uow.views
 
 
 async def save_indexes(uow: UnitOfWork) -> None:
     """Brings the query tables in line with the aggregates changed in this unit of work."""
     for aggregate in uow.changed():
         if isinstance(aggregate, ServiceContract):
-            await indexes.save_contract(uow.conn, aggregate)
+            await indexes(uow).save_contract(aggregate)
         elif isinstance(aggregate, (SoldProduct, InstallBaseItem)):
-            await indexes.save_product(uow.conn, aggregate)
+            await indexes(uow).save_product(aggregate)
 
 
 async def commit(uow: UnitOfWork) -> None:

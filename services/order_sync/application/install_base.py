@@ -10,8 +10,7 @@ from uuid import UUID
 from shared.backbone.clock import Clock, today_in
 from shared.backbone.errors import AlreadyExists
 from shared.backbone.unit_of_work import UnitOfWork
-from services.order_sync.adapters import indexes
-from services.order_sync.application.indexing import commit
+from services.order_sync.application.indexing import commit, indexes
 from services.order_sync.domain import install_base
 from services.order_sync.domain.install_base import InstallBaseItem, OwnedProduct
 from services.order_sync.domain.service_contract import ServiceContract
@@ -62,7 +61,7 @@ async def resume_product(uow: UnitOfWork, clock: Clock, cls: type[OwnedProduct],
         product = await uow.require(cls, str(product_id), cls.kind)
         covering = await _contracts_covering(uow, product.product_id)
         others = set().union(*(c.covered_products() for c in covering)) - {product.product_id}
-        still_suspended = await indexes.suspended_among(uow.conn, others)
+        still_suspended = await indexes(uow).suspended_among(others)
         install_base.resume(product, covering, clock.now().date(), still_suspended,
                             today_of=lambda contract: today_in(clock, contract.time_zone))
         await commit(uow)
@@ -70,4 +69,4 @@ async def resume_product(uow: UnitOfWork, clock: Clock, cls: type[OwnedProduct],
 
 
 async def _contracts_covering(uow: UnitOfWork, product_id: UUID) -> list[ServiceContract]:
-    return [await uow.require(ServiceContract, str(cid), "service_contract") for cid in await indexes.contracts_covering(uow.conn, product_id)]
+    return [await uow.require(ServiceContract, str(cid), "service_contract") for cid in await indexes(uow).contracts_covering(product_id)]

@@ -47,7 +47,7 @@ async def rebuild(engine: AsyncEngine, bootstrap_servers: str) -> int:
                     if message.offset >= end[tp]:
                         continue
                     try:
-                        envelope = from_kafka(message.headers, message.key, message.value)
+                        envelope = from_kafka(message.headers, message.key, message.value, tp.topic)
                     except InvalidEnvelope:
                         continue  # the live consumer dead-lettered it already
                     if await apply_once(engine, CONSUMER_NAME, envelope, project,

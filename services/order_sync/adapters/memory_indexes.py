@@ -1,0 +1,48 @@
+"""The in-memory twin of indexes.SqlIndexes, for unit tests of order sync's use cases on a
+MemoryUnitOfWork (shared/backbone/memory.py): the rows its queries read, kept in the unit of
+work's tables, so what a use case saves is seen by its own transaction and kept only on commit.
+The same tests run against both (tests/integration/test_unit_of_work_contract.py). Never used by
+the service.
+"""
+
+import datetime as dt
+from types import SimpleNamespace
+from uuid import UUID
+
+from shared.backbone.memory import MemoryUnitOfWork
+from services.order_sync.adapters.indexes import entitlement_rows
+from services.order_sync.domain.install_base import OwnedProduct
+from services.order_sync.domain.service_contract import ServiceContract
+
+
+class MemoryIndexes:
+    """Tables: coverage (covered products) and entitlement_index by contract id; owned_products
+    (suspended or not) by product id."""
+
+    def __init__(self, uow: MemoryUnitOfWork):
+        self._uow = uow
+
+    async def save_contract(self, contract: ServiceContract) -> None:
+        self._uow.table("coverage")[contract.contract_id] = contract.covered_products()
+        rows = [SimpleNamespace(**row) for row in entitlement_rows(contract)]  # attributes, as the SQL rows have
+        self._uow.table("entitlement_index")[contract.contract_id] = rows
+
+    async def save_product(self, product: OwnedProduct) -> None:
+        self._uow.table("owned_products")[product.product_id] = product.suspended
+
+    async def contracts_covering(self, product_id: UUID) -> list[UUID]:
+        return sorted(c for c, covered in self._uow.table("coverage").items() if product_id in covered)
+
+    async def suspended_among(self, product_ids: set[UUID]) -> set[UUID]:
+        suspended = self._uow.table("owned_products")
+        return {p for p in product_ids if suspended.get(p)}
+
+    async def entitlements_for(
+        self, *, name: str, on: dt.date, account: str | None, covering: UUID | None,
+    ) -> list:
+        rows = [
+            e for of_contract in self._uow.table("entitlement_index").values() for e in of_contract
+            if (e.name == name or name in e.features) and e.start_date <= on <= e.end_date
+            and account in (None, e.account) and (covering is None or covering in e.covers)
+        ]
+        return sorted(rows, key=lambda e: (e.contract_number, e.entitlement_id))
