@@ -10,6 +10,7 @@ from typing import Callable, Iterable, Union
 from uuid import UUID
 
 from shared.backbone.aggregate import Aggregate, applies
+from shared.backbone.errors import ConflictingState
 from shared.events.install_base import (
     InstallBaseItemMoved,
     InstallBaseItemRecorded,
@@ -20,7 +21,6 @@ from shared.events.install_base import (
     SoldProductSuspended,
 )
 from services.order_sync.domain import rules
-from services.order_sync.domain.rules import refuse_in_state
 from services.order_sync.domain.service_contract import ServiceContract
 
 ACTIVE, SUSPENDED = "active", "suspended"
@@ -44,11 +44,11 @@ class _Owned(Aggregate):
 
     def _refuse_suspend(self) -> None:
         if self.suspended:
-            raise refuse_in_state(rules.PRODUCT_ALREADY_SUSPENDED, f"the {self.kind} is already suspended", "state")
+            raise ConflictingState(rules.PRODUCT_ALREADY_SUSPENDED, f"the {self.kind} is already suspended", "state")
 
     def _refuse_resume(self) -> None:
         if not self.suspended:
-            raise refuse_in_state(rules.PRODUCT_NOT_SUSPENDED, f"the {self.kind} is not suspended", "state")
+            raise ConflictingState(rules.PRODUCT_NOT_SUSPENDED, f"the {self.kind} is not suspended", "state")
 
 
 class SoldProduct(_Owned):

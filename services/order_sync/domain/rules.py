@@ -3,7 +3,6 @@
 Every refusal names one of these in its error body (`rule`), so a caller knows which rule it met.
 """
 
-from shared.backbone.errors import ConflictingState, DomainError
 from shared.events.orders import ServiceState
 
 TERMINAL = frozenset({ServiceState.EXPIRED, ServiceState.CANCELED})
@@ -40,11 +39,3 @@ TIME_ZONE_UNKNOWN = "contract.time_zone_unknown"
 ITEM_DUPLICATE_ID = "item.duplicate_id"
 # An entitlement attaches to a line of the same contract.
 ENTITLEMENT_LINE_UNKNOWN = "entitlement.line_unknown"
-
-
-def refuse_in_state(rule: str, message: str, field: str | None = None, **extra) -> ConflictingState:
-    return ConflictingState(rule, message, field=field, **extra)
-
-
-def invalid(rule: str, message: str, field: str | None = None, **extra) -> DomainError:
-    return DomainError(rule, message, field=field, extra=extra)

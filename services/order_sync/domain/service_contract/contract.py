@@ -7,6 +7,7 @@ from typing import Iterable
 from uuid import UUID
 
 from shared.backbone.clock import is_time_zone
+from shared.backbone.errors import ConflictingState, invalid
 from shared.events.contracts import ContractActivated
 from shared.events.orders import (
     ServiceContractActivated,
@@ -18,7 +19,7 @@ from shared.events.orders import (
     ServiceState,
 )
 from services.order_sync.domain import rules
-from services.order_sync.domain.rules import TERMINAL, invalid, refuse_in_state
+from services.order_sync.domain.rules import TERMINAL
 from services.order_sync.domain.service_contract.entitlements import EntitlementCommands
 from services.order_sync.domain.service_contract.items import (
     ACTIVE, CANCELED, DRAFT, EXPIRED, SUSPENDED, ContractLine, Entitlement, check_order, check_within,
@@ -95,9 +96,9 @@ class ServiceContract(LineCommands, EntitlementCommands):
         check_order(start_date, end_date, "end_date")
         if self.state == ACTIVE:
             if start_date != self.start_date:
-                raise refuse_in_state(rules.ACTIVE_START_DATE_FROZEN, "an active contract's start date cannot change", "start_date")
+                raise ConflictingState(rules.ACTIVE_START_DATE_FROZEN, "an active contract's start date cannot change", "start_date")
             if end_date < self.end_date:
-                raise refuse_in_state(rules.ACTIVE_END_DATE_EXTEND_ONLY,
+                raise ConflictingState(rules.ACTIVE_END_DATE_EXTEND_ONLY,
                                       f"an active contract's end date can only be extended beyond {self.end_date}", "end_date")
         for item in self._open_items():
             check_within(item, start_date, end_date, item.field_path, "the contract")

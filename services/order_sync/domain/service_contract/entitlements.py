@@ -3,9 +3,9 @@
 import datetime as dt
 from uuid import UUID
 
+from shared.backbone.errors import invalid
 from shared.events.orders import EntitlementDatesChanged, EntitlementEdited, EntitlementRemoved
 from services.order_sync.domain import rules
-from services.order_sync.domain.rules import invalid
 from services.order_sync.domain.service_contract.items import CANCELED, Entitlement, check_within_dates
 from services.order_sync.domain.service_contract.life_cycle import LifeCycle
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import ClassVar, Self, Union
 from uuid import UUID
 
+from shared.backbone.errors import invalid
 from shared.events.base import Event
 from shared.events.orders import (
     ContractLineActivated,
@@ -26,7 +27,6 @@ from shared.events.orders import (
     ServiceState,
 )
 from services.order_sync.domain import rules
-from services.order_sync.domain.rules import invalid
 
 DRAFT, ACTIVE, SUSPENDED = ServiceState.DRAFT, ServiceState.ACTIVE, ServiceState.SUSPENDED
 EXPIRED, CANCELED = ServiceState.EXPIRED, ServiceState.CANCELED

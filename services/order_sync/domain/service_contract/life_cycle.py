@@ -5,10 +5,10 @@ import datetime as dt
 from dataclasses import replace
 from uuid import UUID
 
-from shared.backbone.errors import AlreadyExists
+from shared.backbone.errors import AlreadyExists, ConflictingState, invalid
 from shared.events.orders import ServiceState
 from services.order_sync.domain import rules
-from services.order_sync.domain.rules import TERMINAL, invalid, refuse_in_state
+from services.order_sync.domain.rules import TERMINAL
 from services.order_sync.domain.service_contract.items import (
     ACTIVE, DRAFT, EXPIRED, SUSPENDED, ContractLine, Entitlement, Item, check_order, check_within_dates,
 )
@@ -66,16 +66,16 @@ class LifeCycle(ContractState):
 
     def _refuse_if_terminal(self) -> None:
         if self.state in TERMINAL:
-            raise refuse_in_state(rules.STATE_TERMINAL, f"the contract is {self.state}: nothing more can be done", "state")
+            raise ConflictingState(rules.STATE_TERMINAL, f"the contract is {self.state}: nothing more can be done", "state")
 
     def _refuse_if_item_terminal(self, item: Item, field: str = "state") -> None:
         self._refuse_if_terminal()
         if item.state in TERMINAL:
-            raise refuse_in_state(rules.STATE_TERMINAL, f"the {item.kind} is {item.state}: nothing more can be done", field)
+            raise ConflictingState(rules.STATE_TERMINAL, f"the {item.kind} is {item.state}: nothing more can be done", field)
 
     def _refuse_if_suspended(self, item: Item, what: str, field: str = "state") -> None:
         if item.state == SUSPENDED:
-            raise refuse_in_state(rules.SUSPENDED_ONLY_FIELD_EDITS,
+            raise ConflictingState(rules.SUSPENDED_ONLY_FIELD_EDITS,
                                   f"cannot {what} while it is suspended: only field edits and new related records", field)
 
     def _refuse_unless_dates_editable(self, item: Item, start_date: dt.date, end_date: dt.date) -> None:
@@ -84,16 +84,16 @@ class LifeCycle(ContractState):
         check_order(start_date, end_date, "end_date")
         if item.state == ACTIVE:
             if start_date != item.start_date:
-                raise refuse_in_state(rules.ACTIVE_START_DATE_FROZEN, f"an active {item.kind}'s start date cannot change", "start_date")
+                raise ConflictingState(rules.ACTIVE_START_DATE_FROZEN, f"an active {item.kind}'s start date cannot change", "start_date")
             if end_date < item.end_date:
-                raise refuse_in_state(rules.ACTIVE_END_DATE_EXTEND_ONLY,
+                raise ConflictingState(rules.ACTIVE_END_DATE_EXTEND_ONLY,
                                       f"an active {item.kind}'s end date can only be extended beyond {item.end_date}", "end_date")
 
     def _require_draft_for_removal(self, item: Item, field: str = "state") -> None:
         self._refuse_if_item_terminal(item, field)
         self._refuse_if_suspended(item, f"remove a {item.kind}", field)
         if item.state != DRAFT:
-            raise refuse_in_state(rules.DRAFT_REMOVE_ONLY_IN_DRAFT,
+            raise ConflictingState(rules.DRAFT_REMOVE_ONLY_IN_DRAFT,
                                   f"only a draft {item.kind} can be removed; this one is {item.state}", field)
 
     def _already_added(self, item: Item, existing: Item | None) -> bool:

@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 from uuid import UUID
 
+from shared.backbone.errors import ConflictingState, invalid
 from shared.events.orders import (
     ContractLineCoverageChanged,
     ContractLineDatesChanged,
@@ -16,7 +17,6 @@ from shared.events.orders import (
     EntitlementRemoved,
 )
 from services.order_sync.domain import rules
-from services.order_sync.domain.rules import invalid, refuse_in_state
 from services.order_sync.domain.service_contract.items import (
     ACTIVE, CANCELED, ContractLine, check_within, check_within_dates,
 )
@@ -89,7 +89,7 @@ class LineCommands(LifeCycle):
         self._refuse_if_item_terminal(line)
         self._refuse_if_suspended(line, "disconnect a line")
         if line.state != ACTIVE:
-            raise refuse_in_state(rules.MACD_DISCONNECT_ONLY_ACTIVE,
+            raise ConflictingState(rules.MACD_DISCONNECT_ONLY_ACTIVE,
                                   f"only an active line can be disconnected; this one is {line.state}", "line_id")
         earliest = max(today, line.start_date)
         if not earliest <= end_date < line.end_date:
