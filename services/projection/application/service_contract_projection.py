@@ -6,11 +6,13 @@ derives a cascade.
 """
 
 import datetime as dt
+from typing import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.backbone.event_routing import HandlerTable
+from shared.backbone.event_routing import Handler, HandlerTable
 from shared.backbone.unit_of_work import UnitOfWork
+from shared.events.base import Event
 from shared.events.envelope import Envelope
 from shared.events.install_base import (
     InstallBaseItemMoved,
@@ -78,16 +80,14 @@ _LINE_COLUMNS = set(records.contract_lines.c.keys())
 _ENTITLEMENT_COLUMNS = set(records.entitlements.c.keys())
 
 
-async def _service_contract_recorded(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _service_contract_recorded(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await records.record_contract(
         conn, event.contract_id, at, number=event.number, account=event.account,
         start_date=event.start_date, end_date=event.end_date, time_zone=event.time_zone,
     )
 
 
-async def _service_contract_drafted(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _service_contract_drafted(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await records.record_contract(
         conn, event.contract_id, at, number=event.number, account=event.account,
         start_date=event.start_date, end_date=event.end_date, time_zone=event.time_zone,
@@ -96,183 +96,168 @@ async def _service_contract_drafted(uow: UnitOfWork, envelope: Envelope) -> None
     )
 
 
-async def _service_contract_dates_changed(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _service_contract_dates_changed(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await records.change_contract(conn, event.contract_id, at, start_date=event.start_date, end_date=event.end_date)
 
 
-async def _service_contract_transition(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _service_contract_transition(conn: AsyncConnection, event, at: dt.datetime) -> None:
     reason = {"cancel_reason": event.reason} if isinstance(event, ServiceContractCanceled) else {}
     await records.change_contract(
         conn, event.contract_id, at, state=CONTRACT_TRANSITIONS[type(event)], state_since=event.effective_on, **reason
     )
 
 
-async def _contract_line_added(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _contract_line_added(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await records.add_line(conn, event.contract_id, at, **_line(event.line))
 
 
-async def _contract_line_removed(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _contract_line_removed(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await records.remove_line(conn, event.contract_id, event.line_id)
 
 
-async def _contract_line_dates_changed(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _contract_line_dates_changed(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await _change_line(conn, event, at, start_date=event.start_date, end_date=event.end_date)
 
 
-async def _contract_line_quantity_changed(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _contract_line_quantity_changed(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await _change_line(conn, event, at, quantity=event.quantity)
 
 
-async def _contract_line_edited(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _contract_line_edited(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await _change_line(conn, event, at, product=event.product, unit_price=event.unit_price)
 
 
-async def _contract_line_coverage_changed(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _contract_line_coverage_changed(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await _change_line(conn, event, at, sold_product_id=event.sold_product_id, install_base_item_id=event.install_base_item_id)
 
 
-async def _contract_line_disconnected(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _contract_line_disconnected(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await _change_line(conn, event, at, end_date=event.end_date, disconnected=True)
 
 
-async def _contract_line_resumed(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _contract_line_resumed(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await _change_line(conn, event, at, state=event.state, state_since=event.effective_on)
 
 
-async def _contract_line_transition(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _contract_line_transition(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await _change_line(conn, event, at, state=LINE_TRANSITIONS[type(event)], state_since=event.effective_on)
 
 
-async def _entitlement_added(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _entitlement_added(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await records.add_entitlement(conn, event.contract_id, at, **_entitlement(event.entitlement))
 
 
-async def _entitlement_removed(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _entitlement_removed(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await records.remove_entitlement(conn, event.contract_id, event.entitlement_id)
 
 
-async def _entitlement_dates_changed(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _entitlement_dates_changed(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await _change_entitlement(conn, event, at, start_date=event.start_date, end_date=event.end_date)
 
 
-async def _entitlement_edited(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _entitlement_edited(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await _change_entitlement(
         conn, event, at, name=event.name, support_level=event.support_level, sla=event.sla,
         features=event.features, usage_limit=event.usage_limit, usage_unit=event.usage_unit,
     )
 
 
-async def _entitlement_resumed(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _entitlement_resumed(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await _change_entitlement(conn, event, at, state=event.state, state_since=event.effective_on)
 
 
-async def _entitlement_transition(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _entitlement_transition(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await _change_entitlement(conn, event, at, state=ENTITLEMENT_TRANSITIONS[type(event)], state_since=event.effective_on)
 
 
-async def _sold_product_recorded(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _sold_product_recorded(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await records.record_sold_product(
         conn, event.sold_product_id, at, account=event.account, product=event.product, quantity=event.quantity
     )
 
 
-async def _sold_product_suspended(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _sold_product_suspended(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await records.change_sold_product(
         conn, event.sold_product_id, at, state=ServiceState.SUSPENDED, state_since=event.effective_on,
         suspension_reason=event.reason,
     )
 
 
-async def _sold_product_resumed(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _sold_product_resumed(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await records.change_sold_product(
         conn, event.sold_product_id, at, state=ServiceState.ACTIVE, state_since=event.effective_on, suspension_reason=None
     )
 
 
-async def _install_base_item_recorded(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _install_base_item_recorded(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await records.record_install_base_item(
         conn, event.install_base_item_id, at, account=event.account, name=event.name, site=event.site,
         sold_product_id=event.sold_product_id, serial_number=event.serial_number,
     )
 
 
-async def _install_base_item_moved(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _install_base_item_moved(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await records.change_install_base_item(conn, event.install_base_item_id, at, site=event.to_site)
 
 
-async def _install_base_item_suspended(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _install_base_item_suspended(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await records.change_install_base_item(
         conn, event.install_base_item_id, at, state=ServiceState.SUSPENDED, state_since=event.effective_on,
         suspension_reason=event.reason,
     )
 
 
-async def _install_base_item_resumed(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event, at = uow.conn, envelope.event, envelope.time
+async def _install_base_item_resumed(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await records.change_install_base_item(
         conn, event.install_base_item_id, at, state=ServiceState.ACTIVE, state_since=event.effective_on,
         suspension_reason=None,
     )
 
 
+def _applied(apply: Callable[[AsyncConnection, Event, dt.datetime], Awaitable[None]]) -> Handler:
+    """A handler that applies the event, at its time, on the consumer's connection."""
+
+    async def handler(uow: UnitOfWork, envelope: Envelope) -> None:
+        await apply(uow.conn, envelope.event, envelope.time)
+
+    return handler
+
+
 HANDLERS: HandlerTable = {
-    ServiceContractRecorded: _service_contract_recorded,
-    ServiceContractDrafted: _service_contract_drafted,
-    ServiceContractDatesChanged: _service_contract_dates_changed,
-    ServiceContractActivated: _service_contract_transition,
-    ServiceContractExpired: _service_contract_transition,
-    ServiceContractCanceled: _service_contract_transition,
-    ContractLineAdded: _contract_line_added,
-    ContractLineRemoved: _contract_line_removed,
-    ContractLineDatesChanged: _contract_line_dates_changed,
-    ContractLineQuantityChanged: _contract_line_quantity_changed,
-    ContractLineEdited: _contract_line_edited,
-    ContractLineCoverageChanged: _contract_line_coverage_changed,
-    ContractLineDisconnected: _contract_line_disconnected,
-    ContractLineResumed: _contract_line_resumed,
-    ContractLineActivated: _contract_line_transition,
-    ContractLineSuspended: _contract_line_transition,
-    ContractLineExpired: _contract_line_transition,
-    ContractLineCanceled: _contract_line_transition,
-    EntitlementAdded: _entitlement_added,
-    EntitlementRemoved: _entitlement_removed,
-    EntitlementDatesChanged: _entitlement_dates_changed,
-    EntitlementEdited: _entitlement_edited,
-    EntitlementResumed: _entitlement_resumed,
-    EntitlementActivated: _entitlement_transition,
-    EntitlementSuspended: _entitlement_transition,
-    EntitlementExpired: _entitlement_transition,
-    EntitlementCanceled: _entitlement_transition,
-    SoldProductRecorded: _sold_product_recorded,
-    SoldProductSuspended: _sold_product_suspended,
-    SoldProductResumed: _sold_product_resumed,
-    InstallBaseItemRecorded: _install_base_item_recorded,
-    InstallBaseItemMoved: _install_base_item_moved,
-    InstallBaseItemSuspended: _install_base_item_suspended,
-    InstallBaseItemResumed: _install_base_item_resumed,
+    ServiceContractRecorded: _applied(_service_contract_recorded),
+    ServiceContractDrafted: _applied(_service_contract_drafted),
+    ServiceContractDatesChanged: _applied(_service_contract_dates_changed),
+    ServiceContractActivated: _applied(_service_contract_transition),
+    ServiceContractExpired: _applied(_service_contract_transition),
+    ServiceContractCanceled: _applied(_service_contract_transition),
+    ContractLineAdded: _applied(_contract_line_added),
+    ContractLineRemoved: _applied(_contract_line_removed),
+    ContractLineDatesChanged: _applied(_contract_line_dates_changed),
+    ContractLineQuantityChanged: _applied(_contract_line_quantity_changed),
+    ContractLineEdited: _applied(_contract_line_edited),
+    ContractLineCoverageChanged: _applied(_contract_line_coverage_changed),
+    ContractLineDisconnected: _applied(_contract_line_disconnected),
+    ContractLineResumed: _applied(_contract_line_resumed),
+    ContractLineActivated: _applied(_contract_line_transition),
+    ContractLineSuspended: _applied(_contract_line_transition),
+    ContractLineExpired: _applied(_contract_line_transition),
+    ContractLineCanceled: _applied(_contract_line_transition),
+    EntitlementAdded: _applied(_entitlement_added),
+    EntitlementRemoved: _applied(_entitlement_removed),
+    EntitlementDatesChanged: _applied(_entitlement_dates_changed),
+    EntitlementEdited: _applied(_entitlement_edited),
+    EntitlementResumed: _applied(_entitlement_resumed),
+    EntitlementActivated: _applied(_entitlement_transition),
+    EntitlementSuspended: _applied(_entitlement_transition),
+    EntitlementExpired: _applied(_entitlement_transition),
+    EntitlementCanceled: _applied(_entitlement_transition),
+    SoldProductRecorded: _applied(_sold_product_recorded),
+    SoldProductSuspended: _applied(_sold_product_suspended),
+    SoldProductResumed: _applied(_sold_product_resumed),
+    InstallBaseItemRecorded: _applied(_install_base_item_recorded),
+    InstallBaseItemMoved: _applied(_install_base_item_moved),
+    InstallBaseItemSuspended: _applied(_install_base_item_suspended),
+    InstallBaseItemResumed: _applied(_install_base_item_resumed),
 }
 
 
