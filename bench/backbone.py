@@ -30,8 +30,9 @@ from services.catalogue import DATABASE_NAME
 from shared.backbone import tables
 from shared.backbone.aggregate import Aggregate, applies
 from shared.backbone.consumer import EventConsumer
-from shared.backbone.kafka import ensure_topics, idempotent_producer
+from shared.backbone.kafka import KafkaAccess, ensure_topics, idempotent_producer
 from shared.backbone.outbox import OutboxRelay
+from shared.backbone.settings import ServiceSettings
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.contracts import ContractDrafted, Party
 from shared.events.envelope import Envelope, to_kafka
@@ -110,10 +111,10 @@ async def _append_one(uow: UnitOfWork, envelope: Envelope) -> None:
     uow.add(item)
 
 
-async def bench_consumer(admin_url: str, bootstrap: str, messages: int) -> float:
+async def bench_consumer(admin_url: str, bootstrap: KafkaAccess, messages: int) -> float:
     topic = f"bench.consumer.{uuid.uuid4().hex[:8]}"
     await ensure_topics(bootstrap, [topic])
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=5)
+    producer = AIOKafkaProducer(**bootstrap.options(), enable_idempotence=True, linger_ms=5)
     await producer.start()
     try:
         futures = []
@@ -126,7 +127,7 @@ async def bench_consumer(admin_url: str, bootstrap: str, messages: int) -> float
     async with Scratch(admin_url) as s:
         consumer = EventConsumer(
             s.engine, name=f"bench-{uuid.uuid4().hex[:6]}", topics=[topic], handle=_append_one,
-            bootstrap_servers=bootstrap, producer_factory=lambda: idempotent_producer(bootstrap, "bench-dlq"),
+            kafka=bootstrap, producer_factory=lambda: idempotent_producer(bootstrap, "bench-dlq"),
         )
         stop = asyncio.Event()
         task = asyncio.create_task(consumer.run(stop))
@@ -141,7 +142,7 @@ async def bench_consumer(admin_url: str, bootstrap: str, messages: int) -> float
     return messages / elapsed
 
 
-async def bench_relay(admin_url: str, bootstrap: str, events: int) -> float:
+async def bench_relay(admin_url: str, bootstrap: KafkaAccess, events: int) -> float:
     await ensure_topics(bootstrap, [ContractDrafted.topic])
     payload = drafted(uuid.uuid4(), "relayed").model_dump_json()
     async with Scratch(admin_url) as s:
@@ -170,13 +171,14 @@ async def bench_relay(admin_url: str, bootstrap: str, events: int) -> float:
 
 async def main(args) -> None:
     if os.environ.get("DATABASE_URL") and os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        admin_url, bootstrap, stack = os.environ["DATABASE_URL"], os.environ["KAFKA_BOOTSTRAP_SERVERS"], None
+        admin_url, stack = os.environ["DATABASE_URL"], None
+        bootstrap = ServiceSettings(database_url=admin_url).kafka()  # KAFKA_* of the environment
     else:
         from services.provision import provision
         from tests.stack import TEST_PASSWORDS, start_stack
 
         stack = await asyncio.to_thread(start_stack)
-        admin_url, bootstrap = stack.admin_url, stack.kafka_bootstrap
+        admin_url, bootstrap = stack.admin_url, stack.kafka_admin
         await provision(admin_url, TEST_PASSWORDS)
     try:
         if "appends" in args.parts:

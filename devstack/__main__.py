@@ -1,7 +1,8 @@
 """The local platform: `python -m devstack up|down|status` (what `make run` / `make stop` call).
 
 `up` starts PostgreSQL and Kafka as local processes unless DATABASE_URL (a superuser DSN) and
-KAFKA_BOOTSTRAP_SERVERS point at existing ones, provisions the database roles and schemas,
+KAFKA_BOOTSTRAP_SERVERS point at existing ones, provisions the database roles and schemas (and, on
+its own broker, the topics and each service's Kafka ACLs: SASL/SCRAM, one principal per service),
 starts every service (each applies its migrations), waits until all are ready, and prints
 their URLs and a development token. State lives in .devstack/dev/.
 """
@@ -15,9 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-from devstack.kafka import LocalKafka
+from devstack.kafka import ADMIN_USER, LocalKafka
 from devstack.postgres import LocalPostgres
 from devstack.process import pid_alive, start_detached, stop_pidfile, wait_http_ok
+from services import kafka_access
 from services.catalogue import SERVICES
 from shared.backbone.auth import Role, issue_token
 from services.provision import password_env, provision, service_database_url
@@ -31,18 +33,29 @@ def _postgres() -> LocalPostgres:
     return LocalPostgres(STATE / "postgres", port=int(os.environ.get("DEV_PG_PORT", PG_PORT)))
 
 
+def kafka_password_env(service: str) -> str:
+    return f"{service.upper()}_KAFKA_PASSWORD"
+
+
 def _kafka() -> LocalKafka:
+    env = _secrets()
     return LocalKafka(STATE / "kafka", port=int(os.environ.get("DEV_KAFKA_PORT", KAFKA_PORT)),
-                      controller_port=int(os.environ.get("DEV_KAFKA_CONTROLLER_PORT", KAFKA_CONTROLLER_PORT)))
+                      controller_port=int(os.environ.get("DEV_KAFKA_CONTROLLER_PORT", KAFKA_CONTROLLER_PORT)),
+                      admin_password=env[kafka_password_env(ADMIN_USER)],
+                      users={s.name: env[kafka_password_env(s.name)] for s in SERVICES})
 
 
 def _secrets() -> dict:
     """Development secrets, generated once per checkout; the environment wins where set."""
     path = STATE / "secrets.json"
     stored = json.loads(path.read_text()) if path.exists() else {}
-    if not stored:
-        stored = {"AUTH_JWT_SECRET": secrets.token_urlsafe(32)}
-        stored |= {password_env(s): secrets.token_urlsafe(16) for s in SERVICES}
+    # Kafka's SCRAM users are written when its storage is formatted: a checkout from before they
+    # existed gets them here once, and `make stop; rm -rf .devstack/dev/kafka` then formats afresh.
+    kafka_users = [kafka_password_env(name) for name in (ADMIN_USER, *(s.name for s in SERVICES))]
+    if not stored or any(k not in stored for k in kafka_users):
+        stored = stored or {"AUTH_JWT_SECRET": secrets.token_urlsafe(32)}
+        stored |= {password_env(s): secrets.token_urlsafe(16) for s in SERVICES if password_env(s) not in stored}
+        stored |= {k: secrets.token_urlsafe(16) for k in kafka_users if k not in stored}
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(stored, indent=2))
         path.chmod(0o600)
@@ -60,10 +73,14 @@ def up() -> int:
         print("starting PostgreSQL ...", flush=True)
         admin_url = _postgres().start()
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    env = _secrets()
+    kafka_env: dict = {}  # an existing cluster: the KAFKA_* of this environment reach it, for every service
     if not bootstrap:
         print("starting Kafka ...", flush=True)
-        bootstrap = _kafka().start()
-    env = _secrets()
+        kafka = _kafka()
+        bootstrap = kafka.start()
+        asyncio.run(kafka_access.provision(kafka.admin))
+        kafka_env = {"KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512"}
     asyncio.run(provision(admin_url, {s.name: env[password_env(s)] for s in SERVICES}))
     for spec in SERVICES:
         if pid_alive(_pid_path(spec.name)):
@@ -71,6 +88,9 @@ def up() -> int:
         service_env = {
             "DATABASE_URL": service_database_url(admin_url, spec, env[password_env(spec)]),
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            **kafka_env,
+            **({"KAFKA_SASL_USERNAME": spec.name, "KAFKA_SASL_PASSWORD": env[kafka_password_env(spec.name)]}
+               if kafka_env else {}),
             "AUTH_JWT_SECRET": env["AUTH_JWT_SECRET"],
             "PORT": str(spec.local_port),
             "PYTHONPATH": str(ROOT),

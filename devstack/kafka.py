@@ -1,12 +1,21 @@
-"""A single-node KRaft Kafka broker run straight from the Maven Central jars (no Docker, no tarball)."""
+"""A single-node KRaft Kafka broker run straight from the Maven Central jars (no Docker, no tarball).
+
+Clients authenticate: SASL/SCRAM-SHA-512 over SASL_PLAINTEXT (the broker listens on 127.0.0.1
+only; production uses SASL_SSL). The SCRAM users (the admin and one per service) are written into
+the storage when it is formatted, so a fresh folder is needed when they change. ACLs are enforced
+by KRaft's StandardAuthorizer with `allow.everyone.if.no.acl.found=false`; the admin is the super
+user, also for the broker's own traffic. The controller listener uses SASL PLAIN with the admin
+only, from the configuration (SCRAM credentials live in the metadata the controller serves, so
+they cannot guard the controller itself). Who may do what: `services/kafka_access.py`.
+"""
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import os
 import shutil
 import socket
-import struct
 import subprocess
 import tempfile
 import time
@@ -14,6 +23,10 @@ import uuid
 from pathlib import Path
 
 from devstack.process import pid_alive, start_detached, stop_pidfile
+from shared.backbone.kafka import KafkaAccess, broker_count
+
+ADMIN_USER = "admin"
+SCRAM = "SCRAM-SHA-512"
 
 KAFKA_VERSION = "4.1.1"  # keep in step with devstack/pom.xml
 POM = Path(__file__).with_name("pom.xml")
@@ -71,27 +84,6 @@ def ensure_kafka_libs(cache_dir: Path | None = None) -> Path:
     return libs
 
 
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise ConnectionError("connection closed")
-        buf += chunk
-    return buf
-
-
-def _broker_count(host: str, port: int) -> int:
-    """Brokers listed by a raw Metadata v4 request (no topics): > 0 once the broker is unfenced."""
-    client = b"devstack"
-    msg = struct.pack(">hhih", 3, 4, 1, len(client)) + client + struct.pack(">ib", 0, 0)
-    with socket.create_connection((host, port), timeout=2) as sock:
-        sock.sendall(struct.pack(">i", len(msg)) + msg)
-        size, = struct.unpack(">i", _recv_exact(sock, 4))
-        _correlation, _throttle, brokers = struct.unpack(">iii", _recv_exact(sock, size)[:12])
-    return brokers
-
-
 def _port_open(port: int) -> bool:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
@@ -109,8 +101,11 @@ def _java_bin() -> str:
 
 
 class LocalKafka:
-    def __init__(self, root: Path, port: int, controller_port: int, libs_dir: Path | None = None,
-                 heap: str = "512m"):
+    def __init__(self, root: Path, port: int, controller_port: int, *, admin_password: str,
+                 users: dict[str, str] | None = None, libs_dir: Path | None = None, heap: str = "512m"):
+        """`users`: the SCRAM users beside the admin (one per service), name -> password."""
+        self.admin_password = admin_password
+        self.users = dict(users or {})
         self.root = Path(root).absolute()
         self.port = port
         self.controller_port = controller_port
@@ -126,19 +121,39 @@ class LocalKafka:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def admin(self) -> KafkaAccess:
+        """The admin principal's connection (super user)."""
+        return self.access(ADMIN_USER, self.admin_password)
+
+    def access(self, user: str, password: str) -> KafkaAccess:
+        return KafkaAccess(self.bootstrap, "SASL_PLAINTEXT", SCRAM, user, password)
+
     def is_running(self) -> bool:
         return pid_alive(self.pid_path) is not None
 
     def _write_config(self) -> None:
+        admin, pw = ADMIN_USER, self.admin_password
         props = {
             "process.roles": "broker,controller",
             "node.id": 1,
             "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "listeners": f"SASL_PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"SASL_PLAINTEXT://127.0.0.1:{self.port}",
             "controller.listener.names": "CONTROLLER",
-            "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "inter.broker.listener.name": "SASL_PLAINTEXT",
+            "listener.security.protocol.map": "CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
+            "sasl.enabled.mechanisms": SCRAM,
+            "sasl.mechanism.inter.broker.protocol": SCRAM,
+            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config":
+                f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{admin}" password="{pw}";',
+            "sasl.mechanism.controller.protocol": "PLAIN",
+            "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+            "listener.name.controller.plain.sasl.jaas.config":
+                f'org.apache.kafka.common.security.plain.PlainLoginModule required username="{admin}" password="{pw}" user_{admin}="{pw}";',
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "allow.everyone.if.no.acl.found": "false",
+            "super.users": f"User:{admin}",
             "log.dirs": self.data,
             "auto.create.topics.enable": "true",
             "num.partitions": 3,
@@ -164,6 +179,8 @@ class LocalKafka:
             "num.recovery.threads.per.data.dir": 1,
             "background.threads": 2,
         }
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.properties.touch(mode=0o600)  # it holds the admin's password
         self.properties.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
         self.log4j.write_text(LOG4J2)
 
@@ -180,6 +197,8 @@ class LocalKafka:
             id_file.write_text(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=") + "\n")
         argv = self._java_argv(libs, "kafka.tools.StorageTool", "format", f"--cluster-id={id_file.read_text().strip()}",
                           "-c", str(self.properties), "--ignore-formatted")
+        for user, password in {ADMIN_USER: self.admin_password, **self.users}.items():
+            argv += ["--add-scram", f"{SCRAM}=[name={user},password={password}]"]
         res = subprocess.run(argv, cwd=self.root, capture_output=True, text=True)
         if res.returncode != 0:
             raise RuntimeError(f"kafka storage format failed:\n{res.stdout}{res.stderr}")
@@ -208,9 +227,9 @@ class LocalKafka:
             if not self.is_running():
                 raise RuntimeError(f"kafka exited during startup; end of {self.log}:\n{self._log_tail()}")
             try:
-                if _broker_count("127.0.0.1", self.port) > 0:
+                if _port_open(self.port) and asyncio.run(broker_count(self.admin, timeout=2)) > 0:
                     return self.bootstrap
-            except (OSError, struct.error):
+            except Exception:  # not listening, not authenticating yet, or no broker unfenced yet
                 pass
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"kafka not ready on {self.bootstrap} after {timeout:g}s; "

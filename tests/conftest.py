@@ -44,7 +44,7 @@ def service_env(stack):
         spec = by_name(name)
         return {
             "DATABASE_URL": service_database_url(stack.admin_url, spec, TEST_PASSWORDS[name]),
-            "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
+            **stack.kafka_env(name),
             "AUTH_JWT_SECRET": JWT_SECRET,
             "LOG_LEVEL": "WARNING",
             **extra,

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from aiokafka import AIOKafkaProducer
 
+from shared.backbone.kafka import KafkaAccess
+
 from shared.events.base import Event
 from shared.events.install_base import (
     InstallBaseItemMoved,
@@ -166,9 +168,9 @@ def _entitlement(entitlement_id, name, *, line_id=None, start=START, state, **co
                             state=state, **covers)
 
 
-async def publish(bootstrap_servers: str, envelopes: list[Envelope]) -> None:
+async def publish(kafka: KafkaAccess, envelopes: list[Envelope]) -> None:
     """Publishes the envelopes as order sync's relay does: CloudEvents keyed by aggregate id, in order."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(**kafka.options(), enable_idempotence=True, acks="all")
     await producer.start()
     try:
         for envelope in envelopes:

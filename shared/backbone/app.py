@@ -60,7 +60,7 @@ class ServiceContext:
         return UnitOfWork(self.engine, on_commit=self.relay.wake, views=self.views, **kwargs)
 
     def producer(self):
-        return kafka.idempotent_producer(self.settings.kafka_bootstrap_servers, f"{self.spec.name}-{uuid4().hex[:6]}")
+        return kafka.idempotent_producer(self.settings.kafka(), f"{self.spec.name}-{uuid4().hex[:6]}")
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
         await upgrade_to_head(engine, spec.schema, definition.versions_dir)
         relay = OutboxRelay(
             engine,
-            lambda: kafka.idempotent_producer(settings.kafka_bootstrap_servers, f"{spec.name}-relay"),
+            lambda: kafka.idempotent_producer(settings.kafka(), f"{spec.name}-relay"),
             service=spec.name,
             batch_size=settings.relay_batch_size,
         )
@@ -130,7 +130,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
                     name=sub.name or spec.name,
                     topics=sub.topics,
                     handle=dispatcher(sub.handlers),
-                    bootstrap_servers=settings.kafka_bootstrap_servers,
+                    kafka=settings.kafka(),
                     producer_factory=ctx.producer,
                     on_commit=relay.wake,
                     max_attempts=settings.consumer_max_attempts,
@@ -140,7 +140,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
         topics = set(definition.produces) | {t for s in definition.subscriptions for t in s.topics}
         topics |= {dead_letter_topic(c.name) for c in ctx.consumers}
         try:
-            await kafka.ensure_topics(settings.kafka_bootstrap_servers, sorted(topics))
+            await kafka.ensure_topics(settings.kafka(), sorted(topics))
         except Exception as exc:  # the broker may come later; auto-creation or the next start covers it
             log.warning("kafka.ensure_topics_failed", error=repr(exc))
         stop = asyncio.Event()
@@ -241,7 +241,7 @@ async def _database_down(engine: AsyncEngine) -> str | None:
 
 
 async def _kafka_down(settings: ServiceSettings) -> str | None:
-    if await kafka.broker_reachable(settings.kafka_bootstrap_servers, timeout=_READY_TIMEOUT):
+    if await kafka.broker_reachable(settings.kafka(), timeout=_READY_TIMEOUT):
         return None
     return f"no broker answered at {settings.kafka_bootstrap_servers} within {_READY_TIMEOUT:g}s"
 

@@ -26,6 +26,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.backbone.event_routing import Handler
+from shared.backbone.kafka import KafkaAccess
 from shared.backbone.logging import correlation_id, get_logger
 from shared.backbone.metrics import CONSUMED
 from shared.backbone.outages import note_retry, outage, retry_delay, sleep_unless_stopped
@@ -50,7 +51,7 @@ class EventConsumer:
         topics: list[str],
         group_id: str | None = None,
         handle: Handler,
-        bootstrap_servers: str,
+        kafka: KafkaAccess,
         producer_factory: Callable[[], AIOKafkaProducer],
         on_commit: Callable[[], None] | None = None,
         max_attempts: int = 3,
@@ -63,7 +64,7 @@ class EventConsumer:
         self._engine = engine
         self._topics = topics
         self._handle = handle
-        self._bootstrap = bootstrap_servers
+        self._kafka = kafka
         self._producer_factory = producer_factory
         self._on_commit = on_commit
         self._max_attempts = max_attempts
@@ -107,7 +108,7 @@ class EventConsumer:
         while not stop.is_set():
             attempt += 1
             consumer = AIOKafkaConsumer(
-                bootstrap_servers=self._bootstrap,
+                **self._kafka.options(),
                 group_id=self._group_id,
                 client_id=self.name,
                 enable_auto_commit=False,

@@ -112,6 +112,10 @@ def test_compose_service(spec: ServiceSpec):
     env = svc["environment"]
     assert str(env["PORT"]) == str(CONTAINER_PORT)
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+    # Its own Kafka principal, the password from the environment (the compose broker itself is PLAINTEXT).
+    assert env["KAFKA_SASL_USERNAME"] == spec.name
+    assert env["KAFKA_SASL_PASSWORD"].startswith(f"${{{spec.name.upper()}_KAFKA_PASSWORD")
+    assert env["KAFKA_SECURITY_PROTOCOL"].startswith("${KAFKA_SECURITY_PROTOCOL")
     assert env.get("AUTH_JWT_SECRET")
     url = urlsplit(env["DATABASE_URL"])
     assert url.scheme == "postgresql+asyncpg"
@@ -244,7 +248,8 @@ def test_k8s_deployment(spec: ServiceSpec):
         assert c["startupProbe"]["httpGet"] == {"path": LIVENESS_PATH, "port": "http"}
 
     env = env_of(c)
-    for name, key in (("DATABASE_URL", f"{spec.k8s_name}-database-url"), ("AUTH_JWT_SECRET", "auth-jwt-secret")):
+    for name, key in (("DATABASE_URL", f"{spec.k8s_name}-database-url"), ("AUTH_JWT_SECRET", "auth-jwt-secret"),
+                      ("KAFKA_SASL_PASSWORD", f"{spec.k8s_name}-kafka-password")):
         ref = env[name]["valueFrom"]["secretKeyRef"]
         assert (ref["name"], ref["key"]) == (SECRET_NAME, key)
     for e in c.get("env", []):
@@ -256,6 +261,10 @@ def test_k8s_deployment(spec: ServiceSpec):
     assert cm["metadata"]["labels"]["app.kubernetes.io/name"] == spec.k8s_name
     assert cm["data"]["PORT"] == str(CONTAINER_PORT)
     assert cm["data"].get("KAFKA_BOOTSTRAP_SERVERS")
+    # Kafka: its own principal (services/kafka_access.py), over TLS in the base.
+    assert cm["data"]["KAFKA_SASL_USERNAME"] == spec.name
+    assert cm["data"]["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert cm["data"]["KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
 
 
 @by_service
@@ -338,6 +347,11 @@ def test_k8s_local_overlay_references_resolve():
         assert url.scheme == "postgresql+asyncpg" and url.path == f"/{DATABASE_NAME}"
         assert url.username == spec.db_role
         assert url.password == data[f"{spec.k8s_name}-db-password"]
+        assert data[f"{spec.k8s_name}-kafka-password"]
+    local_configs = {c["metadata"]["labels"]["app.kubernetes.io/name"]: c["data"] for c in of_kind(objects, "ConfigMap")}
+    for spec in SERVICES:
+        assert local_configs[spec.k8s_name]["KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+        assert local_configs[spec.k8s_name]["KAFKA_SASL_USERNAME"] == spec.name
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy.exc import OperationalError
 
 from shared.backbone.consumer import EventConsumer
-from shared.backbone.kafka import ensure_topics, idempotent_producer
+from shared.backbone.kafka import KafkaAccess, ensure_topics, idempotent_producer
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.envelope import Envelope, to_kafka
 from tests.conftest import eventually
@@ -29,8 +29,8 @@ async def count_effect(uow: UnitOfWork, envelope: Envelope) -> None:
     )
 
 
-async def _produce(bootstrap: str, topic: str, messages: list[tuple[bytes | None, list, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+async def _produce(kafka: KafkaAccess, topic: str, messages: list[tuple[bytes | None, list, bytes]]) -> None:
+    producer = AIOKafkaProducer(**kafka.options(), enable_idempotence=True)
     await producer.start()
     try:
         for key, headers, value in messages:
@@ -61,17 +61,17 @@ async def _run_until(consumer: EventConsumer, condition, timeout: float = 60) ->
 
 def _consumer(engine, stack, topic: str, name: str, group: str | None = None) -> EventConsumer:
     return EventConsumer(
-        engine, name=name, group_id=group, topics=[topic], handle=count_effect, bootstrap_servers=stack.kafka_bootstrap,
-        producer_factory=lambda: idempotent_producer(stack.kafka_bootstrap, "test-dlq"), retry_backoff=0.05,
+        engine, name=name, group_id=group, topics=[topic], handle=count_effect, kafka=stack.kafka_admin,
+        producer_factory=lambda: idempotent_producer(stack.kafka_admin, "test-dlq"), retry_backoff=0.05,
     )
 
 
 async def test_redelivered_event_takes_effect_once(scratch_engine, stack):
     topic, name = f"test.redelivery.{uuid.uuid4().hex[:8]}", f"test-consumer-{uuid.uuid4().hex[:6]}"
-    await ensure_topics(stack.kafka_bootstrap, [topic])
+    await ensure_topics(stack.kafka_admin, [topic])
     one, two = Envelope(drafted(), 1), Envelope(drafted(), 1)
     # The relay may resend an event after a lost acknowledgement: the same event id twice.
-    await _produce(stack.kafka_bootstrap, topic, [_message(one), _message(one), _message(two)])
+    await _produce(stack.kafka_admin, topic, [_message(one), _message(one), _message(two)])
 
     async def both_applied():
         return len(await _effects(scratch_engine)) == 2
@@ -92,10 +92,10 @@ async def _inbox_seen_by(engine, consumer: str, n: int) -> bool:
 
 async def test_poison_message_goes_to_dead_letter_topic_and_later_ones_still_flow(scratch_engine, stack):
     topic, name = f"test.poison.{uuid.uuid4().hex[:8]}", f"test-consumer-{uuid.uuid4().hex[:6]}"
-    await ensure_topics(stack.kafka_bootstrap, [topic])
+    await ensure_topics(stack.kafka_admin, [topic])
     before, poison, after = Envelope(drafted(), 1), Envelope(drafted(title="poison"), 1), Envelope(drafted(), 1)
     garbage = (b"k", [("ce_type", b"nonsense")], b"{not json")
-    await _produce(stack.kafka_bootstrap, topic, [_message(before), _message(poison), garbage, _message(after)])
+    await _produce(stack.kafka_admin, topic, [_message(before), _message(poison), garbage, _message(after)])
 
     consumer = _consumer(scratch_engine, stack, topic, name)
 
@@ -105,7 +105,7 @@ async def test_poison_message_goes_to_dead_letter_topic_and_later_ones_still_flo
     await _run_until(consumer, later_applied)
     assert await _effects(scratch_engine) == {before.event_id: 1, after.event_id: 1}
 
-    dead = AIOKafkaConsumer(consumer.dead_letter_topic, bootstrap_servers=stack.kafka_bootstrap, group_id=None,
+    dead = AIOKafkaConsumer(consumer.dead_letter_topic, **stack.kafka_admin.options(), group_id=None,
                             auto_offset_reset="earliest")
     await dead.start()
     letters = []
@@ -138,7 +138,7 @@ def _consumed(name: str, outcome: str) -> float:
 
 async def _one_partition_topic(stack, prefix: str) -> tuple[str, str]:
     topic, name = f"test.{prefix}.{uuid.uuid4().hex[:8]}", f"test-consumer-{uuid.uuid4().hex[:6]}"
-    await ensure_topics(stack.kafka_bootstrap, [topic], partitions=1)
+    await ensure_topics(stack.kafka_admin, [topic], partitions=1)
     return topic, name
 
 
@@ -172,7 +172,7 @@ async def test_a_batch_takes_effect_once_per_message_and_its_redelivery_not_at_a
     envelopes = [Envelope(drafted(), 1) for _ in range(20)]
     messages = [_message(e) for e in envelopes]
     messages.insert(7, _message(envelopes[3]))  # a resent copy inside the same batch
-    await _produce(stack.kafka_bootstrap, topic, messages)
+    await _produce(stack.kafka_admin, topic, messages)
 
     async def all_applied():
         return len(await _effects(scratch_engine)) == 20
@@ -198,7 +198,7 @@ async def test_a_poison_message_inside_a_batch_is_dead_lettered_and_the_others_a
     good = [Envelope(drafted(), 1) for _ in range(9)]
     poison = Envelope(drafted(title="poison"), 1)
     envelopes = good[:4] + [poison] + good[4:]
-    await _produce(stack.kafka_bootstrap, topic, [_message(e) for e in envelopes])
+    await _produce(stack.kafka_admin, topic, [_message(e) for e in envelopes])
     consumer = _consumer(scratch_engine, stack, topic, name)
 
     async def all_done():
@@ -212,7 +212,7 @@ async def test_a_poison_message_inside_a_batch_is_dead_lettered_and_the_others_a
     assert outcomes == {**{e.event_id: "applied" for e in good}, poison.event_id: "dead_lettered"}
     assert _consumed(name, "dead_lettered") == 1 and _consumed(name, "applied") == 9
 
-    dead = AIOKafkaConsumer(consumer.dead_letter_topic, bootstrap_servers=stack.kafka_bootstrap, group_id=None,
+    dead = AIOKafkaConsumer(consumer.dead_letter_topic, **stack.kafka_admin.options(), group_id=None,
                             auto_offset_reset="earliest")
     await dead.start()
     letters = []
@@ -231,10 +231,10 @@ async def test_a_poison_message_inside_a_batch_is_dead_lettered_and_the_others_a
 async def test_each_event_appended_in_a_batch_names_its_own_message_as_cause(scratch_engine, stack):
     topic, name = await _one_partition_topic(stack, "batch-cause")
     envelopes = [Envelope(drafted(title=f"m{i}"), 1, correlation_id=f"corr-{i}") for i in range(12)]
-    await _produce(stack.kafka_bootstrap, topic, [_message(e) for e in envelopes])
+    await _produce(stack.kafka_admin, topic, [_message(e) for e in envelopes])
     consumer = EventConsumer(
-        scratch_engine, name=name, topics=[topic], handle=retitle_note, bootstrap_servers=stack.kafka_bootstrap,
-        producer_factory=lambda: idempotent_producer(stack.kafka_bootstrap, "test-dlq"),
+        scratch_engine, name=name, topics=[topic], handle=retitle_note, kafka=stack.kafka_admin,
+        producer_factory=lambda: idempotent_producer(stack.kafka_admin, "test-dlq"),
     )
 
     async def all_appended():
@@ -259,10 +259,10 @@ async def test_two_messages_for_the_same_aggregate_in_one_batch_both_take_effect
         Envelope(drafted(existing, "e1"), 1), Envelope(drafted(fresh, "f1"), 1), Envelope(drafted(), 1),
         Envelope(drafted(existing, "e2"), 1), Envelope(drafted(fresh, "f2"), 1),
     ]
-    await _produce(stack.kafka_bootstrap, topic, [_message(e) for e in envelopes])
+    await _produce(stack.kafka_admin, topic, [_message(e) for e in envelopes])
     consumer = EventConsumer(
-        scratch_engine, name=name, topics=[topic], handle=retitle_note, bootstrap_servers=stack.kafka_bootstrap,
-        producer_factory=lambda: idempotent_producer(stack.kafka_bootstrap, "test-dlq"),
+        scratch_engine, name=name, topics=[topic], handle=retitle_note, kafka=stack.kafka_admin,
+        producer_factory=lambda: idempotent_producer(stack.kafka_admin, "test-dlq"),
     )
 
     async def all_appended():
@@ -284,7 +284,7 @@ async def test_two_messages_for_the_same_aggregate_in_one_batch_both_take_effect
 async def test_an_infrastructure_failure_retries_the_batch_as_a_batch(scratch_engine, stack):
     topic, name = await _one_partition_topic(stack, "batch-outage")
     envelopes = [Envelope(drafted(), 1) for _ in range(8)]
-    await _produce(stack.kafka_bootstrap, topic, [_message(e) for e in envelopes])
+    await _produce(stack.kafka_admin, topic, [_message(e) for e in envelopes])
     failures = [OperationalError("INSERT ...", {}, ConnectionError("the database went away"))] * 2
 
     async def flaky(uow: UnitOfWork, envelope: Envelope) -> None:
@@ -293,8 +293,8 @@ async def test_an_infrastructure_failure_retries_the_batch_as_a_batch(scratch_en
         await count_effect(uow, envelope)
 
     consumer = EventConsumer(
-        scratch_engine, name=name, topics=[topic], handle=flaky, bootstrap_servers=stack.kafka_bootstrap,
-        producer_factory=lambda: idempotent_producer(stack.kafka_bootstrap, "test-dlq"), retry_backoff=0.05,
+        scratch_engine, name=name, topics=[topic], handle=flaky, kafka=stack.kafka_admin,
+        producer_factory=lambda: idempotent_producer(stack.kafka_admin, "test-dlq"), retry_backoff=0.05,
     )
 
     async def all_applied():

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from shared.backbone.kafka import ensure_topics
+from shared.backbone.kafka import KafkaAccess, ensure_topics
 from shared.events import topics
 from shared.events.contracts import ContractActivated
 from shared.events.envelope import Envelope, to_kafka
@@ -23,11 +23,11 @@ def _activated(contract_id: uuid.UUID) -> ContractActivated:
     return ContractActivated(**drafted(contract_id).model_dump())
 
 
-async def _send(bootstrap: str, envelope: Envelope, source: bytes | None = None) -> None:
+async def _send(kafka: KafkaAccess, envelope: Envelope, source: bytes | None = None) -> None:
     topic, headers, value, key = to_kafka(envelope)
     if source is not None:
         headers = [(n, source if n == "ce_source" else v) for n, v in headers]
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    producer = AIOKafkaProducer(**kafka.options(), enable_idempotence=True)
     await producer.start()
     try:
         await producer.send_and_wait(topic, value=value, key=key.encode(), headers=headers)
@@ -35,8 +35,8 @@ async def _send(bootstrap: str, envelope: Envelope, source: bytes | None = None)
         await producer.stop()
 
 
-async def _dead_letters_for(bootstrap: str, consumer: str, event_id: uuid.UUID) -> list[dict]:
-    reader = AIOKafkaConsumer(dead_letter_topic(consumer), bootstrap_servers=bootstrap, group_id=None,
+async def _dead_letters_for(kafka: KafkaAccess, consumer: str, event_id: uuid.UUID) -> list[dict]:
+    reader = AIOKafkaConsumer(dead_letter_topic(consumer), **kafka.options(), group_id=None,
                               auto_offset_reset="earliest")
     await reader.start()
     try:
@@ -49,12 +49,12 @@ async def _dead_letters_for(bootstrap: str, consumer: str, event_id: uuid.UUID) 
 
 
 async def test_an_event_from_a_source_that_does_not_own_the_topic_is_dead_lettered_and_has_no_effect(stack, service_env):
-    await ensure_topics(stack.kafka_bootstrap, [topics.CLM_CONTRACTS, dead_letter_topic("asset_coverage")])
+    await ensure_topics(stack.kafka_admin, [topics.CLM_CONTRACTS, dead_letter_topic("asset_coverage")])
     forged_id, genuine_id = uuid.uuid4(), uuid.uuid4()
     forged = Envelope(_activated(forged_id), stream_version=2)
     async with running_service("asset_coverage", service_env("asset_coverage")) as coverage:
-        await _send(stack.kafka_bootstrap, forged, source=b"/services/outsider")
-        await _send(stack.kafka_bootstrap, Envelope(_activated(genuine_id), stream_version=2))
+        await _send(stack.kafka_admin, forged, source=b"/services/outsider")
+        await _send(stack.kafka_admin, Envelope(_activated(genuine_id), stream_version=2))
 
         async def genuine_opened():
             return (await coverage.get(f"/api/v1/contracts/{genuine_id}/assets", headers=bearer("sre"))).status_code == 200
@@ -62,7 +62,7 @@ async def test_an_event_from_a_source_that_does_not_own_the_topic_is_dead_letter
         await eventually(genuine_opened, timeout=60)
 
         async def dead_lettered():
-            return await _dead_letters_for(stack.kafka_bootstrap, "asset_coverage", forged.event_id)
+            return await _dead_letters_for(stack.kafka_admin, "asset_coverage", forged.event_id)
 
         letters = await eventually(dead_lettered, timeout=30)
         assert b"does not own" in letters[0]["dlq_reason"]

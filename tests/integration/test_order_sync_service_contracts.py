@@ -48,7 +48,7 @@ async def reach(stack, client, contract_id: str, day: str) -> None:
 
 async def publish(stack, envelope: Envelope) -> None:
     topic, headers, value, key = to_kafka(envelope)
-    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, enable_idempotence=True)
+    producer = AIOKafkaProducer(**stack.kafka_admin.options(), enable_idempotence=True)
     await producer.start()
     try:
         await producer.send_and_wait(topic, value=value, key=key.encode(), headers=headers)

@@ -24,7 +24,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client import REGISTRY
 
 from shared.backbone.consumer import EventConsumer
-from shared.backbone.kafka import ensure_topics, idempotent_producer
+from shared.backbone.kafka import KafkaAccess, ensure_topics, idempotent_producer
 from shared.backbone.outbox import OutboxRelay
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events import topics
@@ -126,9 +126,9 @@ async def _inbox(engine, consumer: str) -> dict:
         return dict(rows.all())
 
 
-async def _dead_letters(bootstrap: str, topic: str) -> list:
-    await ensure_topics(bootstrap, [topic])
-    reader = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest")
+async def _dead_letters(kafka: KafkaAccess, topic: str) -> list:
+    await ensure_topics(kafka, [topic])
+    reader = AIOKafkaConsumer(topic, **kafka.options(), group_id=None, auto_offset_reset="earliest")
     await reader.start()
     try:
         letters = []
@@ -164,7 +164,7 @@ async def _an_idle_service(stack):
         connections = [await engine.connect() for _ in range(10)]
         for conn in connections:
             await conn.close()
-        relay = OutboxRelay(engine, lambda: idempotent_producer(stack.kafka_bootstrap, "test-idle-relay"), service="idle")
+        relay = OutboxRelay(engine, lambda: idempotent_producer(stack.kafka_admin, "test-idle-relay"), service="idle")
         stop = asyncio.Event()
         running = asyncio.create_task(relay.run(stop))
         try:
@@ -179,7 +179,7 @@ async def _an_idle_service(stack):
 async def test_a_flow_of_events_goes_through_a_database_restart_with_no_dead_letter_and_every_effect_once(
         stack, database, mode, down_seconds):
     topic, name = f"test.outage.{uuid.uuid4().hex[:8]}", f"test-outage-{uuid.uuid4().hex[:6]}"
-    await ensure_topics(stack.kafka_bootstrap, [topic, topics.CLM_CONTRACTS], partitions=2)
+    await ensure_topics(stack.kafka_admin, [topic, topics.CLM_CONTRACTS], partitions=2)
     notes = [str(uuid.uuid4()) for _ in range(4)]
     hold = HoldMidBatch(seconds=1.5)
     retries_before = {c: _retries(c, "database") for c in ("consumer", "outbox")}
@@ -187,16 +187,16 @@ async def test_a_flow_of_events_goes_through_a_database_restart_with_no_dead_let
     # connection, and so learns that the server is shutting down and lets go of its sessions.
     async with _an_idle_service(stack), \
             migrated_schema(stack, FIXTURES / "backbone_migrations", "outage", pool_recycle=1) as engine:
-        relay = OutboxRelay(engine, lambda: idempotent_producer(stack.kafka_bootstrap, "test-relay"),
+        relay = OutboxRelay(engine, lambda: idempotent_producer(stack.kafka_admin, "test-relay"),
                             service="test", max_backoff=1.0)
         consumer = EventConsumer(
-            engine, name=name, topics=[topic], handle=hold, bootstrap_servers=stack.kafka_bootstrap,
-            producer_factory=lambda: idempotent_producer(stack.kafka_bootstrap, "test-dlq"), on_commit=relay.wake,
+            engine, name=name, topics=[topic], handle=hold, kafka=stack.kafka_admin,
+            producer_factory=lambda: idempotent_producer(stack.kafka_admin, "test-dlq"), on_commit=relay.wake,
             retry_backoff=0.05,
         )
         stop, stop_flow, sent = asyncio.Event(), asyncio.Event(), []
         workers = [asyncio.create_task(consumer.run(stop)), asyncio.create_task(relay.run(stop))]
-        producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, enable_idempotence=True)
+        producer = AIOKafkaProducer(**stack.kafka_admin.options(), enable_idempotence=True)
         await producer.start()
         try:
             flow = asyncio.create_task(_flow(producer, topic, notes, stop_flow, sent))
@@ -240,7 +240,7 @@ async def test_a_flow_of_events_goes_through_a_database_restart_with_no_dead_let
         for worker in workers:
             assert worker.exception() is None
 
-        assert await _dead_letters(stack.kafka_bootstrap, consumer.dead_letter_topic) == []
+        assert await _dead_letters(stack.kafka_admin, consumer.dead_letter_topic) == []
         assert await _inbox(engine, name) == {e.event_id: "applied" for e in sent}
         stored = await _stored_events(engine)
         # every message took effect once, in its order per note
@@ -249,7 +249,7 @@ async def test_a_flow_of_events_goes_through_a_database_restart_with_no_dead_let
             assert [r.title for r in stored if r.stream_id == note] == [
                 e.event.title for e in sent if str(e.event.contract_id) == note]
         # every event written, before and after the restart, reached Kafka once, in order per key
-        found = await _read_topic(stack.kafka_bootstrap, set(notes), expected=len(stored))
+        found = await _read_topic(stack.kafka_admin, set(notes), expected=len(stored))
         published = [e for _, _, e in sorted(found, key=lambda f: (f[0], f[1]))]
         assert sorted(e.event_id for e in published) == sorted(r.event_id for r in stored), "lost or published twice"
         for note in notes:
@@ -262,8 +262,8 @@ async def test_a_flow_of_events_goes_through_a_database_restart_with_no_dead_let
     assert stop_took < 10
 
 
-async def _committed(bootstrap: str, group: str) -> dict:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def _committed(kafka: KafkaAccess, group: str) -> dict:
+    admin = AIOKafkaAdminClient(**kafka.options())
     await admin.start()
     try:
         return {tp: meta.offset for tp, meta in (await admin.list_consumer_group_offsets(group)).items()}
@@ -273,14 +273,14 @@ async def _committed(bootstrap: str, group: str) -> dict:
 
 async def test_a_consumer_stopped_amid_an_outage_dead_letters_nothing_and_leaves_its_messages_to_the_next(stack, database):
     topic, name = f"test.outage-stop.{uuid.uuid4().hex[:8]}", f"test-outage-stop-{uuid.uuid4().hex[:6]}"
-    await ensure_topics(stack.kafka_bootstrap, [topic], partitions=1)
+    await ensure_topics(stack.kafka_admin, [topic], partitions=1)
     envelopes = [Envelope(drafted(), 1) for _ in range(5)]
     async with migrated_schema(stack, FIXTURES / "backbone_migrations", "outage_stop") as engine:
         def consumer() -> EventConsumer:
-            return EventConsumer(engine, name=name, topics=[topic], handle=_append_to_note, bootstrap_servers=stack.kafka_bootstrap,
-                                 producer_factory=lambda: idempotent_producer(stack.kafka_bootstrap, "test-dlq"), retry_backoff=0.05)
+            return EventConsumer(engine, name=name, topics=[topic], handle=_append_to_note, kafka=stack.kafka_admin,
+                                 producer_factory=lambda: idempotent_producer(stack.kafka_admin, "test-dlq"), retry_backoff=0.05)
 
-        producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, enable_idempotence=True)
+        producer = AIOKafkaProducer(**stack.kafka_admin.options(), enable_idempotence=True)
         await producer.start()
         try:
             await _produce(producer, topic, envelopes, [])
@@ -298,7 +298,7 @@ async def test_a_consumer_stopped_amid_an_outage_dead_letters_nothing_and_leaves
         await eventually(retrying, timeout=60)
         stop.set()
         await running  # it stops, without a dead letter or an error
-        assert await _committed(stack.kafka_bootstrap, name) == {}, "an offset was committed amid the outage"
+        assert await _committed(stack.kafka_admin, name) == {}, "an offset was committed amid the outage"
 
         await asyncio.to_thread(database.start)
         stop = asyncio.Event()
@@ -313,7 +313,7 @@ async def test_a_consumer_stopped_amid_an_outage_dead_letters_nothing_and_leaves
             stop.set()
             await running
         assert await _inbox(engine, name) == {e.event_id: "applied" for e in envelopes}
-        assert await _dead_letters(stack.kafka_bootstrap, first.dead_letter_topic) == []
+        assert await _dead_letters(stack.kafka_admin, first.dead_letter_topic) == []
 
 
 # --- a running service while its dependencies are down ---
@@ -420,5 +420,5 @@ async def test_while_kafka_is_down_commands_still_answer_and_their_events_follow
             return (await clm.get("/readyz")).status_code == 200
 
         await eventually(ready, timeout=60)
-        found = await _read_topic(stack.kafka_bootstrap, {contract_id}, expected=2)
+        found = await _read_topic(stack.kafka_admin, {contract_id}, expected=2)
         assert [e.event.event_type for _, _, e in found] == ["ContractDrafted", "ContractActivated"]

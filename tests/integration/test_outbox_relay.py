@@ -7,7 +7,7 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from shared.backbone.kafka import idempotent_producer
+from shared.backbone.kafka import KafkaAccess, idempotent_producer
 from shared.backbone.outbox import OutboxRelay
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events import topics
@@ -32,8 +32,8 @@ def _ours(message, stream_ids: set[str]) -> bool:
     return message.key is not None and message.key.decode() in stream_ids
 
 
-async def _read_topic(bootstrap: str, stream_ids: set[str], expected: int) -> list:
-    consumer = AIOKafkaConsumer(topics.CLM_CONTRACTS, bootstrap_servers=bootstrap, group_id=None,
+async def _read_topic(kafka: KafkaAccess, stream_ids: set[str], expected: int) -> list:
+    consumer = AIOKafkaConsumer(topics.CLM_CONTRACTS, **kafka.options(), group_id=None,
                                 auto_offset_reset="earliest", enable_auto_commit=False)
     await consumer.start()
     found = []
@@ -64,7 +64,7 @@ def _assert_once_and_in_order(found: list, expected_per_stream: int, streams: se
 
 
 async def test_relay_publishes_every_event_once_in_order_per_key(scratch_engine, stack):
-    relay = OutboxRelay(scratch_engine, lambda: idempotent_producer(stack.kafka_bootstrap, "test-relay"), service="test")
+    relay = OutboxRelay(scratch_engine, lambda: idempotent_producer(stack.kafka_admin, "test-relay"), service="test")
     notes = {n.id: n for n in (Note(str(uuid.uuid4())) for _ in range(5))}
     stop = asyncio.Event()
     running = asyncio.create_task(relay.run(stop))
@@ -73,7 +73,7 @@ async def test_relay_publishes_every_event_once_in_order_per_key(scratch_engine,
     stop.set()
     await running
     await relay.close()
-    found = await _read_topic(stack.kafka_bootstrap, set(notes), expected=20)
+    found = await _read_topic(stack.kafka_admin, set(notes), expected=20)
     _assert_once_and_in_order(found, 4, set(notes))
 
 
@@ -84,7 +84,7 @@ async def _backlog_empty(relay) -> bool:
 async def test_relay_survives_a_broker_stop_and_start(scratch_engine, stack):
     if stack.kafka is None:
         pytest.skip(f"the broker is {stack.kind}: this test must stop and start it itself")
-    relay = OutboxRelay(scratch_engine, lambda: idempotent_producer(stack.kafka_bootstrap, "test-relay"),
+    relay = OutboxRelay(scratch_engine, lambda: idempotent_producer(stack.kafka_admin, "test-relay"),
                         service="test", max_backoff=1.0)
     notes = {n.id: n for n in (Note(str(uuid.uuid4())) for _ in range(6))}
     stop = asyncio.Event()
@@ -104,13 +104,13 @@ async def test_relay_survives_a_broker_stop_and_start(scratch_engine, stack):
     stop.set()
     await running
     await relay.close()
-    found = await _read_topic(stack.kafka_bootstrap, set(notes), expected=30)
+    found = await _read_topic(stack.kafka_admin, set(notes), expected=30)
     _assert_once_and_in_order(found, 5, set(notes))
 
 
 async def test_relay_resumes_after_restart_from_its_checkpoint(scratch_engine, stack):
     def make_relay():
-        return OutboxRelay(scratch_engine, lambda: idempotent_producer(stack.kafka_bootstrap, "test-relay"), service="test")
+        return OutboxRelay(scratch_engine, lambda: idempotent_producer(stack.kafka_admin, "test-relay"), service="test")
 
     notes = {n.id: n for n in (Note(str(uuid.uuid4())) for _ in range(3))}
     first = make_relay()
@@ -122,5 +122,5 @@ async def test_relay_resumes_after_restart_from_its_checkpoint(scratch_engine, s
     assert (await second.backlog()).count == 3
     assert await second.publish_batch() == 3
     await second.close()
-    found = await _read_topic(stack.kafka_bootstrap, set(notes), expected=6)
+    found = await _read_topic(stack.kafka_admin, set(notes), expected=6)
     _assert_once_and_in_order(found, 2, set(notes))

@@ -51,7 +51,7 @@ async def test_rebuilt_read_model_equals_the_live_one(service_env, stack):
         projection = await services.enter_async_context(running_service("projection", service_env("projection")))
         projection_engine = projection.app.state.context.engine
         story = Story(account="Rebuild Robotics")
-        await publish(stack.kafka_bootstrap, story.envelopes())
+        await publish(stack.kafka_admin, story.envelopes())
 
         ids = []
         for i in range(6):
@@ -88,7 +88,7 @@ async def test_rebuilt_read_model_equals_the_live_one(service_env, stack):
 
     engine = create_async_engine(service_env("projection")["DATABASE_URL"], connect_args={"server_settings": {"search_path": "projection"}})
     try:
-        applied = await rebuild(engine, stack.kafka_bootstrap)
+        applied = await rebuild(engine, stack.kafka_for("projection"))  # its principal, a projection-rebuild-* group
         assert applied >= 6 + 3 + 3 + 3 + 3 + len(story.envelopes())  # drafts, activations, links, schedules, service records, the story
         assert await _snapshot(engine, ids) == live
         assert await _service_snapshot(engine, story) == live_service

@@ -102,11 +102,11 @@ async def test_a_service_contract_life_published_on_kafka_reaches_the_read_model
     story = Story(account=f"ACME Robotics {uuid.uuid4().hex[:6]}")
     envelopes = story.envelopes()
     duplicates_before = _duplicates_seen()
-    await publish(stack.kafka_bootstrap, envelopes)
+    await publish(stack.kafka_admin, envelopes)
     # The relay may resend what Kafka already had: the contract's activation and the product's
     # suspension again, after the contract expired and the product resumed.
     resent = [e for e in envelopes if isinstance(e.event, (ServiceContractActivated, SoldProductSuspended))]
-    await publish(stack.kafka_bootstrap, resent)
+    await publish(stack.kafka_admin, resent)
 
     async def told():
         await _assert_story_told(projection, story)

@@ -78,7 +78,7 @@ def drafted(zone="UTC", start=D(2031, 1, 1), end=D(2031, 12, 31), lines=(), enti
 async def publish(stack, *events: Event) -> list[Envelope]:
     """As order sync's relay does: CloudEvents in binary mode, keyed by the contract id."""
     envelopes = [Envelope(event, stream_version=i) for i, event in enumerate(events, start=1)]
-    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, enable_idempotence=True)
+    producer = AIOKafkaProducer(**stack.kafka_admin.options(), enable_idempotence=True)
     await producer.start()
     try:
         for envelope in envelopes:
@@ -319,7 +319,7 @@ async def test_an_expired_line_takes_its_entitlements_timers_and_an_expired_cont
 
 async def _kafka_dates_reached(stack, contract_ids: set[str], expected: int) -> tuple[Counter, dict[str, list[int]]]:
     """Event ids of ServiceContractDateReached on its topic for these contracts, and each key's stream versions."""
-    consumer = AIOKafkaConsumer(topics.LIFECYCLE_SERVICE_CONTRACT_DATES, bootstrap_servers=stack.kafka_bootstrap, group_id=None,
+    consumer = AIOKafkaConsumer(topics.LIFECYCLE_SERVICE_CONTRACT_DATES, **stack.kafka_admin.options(), group_id=None,
                                 auto_offset_reset="earliest")
     await consumer.start()
     seen: Counter = Counter()

@@ -9,18 +9,19 @@ import asyncio
 import uuid
 
 import sqlalchemy as sa
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import TopicPartition
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.backbone import kafka as kafka_clients
 from shared.backbone.consumer import apply_once
+from shared.backbone.kafka import KafkaAccess
 from shared.events.envelope import InvalidEnvelope, from_kafka
 from shared.backbone.event_routing import topics_of
 from services.projection.adapters import contract_records, service_contract_records
 from services.projection.application.projector import CONSUMER_NAME, HANDLERS, project
 
 
-async def rebuild(engine: AsyncEngine, bootstrap_servers: str) -> int:
+async def rebuild(engine: AsyncEngine, kafka: KafkaAccess) -> int:
     """Returns how many events were applied."""
     async with engine.begin() as conn:
         await contract_records.clear(conn)
@@ -28,12 +29,13 @@ async def rebuild(engine: AsyncEngine, bootstrap_servers: str) -> int:
         await conn.execute(sa.text("DELETE FROM inbox WHERE consumer = :c"), {"c": CONSUMER_NAME})
     # A throwaway group with manual assignment: aiokafka 0.14's group-less consumer raises
     # CancelledError from stop(). Nothing is committed to it.
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False,
-                                group_id=f"{CONSUMER_NAME}-rebuild-{uuid.uuid4().hex[:8]}")
+    # Its name begins with `projection-rebuild-`: the projection's principal may READ such groups.
+    consumer = kafka_clients.consumer(kafka, enable_auto_commit=False,
+                                      group_id=f"{CONSUMER_NAME}-rebuild-{uuid.uuid4().hex[:8]}")
     await consumer.start()
     applied = 0
     try:
-        partitions = await _partitions(bootstrap_servers, topics_of(HANDLERS))
+        partitions = await _partitions(kafka, topics_of(HANDLERS))
         if not partitions:
             return 0
         consumer.assign(partitions)
@@ -49,7 +51,7 @@ async def rebuild(engine: AsyncEngine, bootstrap_servers: str) -> int:
                     try:
                         envelope = from_kafka(message.headers, message.key, message.value, tp.topic)
                     except InvalidEnvelope:
-                        continue  # the live consumer dead-lettered it already
+                        continue  # the live consumer dead-lettered it already (malformed or not its topic owner's)
                     if await apply_once(engine, CONSUMER_NAME, envelope, project,
                                         topic=tp.topic, partition=tp.partition, offset=message.offset):
                         applied += 1
@@ -60,8 +62,8 @@ async def rebuild(engine: AsyncEngine, bootstrap_servers: str) -> int:
     return applied
 
 
-async def _partitions(bootstrap_servers: str, topics: list[str]) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+async def _partitions(kafka: KafkaAccess, topics: list[str]) -> list[TopicPartition]:
+    admin = kafka_clients.admin_client(kafka)
     await admin.start()
     try:
         described = await admin.describe_topics(topics)
@@ -79,7 +81,7 @@ def main() -> None:
 
     settings = ServiceSettings()
     engine = create_async_engine(settings.database_url, connect_args={"server_settings": {"search_path": "projection"}})
-    applied = asyncio.run(rebuild(engine, settings.kafka_bootstrap_servers))
+    applied = asyncio.run(rebuild(engine, settings.kafka()))
     print(f"read model rebuilt from {applied} events")
 
 
