@@ -9,9 +9,13 @@ LIFECYCLE_SCHEDULES = "lifecycle_scheduler.schedules.v1"
 # Its own topic: the same contract id keys the legal contract's schedule stream, and a second
 # stream under one key on one topic would break the contiguous ce_streamversion per key.
 LIFECYCLE_SERVICE_CONTRACT_DATES = "lifecycle_scheduler.service_contract_dates.v1"
+ORDER_SYNC_QUOTES = "order_sync.quotes.v1"
+LIFECYCLE_QUOTE_DATES = "lifecycle_scheduler.quote_dates.v1"
+CLM_LIBRARY = "clm.library.v1"  # templates and clauses, keyed by template_id / clause_id
+CLM_COMMENTS = "clm.comments.v1"  # comment threads, keyed by thread_id
 
 ALL = (CLM_CONTRACTS, ASSET_COVERAGE, ORDER_SYNC_SERVICE_CONTRACTS, ORDER_SYNC_INSTALL_BASE, LIFECYCLE_SCHEDULES,
-       LIFECYCLE_SERVICE_CONTRACT_DATES)
+       LIFECYCLE_SERVICE_CONTRACT_DATES, ORDER_SYNC_QUOTES, LIFECYCLE_QUOTE_DATES, CLM_LIBRARY, CLM_COMMENTS)
 
 
 def dead_letter_topic(consumer_group: str) -> str:

@@ -58,6 +58,7 @@ from shared.events.coverage import AssetLinked, CoverageOpened
 from shared.events.lifecycle import ContractExpired, ExpiryScheduled
 from shared.events.orders import ServiceContractRecorded
 from shared.events.envelope import Envelope, from_kafka, to_kafka
+from shared.events.quotes import Account, DealFields, QuoteApproved, QuoteDrafted, QuoteExpired, QuoteLine, QuoteRejected, QuoteRevised
 
 CONTRACT_ID = uuid.UUID("0b7c5c1e-3f5e-4d8a-9a51-2f1d8e6b7a10")
 TERMS = dict(
@@ -144,6 +145,26 @@ SAMPLES |= {
         due=[DueTransition(item_kind="contract", item_id=CONTRACT_ID, transition="expiry",
                               due_at=dt.datetime(2026, 12, 31, 23, 0, tzinfo=dt.UTC))],
     ),
+}
+QUOTE_ID = uuid.UUID("5d0f8a52-7c1b-4f7e-9a3e-6b1e2c3d4f50")
+QUOTE_TERMS = dict(
+    quote_id=QUOTE_ID, number="Q-2026-0117", account=Account(account_id="ACC-77", name="ACME Robotics"),
+    opportunity_id="OPP-4411", currency="EUR", term_months=36, billing_frequency="annual",
+    valid_until=dt.date(2026, 12, 31), time_zone="Europe/Berlin",
+    lines=[QuoteLine(line_id=LINE_ID, sku="SUP-PREM", product="Premium support", quantity=Decimal(2),
+                     unit_price=Decimal("1200.00"), discount_percent=Decimal("10"), net_amount=Decimal("2160.00"))],
+    deal=DealFields(region="EU", industry="manufacturing", risk_tier="high", data_residency="EU",
+                    deal_size=Decimal("2160.00"), max_discount_percent=Decimal("10")),
+)
+SAMPLES |= {
+    QuoteDrafted: QuoteDrafted(**QUOTE_TERMS),
+    QuoteRevised: QuoteRevised(**QUOTE_TERMS),
+    QuoteApproved: QuoteApproved(**QUOTE_TERMS, approved_at=dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC),
+                                 approved_by="sales-ann"),
+    QuoteRejected: QuoteRejected(quote_id=QUOTE_ID, rejected_at=dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC),
+                                 reason="budget cut"),
+    QuoteExpired: QuoteExpired(quote_id=QUOTE_ID, valid_until=dt.date(2026, 12, 31),
+                               expired_at=dt.datetime(2026, 12, 31, 23, 0, tzinfo=dt.UTC)),
 }
 GENERATED = export.generate()
 ASYNCAPI = yaml.safe_load(GENERATED[export.ASYNCAPI])
