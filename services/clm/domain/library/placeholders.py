@@ -3,7 +3,7 @@ Python objects, and an unresolved name is an error, never an empty string."""
 
 from functools import lru_cache
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 _ENVIRONMENT = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
@@ -28,5 +28,9 @@ def _compiled(text: str):
 
 
 def render(text: str, values: dict[str, str]) -> str:
-    """The text with its placeholders filled; the caller has checked that every name has a value."""
-    return _compiled(text).render(values)
+    """The text with its placeholders filled; the caller has checked that every name has a value.
+    TextInvalid if the text reaches for what the sandbox refuses (`{{ name.__class__ }}`)."""
+    try:
+        return _compiled(text).render(values)
+    except TemplateError as exc:
+        raise TextInvalid(str(exc)) from None

@@ -13,7 +13,7 @@ from services.clm.domain.documents.model import ContractDocument, DocumentClause
 from services.clm.domain.library import rules
 from services.clm.domain.library.clause import STANDARD
 from services.clm.domain.library.conditions import ConditionFailed, compile_condition
-from services.clm.domain.library.placeholders import names_in, render
+from services.clm.domain.library.placeholders import TextInvalid, names_in, render
 
 PinnedClauses = Mapping[tuple[UUID, int], ClauseVersionPublished]  # (clause_id, version) -> that version
 
@@ -35,8 +35,13 @@ def select_clauses(template: TemplateVersionPublished, clauses: PinnedClauses, d
                 raise invalid(rules.DRAFT_VARIABLE_UNRESOLVED,
                               f"clause {clause.key} ({variant}) uses {', '.join(unresolved)}, which has no value",
                               field=f"variables.{unresolved[0]}", clause=clause.key, variables=unresolved)
+            try:
+                rendered = render(text, values)
+            except TextInvalid as exc:
+                raise invalid(rules.CLAUSE_TEXT_INVALID, f"clause {clause.key} ({variant}) cannot be rendered: {exc}",
+                              field="variables", clause=clause.key) from None
             selected.append(DocumentClause(
-                number=str(len(selected) + 1), heading=clause.title, text=render(text, values),
+                number=str(len(selected) + 1), heading=clause.title, text=rendered,
                 clause_id=clause.clause_id, clause_version=clause.version, variant=variant,
             ))
     return tuple(selected)
