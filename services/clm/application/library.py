@@ -1,6 +1,7 @@
 """Use cases of the clause and template library, and drafting a document from a template version.
 Each runs in one unit of work: load, decide, append (and index), commit."""
 
+import re
 from dataclasses import dataclass
 from typing import Mapping
 from uuid import UUID
@@ -133,8 +134,8 @@ async def preview_docx(uow: UnitOfWork, template_id: UUID, version: int, request
         drafted = await _preview(uow, template_id, version, request)
         content = render_docx(drafted.document)
         store: DocumentStore = document_store(uow.conn)
-        ref = await store.put(content, DOCX, f"{drafted.template.kind}-{drafted.template.name}-v{version}.docx"
-                              .replace(" ", "_").replace("/", "_")[:255])
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{drafted.template.kind}-{drafted.template.name}")[:200]
+        ref = await store.put(content, DOCX, f"{name}-v{version}.docx")  # ASCII: it goes into Content-Disposition
         await uow.commit()
         return ref, content
 
