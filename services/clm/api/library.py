@@ -19,7 +19,6 @@ from shared.events.documents import DocumentRef
 from shared.events.library import (
     ClauseVariant, TemplateKind, TemplateSection, TemplateVariable, VariantRule,
 )
-from shared.events.money import Currency
 from shared.events.quotes import RiskTier
 from services.clm.application import library as use_cases
 from services.clm.application.library_starter import install_starter_library
@@ -148,6 +147,11 @@ class TemplateSummary(BaseModel):
     latest_version: int
 
 
+# A deal's currency as conditions compare it (currency == "EUR"): three capital letters, not checked
+# against ISO 4217 here, as the quote that carries the deal fields already did.
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
+
+
 class Deal(BaseModel):
     """The deal fields conditions read; a condition naming one that is left out refuses the draft."""
 
@@ -155,7 +159,7 @@ class Deal(BaseModel):
     industry: str | None = Field(None, max_length=64)
     risk_tier: RiskTier | None = None
     data_residency: str | None = Field(None, max_length=32)
-    currency: Currency | None = None
+    currency: CurrencyCode | None = None
     deal_size: Amount | None = None
     max_discount_percent: Amount | None = None
     term_months: int | None = Field(None, gt=0, le=600)
@@ -171,7 +175,7 @@ class PricingLine(BaseModel):
 
 
 class Pricing(BaseModel):
-    currency: Currency
+    currency: CurrencyCode
     lines: list[PricingLine] = Field(min_length=1, max_length=500)
 
 
@@ -180,7 +184,7 @@ VariableValue = Annotated[str, Field(max_length=2000)] | int | float
 
 class DraftBody(BaseModel):
     deal: Deal = Field(default_factory=Deal)
-    variables: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")], VariableValue] = Field(
+    variables: dict[str, VariableValue] = Field(
         default_factory=dict, max_length=100, description="values of the template's variables")
     title: str | None = Field(None, max_length=300, description="the document's title; the template's name by default")
     parties: list[Party] = Field(default_factory=list, max_length=20)
