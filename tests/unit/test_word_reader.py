@@ -1,6 +1,7 @@
 """Uploads read into clauses (adapters/word/reader.py), and bad uploads refused before parsing."""
 
 import io
+import os
 import zipfile
 from decimal import Decimal
 
@@ -219,19 +220,28 @@ def test_a_zip_bomb_is_refused_from_its_central_directory():
     refused(out.getvalue(), UPLOAD_ZIP_BOMB)
 
 
-def test_a_zip_whose_headers_understate_an_entry_is_refused_while_decompressing():
-    """A document.xml of 3 MB of zeros compressed ~1000:1 that its central directory claims is
-    3 MB compressed: only the streaming cap notices."""
+def test_a_zip_whose_directory_lies_about_an_entry_is_refused():
+    """The central directory claims document.xml's compressed size is its full size (ratio 1:1)
+    while it is ~1000:1: the directory checks pass, decompressing it does not."""
     content = as_the_writer_renders()
     source = zipfile.ZipFile(io.BytesIO(content))
     entries = {n: source.read(n) for n in source.namelist()}
     entries["word/document.xml"] = b"<w:document xmlns:w='x'>" + b" " * (3 * 1024 * 1024) + b"</w:document>"
     bomb = bytearray(zipped(entries))
     info = zipfile.ZipFile(io.BytesIO(bytes(bomb))).getinfo("word/document.xml")
-    # the central directory entry's compressed size (offset 20 of its 46-byte header) claimed = uncompressed
     at = _central_entry(bytes(bomb), "word/document.xml")
-    bomb[at + 20:at + 24] = info.file_size.to_bytes(4, "little")
-    refused(bytes(bomb), UPLOAD_ZIP_BOMB, max_bytes=200_000)
+    bomb[at + 20:at + 24] = info.file_size.to_bytes(4, "little")  # compressed size, offset 20 of the entry
+    refused(bytes(bomb), UPLOAD_NOT_DOCX, max_bytes=200_000)
+
+
+def test_a_part_that_decompresses_beyond_the_cap_is_refused_while_streaming():
+    """2 MB compressed ~40:1, under the ratio cap, so only the streaming cap (10x the upload limit) stops it."""
+    content = as_the_writer_renders()
+    source = zipfile.ZipFile(io.BytesIO(content))
+    entries = {n: source.read(n) for n in source.namelist()}
+    noise = b"".join(os.urandom(512).hex().encode() * 30 for _ in range(70))
+    entries["word/document.xml"] = b"<w:document xmlns:w='x'><!--" + noise + b"--></w:document>"
+    refused(zipped(entries), UPLOAD_ZIP_BOMB, max_bytes=100_000)
 
 
 def _central_entry(content: bytes, name: str) -> int:
