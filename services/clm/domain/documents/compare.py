@@ -35,7 +35,8 @@ class WordOp:
 
     @property
     def text(self) -> str:
-        return " ".join(self.words).replace(" \n ", "\n")
+        return " ".join(self.words).replace(f" {PARAGRAPH} ", PARAGRAPH).replace(f"{PARAGRAPH} ", PARAGRAPH) \
+            .replace(f" {PARAGRAPH}", PARAGRAPH)
 
 
 @dataclass(frozen=True)
