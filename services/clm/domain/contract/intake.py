@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Self
 
 from shared.backbone.aggregate import Aggregate, applies
+from shared.backbone.clock import is_time_zone
 from shared.backbone.errors import ConflictingState, invalid
 from shared.events.contracts import (
     AssigneeRole,
@@ -141,6 +142,7 @@ class Intake(Aggregate):
     @classmethod
     def request(cls, contract_id: uuid.UUID, terms: RequestTerms, *, by: str, at: dt.datetime) -> Self:
         """A self-service request in `draft`, to be enriched and submitted."""
+        _check(terms)
         terms = terms.model_copy(update={"deal": with_derived(terms.deal, terms.lines)})
         return cls._open(ContractRequested(
             contract_id=contract_id, number=_number(contract_id), origin="self_service", state=S.DRAFT,
@@ -185,7 +187,7 @@ class Intake(Aggregate):
             changed["deal"] = new_deal
         if not changed:
             return
-        RequestTerms.model_validate({**dict(current), **changed})  # the enriched request is one
+        _check(RequestTerms.model_validate({**dict(current), **changed}))
         self.record(ContractRequestEnriched(contract_id=self.contract_uuid, by=by, at=at, **changed))
         self._follow_rules(at)
 
@@ -327,6 +329,15 @@ class Intake(Aggregate):
     @applies
     def _on_assigned(self, event: ContractAssigned) -> None:
         self.assignment = Assignment(event.queue, event.assignee, event.assignee_role, event.by)
+
+
+def _check(terms: RequestTerms) -> None:
+    if terms.time_zone is not None and not is_time_zone(terms.time_zone):
+        raise invalid(rules.TIME_ZONE_UNKNOWN, f"{terms.time_zone!r} is not an IANA time zone", field="time_zone")
+    for i, line in enumerate(terms.lines):
+        if line.start_date and line.end_date and line.end_date < line.start_date:
+            raise invalid(rules.DATES_END_BEFORE_START, "the end date must not be before the start date",
+                          field=f"lines[{i}].end_date")
 
 
 def _number(contract_id: uuid.UUID) -> str:
