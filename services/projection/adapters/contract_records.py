@@ -2,7 +2,9 @@
 
 Events of different services arrive on different topics in no guaranteed relative order, so
 every write is a merge that gives the same row whatever the order: terms come from CLM, the
-state only ever moves forward (draft < active < expired), assets accumulate. Times stored are
+state only ever moves forward (draft < active < expired), assets accumulate. The request's
+columns come from clm's one stream per contract, in order on its partition: each request event
+sets what it says, guarded by its stream version (`merge_request`). Times stored are
 the events' own, never the time of processing, so a rebuild reproduces the rows exactly.
 """
 
@@ -30,8 +32,31 @@ contracts = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True)),
     sa.Column("expired_at", sa.DateTime(timezone=True)),
     sa.Column("service_contract_number", sa.Text),
+    # The request (clm, phase 1): a row exists from ContractRequested on.
+    sa.Column("request_state", sa.Text),
+    sa.Column("request_state_since", sa.DateTime(timezone=True)),
+    sa.Column("origin", sa.Text),
+    sa.Column("quote_id", sa.Uuid),
+    sa.Column("opportunity_id", sa.Text),
+    sa.Column("classification", sa.Text),
+    sa.Column("queue", sa.Text),
+    sa.Column("assignee", sa.Text),
+    sa.Column("assignee_role", sa.Text),
+    sa.Column("currency", sa.Text),
+    sa.Column("deal_size", sa.Numeric),
+    sa.Column("request_version", sa.Integer),  # the stream version of the last request event applied
+    # Filled by drafting and negotiation (later issues); none until then.
+    sa.Column("template_id", sa.Uuid),
+    sa.Column("template_version", sa.Integer),
+    sa.Column("current_version_number", sa.Integer),
+    sa.Column("current_version_sha256", sa.Text),
+    sa.Column("current_version_author", sa.Text),
+    sa.Column("open_deviations", sa.Integer),
+    sa.Column("open_comments", sa.Integer),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("contracts_state_end", "state", "end_date"),
+    sa.Index("contracts_request_state", "request_state", "contract_id"),
+    sa.Index("contracts_classification", "classification", "contract_id"),
 )
 
 contract_assets = sa.Table(
@@ -58,6 +83,19 @@ async def merge_contract(conn: AsyncConnection, contract_id: UUID, at: dt.dateti
     await conn.execute(statement.on_conflict_do_update(index_elements=[contracts.c.contract_id], set_=values))
 
 
+async def merge_request(conn: AsyncConnection, contract_id: UUID, at: dt.datetime, stream_version: int, **fields) -> None:
+    """What a request event says (clm's stream, in order on one partition), unless the row already
+    holds a later one of the stream: an older event delivered again changes nothing."""
+    values = {**fields, "request_version": stream_version, "updated_at": at}
+    statement = insert(contracts).values(contract_id=contract_id, **values)
+    updates = {**{name: statement.excluded[name] for name in values},
+               "updated_at": sa.func.greatest(contracts.c.updated_at, statement.excluded.updated_at)}
+    await conn.execute(statement.on_conflict_do_update(
+        index_elements=[contracts.c.contract_id], set_=updates,
+        where=sa.or_(contracts.c.request_version.is_(None), contracts.c.request_version < stream_version),
+    ))
+
+
 async def link_asset(conn: AsyncConnection, contract_id: UUID, asset_id: str, asset_name: str, at: dt.datetime) -> None:
     await conn.execute(
         insert(contract_assets)
@@ -80,11 +118,15 @@ async def get(conn: AsyncConnection, contract_id: UUID) -> dict | None:
 
 async def search(
     conn: AsyncConnection, *, state: str | None, party: str | None, ends_before: dt.date | None,
-    after: UUID | None, limit: int,
+    after: UUID | None, limit: int, request_state: str | None = None, classification: str | None = None,
 ) -> list[dict]:
     query = sa.select(contracts).order_by(contracts.c.contract_id).limit(limit)
     if state:
         query = query.where(contracts.c.state == state)
+    if request_state:
+        query = query.where(contracts.c.request_state == request_state)
+    if classification:
+        query = query.where(contracts.c.classification == classification)
     if party:
         query = query.where(sa.cast(contracts.c.parties, sa.Text).ilike(f"%{party}%"))
     if ends_before:
