@@ -11,8 +11,9 @@ from decimal import Decimal
 from typing import Annotated, Callable
 from uuid import UUID, uuid4
 
+import pycountry
 from fastapi import APIRouter, Depends, Query, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
@@ -38,18 +39,23 @@ may_work = require_roles(Role.LEGAL_COUNSEL, Role.CONTRACT_MANAGER)  # start wor
 may_cancel = require_roles(Role.SALES, Role.CONTRACT_MANAGER)
 
 
+# The codes themselves in the schema: a client (and the API fuzzing) sees which currency is one.
+CurrencyCode = Annotated[Currency, WithJsonSchema({
+    "type": "string", "enum": sorted(c.alpha_3 for c in pycountry.currencies), "description": "ISO 4217 code"})]
+
+
 class NewLine(BaseModel):
     line_id: UUID | None = Field(None, description="Defaults to a generated id")
     sku: str = Field(min_length=1, max_length=64)
     product: str = Field(min_length=1, max_length=200)
-    quantity: Amount = Field(gt=0)
+    quantity: Amount = Field(description="more than 0")
     unit_price: Amount
-    discount_percent: Amount = Field(Decimal(0), le=100)
+    discount_percent: Amount = Field(Decimal(0), description="0 to 100")
     start_date: Date | None = None
     end_date: Date | None = None
 
-    def line(self) -> QuoteLine:
-        return priced_line(**{**self.model_dump(), "line_id": self.line_id or uuid4()})
+    def line(self, i: int) -> QuoteLine:
+        return priced_line(**{**self.model_dump(), "line_id": self.line_id or uuid4()}, field=f"lines[{i}]")
 
 
 class DealInput(BaseModel):
@@ -62,7 +68,7 @@ class DealInput(BaseModel):
 
 
 class RequestFields(BaseModel):
-    currency: Currency | None = None
+    currency: CurrencyCode | None = None
     term_months: int | None = Field(None, gt=0, le=600)
     billing_frequency: BillingFrequency | None = None
     time_zone: str | None = Field(None, description="IANA zone in which the line dates are read")
@@ -78,7 +84,7 @@ class NewRequest(RequestFields):
 
     def terms(self) -> RequestTerms:
         return RequestTerms(
-            title=self.title, account=self.account, lines=[line.line() for line in self.lines],
+            title=self.title, account=self.account, lines=[line.line(i) for i, line in enumerate(self.lines)],
             deal=RequestedDeal(**self.deal.model_dump()), **self.model_dump(include=set(RequestFields.model_fields)),
         )
 
@@ -201,7 +207,7 @@ async def enrich_request(
     """Fills in or changes fields while the request is draft, new or work in progress."""
     sent = body.model_dump(exclude_unset=True, exclude={"expected_version", "lines", "deal", "account"})
     if body.lines is not None:
-        sent["lines"] = [line.line() for line in body.lines]
+        sent["lines"] = [line.line(i) for i, line in enumerate(body.lines)]
     if body.account is not None:
         sent["account"] = body.account
     deal = body.deal.model_dump(exclude_unset=True) if body.deal is not None else None

@@ -29,6 +29,10 @@ REQUEST_QUOTE_TERMS_FIXED = "request.quote_terms_fixed"
 # Submission needs at least a title, an account and a currency (422 names the missing fields).
 REQUEST_SUBMISSION_INCOMPLETE = "request.submission_incomplete"
 REQUIRED_FOR_SUBMISSION = ("title", "account", "currency")
+# A self-service line has a quantity above 0 and a discount of 0 to 100 percent.
+REQUEST_LINE_QUANTITY = "request.line_quantity_not_positive"
+REQUEST_LINE_DISCOUNT = "request.line_discount_out_of_range"
+REQUEST_LINE_AMOUNT_TOO_LARGE = "request.line_amount_too_large"
 # Cancelling says why.
 REQUEST_CANCEL_REASON_REQUIRED = "request.cancel_reason_required"
 # Work starts by the assignee (or whoever takes it from a queue) or a contract manager.

@@ -9,7 +9,7 @@ cancellation; approval, signature and closing are driven by later issues through
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Self
 
@@ -75,9 +75,17 @@ def request_id_of_quote(quote_id: uuid.UUID) -> uuid.UUID:
 
 def priced_line(*, line_id: uuid.UUID, sku: str, product: str, quantity: Decimal, unit_price: Decimal,
                 discount_percent: Decimal = Decimal(0), start_date: dt.date | None = None,
-                end_date: dt.date | None = None) -> QuoteLine:
+                end_date: dt.date | None = None, field: str = "line") -> QuoteLine:
     """A self-service line in the quote's shape, its net amount computed (to the cent)."""
-    net = (quantity * unit_price * (100 - discount_percent) / 100).quantize(CENT, ROUND_HALF_UP)
+    if quantity <= 0:
+        raise invalid(rules.REQUEST_LINE_QUANTITY, "a line's quantity is more than 0", field=f"{field}.quantity")
+    if not 0 <= discount_percent <= 100:
+        raise invalid(rules.REQUEST_LINE_DISCOUNT, "a discount lies between 0 and 100 percent",
+                      field=f"{field}.discount_percent")
+    try:
+        net = (quantity * unit_price * (100 - discount_percent) / 100).quantize(CENT, ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than a Decimal holds
+        raise invalid(rules.REQUEST_LINE_AMOUNT_TOO_LARGE, "the line's amount is too large", field=f"{field}.unit_price")
     return QuoteLine(line_id=line_id, sku=sku, product=product, quantity=quantity, unit_price=unit_price,
                      discount_percent=discount_percent, start_date=start_date, end_date=end_date, net_amount=net)
 
