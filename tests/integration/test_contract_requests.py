@@ -3,7 +3,6 @@ prefilled request in clm and in the shared contract record, once however often i
 self-service request goes through enrichment, submission, classification, assignment and work,
 each step an event with who and when."""
 
-import datetime as dt
 import uuid
 from decimal import Decimal
 
@@ -13,9 +12,10 @@ import sqlalchemy as sa
 
 from shared.backbone.tables import events as event_table
 from shared.events.envelope import Envelope
-from shared.events.quotes import Account, DealFields, QuoteApproved, QuoteLine
+from shared.events.quotes import DealFields, QuoteLine
 from services.clm.domain.contract import QUOTE_NAMESPACE
 from tests.conftest import bearer, eventually, running_service, token
+from tests.events_factory import approved_quote
 from tests.service_contract_story import publish
 
 pytestmark = pytest.mark.integration
@@ -28,24 +28,6 @@ def as_user(subject: str, *roles: str) -> dict[str, str]:
 
 
 ANN, MAX, LENA = as_user("sales-ann", "sales"), as_user("cm-max", "contract_manager"), as_user("counsel-lena", "legal_counsel")
-
-
-def approved_quote(**deal) -> QuoteApproved:
-    lines = [
-        QuoteLine(line_id=uuid.uuid4(), sku="SUP-PREM", product="Premium support", quantity=Decimal(2),
-                  unit_price=Decimal("1200.00"), discount_percent=Decimal("10"), start_date=dt.date(2027, 1, 1),
-                  end_date=dt.date(2029, 12, 31), net_amount=Decimal("2160.00")),
-        QuoteLine(line_id=uuid.uuid4(), sku="ONSITE", product="Onsite service", quantity=Decimal("1.5"),
-                  unit_price=Decimal("800.00"), net_amount=Decimal("1200.00")),
-    ]
-    fields = dict(region="EU", industry="manufacturing", risk_tier="medium", data_residency="EU",
-                  deal_size=Decimal("3360.00"), max_discount_percent=Decimal("10")) | deal
-    return QuoteApproved(
-        quote_id=uuid.uuid4(), number=f"Q-{uuid.uuid4().hex[:6]}", account=Account(account_id="ACC-77", name="ACME Robotics"),
-        opportunity_id="OPP-4411", currency="EUR", term_months=36, billing_frequency="quarterly",
-        valid_until=dt.date(2026, 12, 31), time_zone="Europe/Berlin", lines=lines, deal=DealFields(**fields),
-        approved_at=dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC), approved_by="sales-ann",
-    )
 
 
 @pytest_asyncio.fixture(scope="module")
