@@ -66,6 +66,8 @@ TRANSITIONS: dict[RequestState, frozenset[RequestState]] = {
 ENRICHABLE = frozenset({S.DRAFT, S.NEW, S.WORK_IN_PROGRESS})
 # What a request from a quote takes from the quote and keeps: a change is a revised quote.
 QUOTE_TERMS = ("account", "currency", "term_months", "billing_frequency", "time_zone", "lines")
+# What a person enters of the deal; deal_size and max_discount_percent follow from the lines.
+ENTERED_DEAL_FIELDS = ("region", "industry", "risk_tier", "data_residency")
 CENT = Decimal("0.01")
 
 
@@ -166,7 +168,7 @@ class Intake(Aggregate):
 
     def same_request(self, other: "Intake") -> bool:
         """Whether `other` asks for what this contract was opened with (a retried create)."""
-        def asked(c: "Intake") -> tuple:
+        def asked(c: "Intake") -> dict | None:
             return c.requested.model_dump(exclude={"requested_by", "requested_at"}) if c.requested else None
         return self.requested is not None and asked(self) == asked(other)
 
@@ -188,7 +190,8 @@ class Intake(Aggregate):
                                            f"{name} comes from quote {self.requested.quote_number}; revise the quote",
                                            field=name)
         changed = {name: value for name, value in changes.items() if value != getattr(current, name)}
-        new_deal = current.deal.model_copy(update=deal or {})
+        entered = {name: value for name, value in (deal or {}).items() if name in ENTERED_DEAL_FIELDS}
+        new_deal = RequestedDeal.model_validate({**current.deal.model_dump(), **entered})
         if "lines" in changed:
             new_deal = with_derived(new_deal, changed["lines"])
         if new_deal != current.deal:
