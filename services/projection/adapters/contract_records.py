@@ -3,8 +3,8 @@
 Events of different services arrive on different topics in no guaranteed relative order, so
 every write is a merge that gives the same row whatever the order: terms come from CLM, the
 state only ever moves forward (draft < active < expired), assets accumulate. The request's
-columns come from clm's one stream per contract, in order on its partition: each request event
-sets what it says, guarded by its stream version (`merge_request`). Times stored are
+columns come from clm's one stream per contract: each keeps what the latest event that set it
+says, by stream version (`merge_request`). Times stored are
 the events' own, never the time of processing, so a rebuild reproduces the rows exactly.
 """
 
@@ -44,7 +44,7 @@ contracts = sa.Table(
     sa.Column("assignee_role", sa.Text),
     sa.Column("currency", sa.Text),
     sa.Column("deal_size", sa.Numeric),
-    sa.Column("request_version", sa.Integer),  # the stream version of the last request event applied
+    sa.Column("request_versions", JSONB),  # field -> stream version of the request event that set it
     # Filled by drafting and negotiation (later issues); none until then.
     sa.Column("template_id", sa.Uuid),
     sa.Column("template_version", sa.Integer),
@@ -84,16 +84,22 @@ async def merge_contract(conn: AsyncConnection, contract_id: UUID, at: dt.dateti
 
 
 async def merge_request(conn: AsyncConnection, contract_id: UUID, at: dt.datetime, stream_version: int, **fields) -> None:
-    """What a request event says (clm's stream, in order on one partition), unless the row already
-    holds a later one of the stream: an older event delivered again changes nothing."""
-    values = {**fields, "request_version": stream_version, "updated_at": at}
-    statement = insert(contracts).values(contract_id=contract_id, **values)
-    updates = {**{name: statement.excluded[name] for name in values},
-               "updated_at": sa.func.greatest(contracts.c.updated_at, statement.excluded.updated_at)}
-    await conn.execute(statement.on_conflict_do_update(
-        index_elements=[contracts.c.contract_id], set_=updates,
-        where=sa.or_(contracts.c.request_version.is_(None), contracts.c.request_version < stream_version),
-    ))
+    """What a request event says: each field keeps the value of the latest event of clm's stream
+    that set it (`request_versions`: field -> stream version), so the row is the same in whatever
+    order the events arrive, and an event applied again changes nothing."""
+    statement = insert(contracts).values(
+        contract_id=contract_id, updated_at=at, request_versions={name: stream_version for name in fields}, **fields)
+    seen = contracts.c.request_versions
+
+    def set_by(name: str):  # the stream version of the event that last set `name`, 0 for none
+        return sa.func.coalesce(seen[name].astext.cast(sa.Integer), 0)
+
+    updates = {name: sa.case((set_by(name) < stream_version, statement.excluded[name]), else_=contracts.c[name])
+               for name in fields}
+    latest = sa.func.jsonb_build_object(*[part for name in fields for part in (name, sa.func.greatest(set_by(name), stream_version))])
+    updates["request_versions"] = sa.func.coalesce(seen, sa.cast(sa.literal("{}"), JSONB)).op("||")(latest)
+    updates["updated_at"] = sa.func.greatest(contracts.c.updated_at, statement.excluded.updated_at)
+    await conn.execute(statement.on_conflict_do_update(index_elements=[contracts.c.contract_id], set_=updates))
 
 
 async def link_asset(conn: AsyncConnection, contract_id: UUID, asset_id: str, asset_name: str, at: dt.datetime) -> None:
