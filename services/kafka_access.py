@@ -67,8 +67,9 @@ def all_acls() -> list[Acl]:
 
 
 def all_topics() -> list[str]:
-    """Every topic the platform writes (which covers every topic it reads)."""
-    return sorted({t for spec in SERVICES for t in produced_topics(spec.name)})
+    """Every topic the platform writes or reads: a topic read before its producer is built (clm
+    reads quotes) exists up front too, so its consumer needs no metadata refresh to find it."""
+    return sorted({t for spec in SERVICES for t in (*produced_topics(spec.name), *consumed_topics(spec.name))})
 
 
 async def provision(admin_access, partitions: int = 3, replication: int = 1) -> None:

@@ -1,5 +1,5 @@
 """The read models rebuilt from scratch (replaying the topics) equal the live ones: the shared
-contract record, and the service contracts with what they cover."""
+contract record (with requested contracts), and the service contracts with what they cover."""
 
 import datetime as dt
 import uuid
@@ -13,7 +13,10 @@ from services.projection.adapters.service_contract_records import (
     contract_lines, entitlements, install_base_items, service_contracts, sold_products,
 )
 from services.projection.application.rebuild import rebuild
+from shared.events.envelope import Envelope
+from services.clm.domain.contract import QUOTE_NAMESPACE
 from tests.conftest import bearer, eventually, running_service
+from tests.events_factory import approved_quote
 from tests.service_contract_story import Story, publish
 
 pytestmark = pytest.mark.integration
@@ -70,6 +73,8 @@ async def test_rebuilt_read_model_equals_the_live_one(service_env, stack):
 
                 await eventually(linked)
 
+        requests = await _requests(clm, stack)
+
         async def settled():
             rows, assets = await _snapshot(projection_engine, ids)
             # A row opened by asset coverage's events before clm's arrive has no state yet: not settled.
@@ -77,9 +82,10 @@ async def test_rebuilt_read_model_equals_the_live_one(service_env, stack):
             service = await _service_snapshot(projection_engine, story)
             return len(rows) == 6 and len(assets) == 3 and states == ["active"] * 3 + ["draft"] * 3 and all(
                 r.expires_at for r in await _rows(projection_engine, ids) if r.state == "active"
-            ) and _story_settled(service)
+            ) and _story_settled(service) and await _requests_settled(projection_engine, requests)
 
         await eventually(settled, timeout=60)
+        ids += list(requests)
         live = await _snapshot(projection_engine, ids)
         live_service = await _service_snapshot(projection_engine, story)
         assert [len(live_service[t]) for t in live_service] == [2, 3, 4, 1, 1]
@@ -90,11 +96,48 @@ async def test_rebuilt_read_model_equals_the_live_one(service_env, stack):
     engine = create_async_engine(service_env("projection")["DATABASE_URL"], connect_args={"server_settings": {"search_path": "projection"}})
     try:
         applied = await rebuild(engine, stack.kafka_for("projection"))  # its principal, a projection-rebuild-* group
-        assert applied >= 6 + 3 + 3 + 3 + 3 + len(story.envelopes())  # drafts, activations, links, schedules, service records, the story
+        # drafts, activations, links, schedules, service records, the story, the requests' events
+        assert applied >= 6 + 3 + 3 + 3 + 3 + len(story.envelopes()) + 3 + 7
         assert await _snapshot(engine, ids) == live
         assert await _service_snapshot(engine, story) == live_service
     finally:
         await engine.dispose()
+
+
+async def _requests(clm, stack) -> dict[uuid.UUID, str]:
+    """A request from an approved quote (taken into work), and a self-service one enriched,
+    submitted, classified, assigned and cancelled: id -> the request state each ends in."""
+    quote = approved_quote()
+    from_quote = uuid.uuid5(QUOTE_NAMESPACE, str(quote.quote_id))
+    await publish(stack.kafka_admin, [Envelope(quote, 1)])
+    await eventually(lambda: _ok(clm.get(f"/api/v1/contract-requests/{from_quote}", headers=bearer("finance"))))
+    assert (await clm.post(f"/api/v1/contract-requests/{from_quote}/work", headers=bearer("legal_counsel"))).status_code == 200
+
+    self_service = uuid.uuid4()
+    base = f"/api/v1/contract-requests/{self_service}"
+    steps = [
+        ("post", "/api/v1/contract-requests", {"contract_id": str(self_service), "title": "Rebuild request",
+                                               "account": {"name": "Rebuild Robotics"}}),
+        ("patch", base, {"currency": "EUR", "deal": {"region": "EU", "industry": "retail", "risk_tier": "low",
+                                                     "data_residency": "EU"}}),
+        ("post", f"{base}/submission", None),
+        ("post", f"{base}/classification", {"classification": "non_standard"}),
+        ("post", f"{base}/assignment", {"queue": "legal-emea"}),
+        ("post", f"{base}/cancellation", {"reason": "duplicate"}),
+    ]
+    for method, path, body in steps:
+        response = await clm.request(method, path, json=body, headers=bearer("contract_manager"))
+        assert response.status_code in (200, 201), response.text
+    return {from_quote: "work_in_progress", self_service: "cancelled"}
+
+
+async def _ok(response) -> bool:
+    return (await response).status_code == 200
+
+
+async def _requests_settled(engine, requests: dict[uuid.UUID, str]) -> bool:
+    rows = await _rows(engine, list(requests))
+    return {r.contract_id: r.request_state for r in rows} == requests and all(r.classification for r in rows)
 
 
 def _story_settled(service: dict[str, list]) -> bool:

@@ -18,9 +18,10 @@ import pytest
 
 from shared.backbone.aggregate import Aggregate
 from shared.backbone.errors import DomainError
-from shared.events.contracts import Party
+from shared.events.contracts import Party, RequestedAccount, RequestTerms
 from shared.events.orders import ServiceState
 from services.asset_coverage.domain.coverage import Coverage
+from services.clm.domain import rules as clm_rules
 from services.clm.domain.contract import Contract
 from services.lifecycle_scheduler.domain.schedule import ContractSchedule
 from services.lifecycle_scheduler.domain.timetable import ServiceContractTimetable, activation
@@ -361,6 +362,47 @@ def _reach_start(t: ServiceContractTimetable) -> None:
     t.reach([activation("contract", t.contract_id, START, "UTC")], "UTC", dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
 
 
+AT = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+REQUEST_STATES = ("request draft", "request new", "work in progress", "awaiting review", "cancelled")
+
+
+def _requested() -> Contract:
+    terms = RequestTerms(title="Robot fleet service", account=RequestedAccount(name="ACME"), currency="EUR")
+    return Contract.request(uuid.uuid4(), terms, by="ann", at=AT)
+
+
+def _then(contract: Contract, *steps: Callable[[Contract], object]) -> Contract:
+    for step in steps:
+        step(contract)
+    return persisted(contract)
+
+
+def _submit(c):
+    c.submit(by="ann", at=AT)
+
+
+def _work(c):
+    c.start_work(by="lena", roles=frozenset({"legal_counsel"}), at=AT)
+
+
+CONTRACT_STATES = {
+    "draft": lambda: persisted(_clm_contract()), "active": lambda: _activated(_clm_contract()),
+    "request draft": lambda: _then(_requested()),
+    "request new": lambda: _then(_requested(), _submit),
+    "work in progress": lambda: _then(_requested(), _submit, _work),
+    "awaiting review": lambda: _then(_requested(), _submit, _work, lambda c: c.ready_for_review(by="lena", at=AT)),
+    "cancelled": lambda: _then(_requested(), lambda c: c.cancel(reason="duplicate", by="ann", at=AT)),
+}
+
+
+def _each_request(outcome: str) -> dict[str, str]:
+    return dict.fromkeys(REQUEST_STATES, outcome)
+
+
+def _drafted(outcome: str) -> dict[str, str]:
+    return {"draft": outcome, "active": outcome}
+
+
 @dataclass(frozen=True)
 class Grid:
     cls: type
@@ -379,9 +421,29 @@ GRIDS = [
         "resume": (STATE_CHANGE, lambda p: p.resume(DURING), {"active": rules.PRODUCT_NOT_SUSPENDED, "suspended": OK}),
         "move": (FIELD_EDIT, lambda p: p.move("Plant 7"), {"active": OK, "suspended": OK}),  # MACD move: a field change
     }, {"record_new": NEW}),
-    Grid(Contract, {"draft": lambda: persisted(_clm_contract()), "active": lambda: _activated(_clm_contract())}, {
-        "activate": (STATE_CHANGE, lambda c: c.activate(), {"draft": OK, "active": "contract.activate_only_from_draft"}),
-    }, {"draft": NEW}),
+    Grid(Contract, CONTRACT_STATES, {
+        "activate": (STATE_CHANGE, lambda c: c.activate(), {
+            "draft": OK, "active": "contract.activate_only_from_draft", **_each_request("contract.activate_only_from_draft")}),
+        "submit": (STATE_CHANGE, lambda c: c.submit(by="ann", at=AT), {
+            **_drafted(clm_rules.REQUEST_NOT_A_REQUEST), **_each_request(clm_rules.REQUEST_SUBMIT_ONLY_FROM_DRAFT),
+            "request draft": OK}),
+        "start_work": (STATE_CHANGE, lambda c: c.start_work(by="lena", roles=frozenset({"legal_counsel"}), at=AT), {
+            **_drafted(clm_rules.REQUEST_NOT_A_REQUEST), **_each_request(clm_rules.REQUEST_WORK_ONLY_FROM_NEW_OR_REVIEW),
+            "request new": OK, "awaiting review": OK}),
+        "ready_for_review": (STATE_CHANGE, lambda c: c.ready_for_review(by="lena", at=AT), {
+            **_drafted(clm_rules.REQUEST_NOT_A_REQUEST), **_each_request(clm_rules.REQUEST_REVIEW_ONLY_FROM_WORK_IN_PROGRESS),
+            "work in progress": OK}),
+        "cancel": (STATE_CHANGE, lambda c: c.cancel(reason="withdrawn", by="ann", at=AT), {
+            **_drafted(clm_rules.REQUEST_NOT_A_REQUEST), **_each_request(OK), "cancelled": clm_rules.REQUEST_STATE_TERMINAL}),
+        "enrich": (FIELD_EDIT, lambda c: c.enrich(by="ann", at=AT, desired_start_date=D(2027, 2, 1)), {
+            **_drafted(clm_rules.REQUEST_NOT_A_REQUEST), **_each_request(OK),
+            "awaiting review": clm_rules.REQUEST_ENRICH_ONLY_BEFORE_REVIEW, "cancelled": clm_rules.REQUEST_ENRICH_ONLY_BEFORE_REVIEW}),
+        "classify_as": (FIELD_EDIT, lambda c: c.classify_as("high_risk", reason="", by="cm", at=AT), {
+            **_drafted(clm_rules.REQUEST_NOT_A_REQUEST), **_each_request(OK), "cancelled": clm_rules.REQUEST_STATE_TERMINAL}),
+        "assign": (FIELD_EDIT, lambda c: c.assign(by="cm", at=AT, assignee="lena", assignee_role="legal_counsel"), {
+            **_drafted(clm_rules.REQUEST_NOT_A_REQUEST), **_each_request(OK), "cancelled": clm_rules.REQUEST_STATE_TERMINAL,
+            "work in progress": NOOP, "awaiting review": NOOP}),  # lena took it when she started work
+    }, {"draft": NEW, "request": NEW, "request_from_quote": NEW, "same_request": QUERY}),
     Grid(Coverage, {"open": _coverage, "with the asset linked": lambda: _with_asset(_coverage())}, {
         "link_asset": (CREATION, lambda c: c.link_asset("robot-7", "Robot 7"), {"open": OK, "with the asset linked": NOOP}),
     }, {"open": NEW}),

@@ -53,7 +53,10 @@ from shared.events.orders import (
 )
 from shared.events import ALL_EVENTS, export, topics
 from shared.events.base import Event
-from shared.events.contracts import ContractActivated, ContractDrafted, Party
+from shared.events.contracts import (
+    ClassificationReason, ContractActivated, ContractAssigned, ContractClassified, ContractDrafted, ContractRequested,
+    ContractRequestEnriched, ContractRequestStateChanged, Party, RequestedAccount, RequestedDeal,
+)
 from shared.events.coverage import AssetLinked, CoverageOpened
 from shared.events.lifecycle import ContractExpired, ExpiryScheduled
 from shared.events.orders import ServiceContractRecorded
@@ -185,6 +188,27 @@ SAMPLES |= {
             variants=[VariantRule(when="deal_size > 250000.0", use="mutual_cap")])])],
         variables=[TemplateVariable(name="liability_cap", type="string", required=True)], pricing_appendix=True,
     ),
+}
+REQUESTED_AT = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
+SAMPLES |= {
+    ContractRequested: ContractRequested(
+        contract_id=CONTRACT_ID, number="CNT-5D0F8A527C", origin="quote", quote_id=QUOTE_ID, quote_number="Q-2026-0117",
+        opportunity_id="OPP-4411", title="ACME Robotics: quote Q-2026-0117",
+        account=RequestedAccount(account_id="ACC-77", name="ACME Robotics"), currency="EUR", term_months=36,
+        billing_frequency="annual", time_zone="Europe/Berlin", lines=QUOTE_TERMS["lines"],
+        deal=RequestedDeal(**QUOTE_TERMS["deal"].model_dump()), desired_start_date=dt.date(2027, 1, 1),
+        state="new", requested_by="sales-ann", requested_at=REQUESTED_AT,
+    ),
+    ContractRequestEnriched: ContractRequestEnriched(
+        contract_id=CONTRACT_ID, title="Robot fleet service 2027", deal=RequestedDeal(region="EU", risk_tier="medium"),
+        by="sales-ann", at=REQUESTED_AT),
+    ContractRequestStateChanged: ContractRequestStateChanged(
+        contract_id=CONTRACT_ID, from_state="new", to_state="work_in_progress", by="counsel-lena", at=REQUESTED_AT),
+    ContractClassified: ContractClassified(
+        contract_id=CONTRACT_ID, classification="high_risk", previous="standard", by="rules", at=REQUESTED_AT,
+        reasons=[ClassificationReason(rule="classification.risk_tier_high", message="the risk tier is high")]),
+    ContractAssigned: ContractAssigned(
+        contract_id=CONTRACT_ID, assignee="counsel-lena", assignee_role="legal_counsel", by="cm-max", at=REQUESTED_AT),
 }
 GENERATED = export.generate()
 ASYNCAPI = yaml.safe_load(GENERATED[export.ASYNCAPI])

@@ -3,7 +3,7 @@
 import datetime as dt
 from uuid import UUID
 
-from shared.backbone.errors import AlreadyExists
+from shared.backbone.errors import AlreadyExists, NotFound
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.contracts import Party
 from services.clm.domain.contract import Contract
@@ -48,4 +48,6 @@ async def activate_contract(uow: UnitOfWork, contract_id: UUID, expected_version
 async def get_contract(uow: UnitOfWork, contract_id: UUID) -> Contract:
     async with uow:
         contract = await uow.require(Contract, str(contract_id), "contract")
+        if contract.terms is None:  # only requested so far: see /contract-requests/{id}
+            raise NotFound("contract", contract_id)
         return contract

@@ -1,5 +1,8 @@
 """Contracting's rules, by name. Every refusal names one of these in its error body (`rule`); a
-rule that order sync also enforces has the same name there (docs/architecture.md, "Rules")."""
+rule that order sync also enforces has the same name there (docs/architecture.md, "Rules"). Thresholds are named constants beside the rules that use
+them."""
+
+from decimal import Decimal
 
 # End date on or after start date.
 DATES_END_BEFORE_START = "dates.end_before_start"
@@ -9,3 +12,50 @@ CONTRACT_CUSTOMER_REQUIRED = "contract.customer_required"
 TIME_ZONE_UNKNOWN = "contract.time_zone_unknown"
 # Only a draft is activated (phase 6); an active contract is not activated again.
 ACTIVATE_ONLY_FROM_DRAFT = "contract.activate_only_from_draft"
+
+# -- the request (phase 1, docs/design/contracting.md "Request states") ----------------------------
+# Each command moves the request from the states its rule names; anything else is refused (409).
+REQUEST_SUBMIT_ONLY_FROM_DRAFT = "request.submit_only_from_draft"
+REQUEST_WORK_ONLY_FROM_NEW_OR_REVIEW = "request.work_only_from_new_or_review"
+REQUEST_REVIEW_ONLY_FROM_WORK_IN_PROGRESS = "request.review_only_from_work_in_progress"
+# Transitions the state table does not hold (the ones later issues drive are in it already).
+REQUEST_TRANSITION_NOT_ALLOWED = "request.transition_not_allowed"
+# Closed complete and cancelled are terminal: nothing changes a request there.
+REQUEST_STATE_TERMINAL = "request.state_terminal"
+# Enrichment only until the request is handed for review.
+REQUEST_ENRICH_ONLY_BEFORE_REVIEW = "request.enrich_only_before_review"
+# A request from a quote keeps the quote's commercial terms: a change is a revised quote (order sync).
+REQUEST_QUOTE_TERMS_FIXED = "request.quote_terms_fixed"
+# Submission needs at least a title, an account and a currency (422 names the missing fields).
+REQUEST_SUBMISSION_INCOMPLETE = "request.submission_incomplete"
+REQUIRED_FOR_SUBMISSION = ("title", "account", "currency")
+# A self-service line has a quantity above 0 and a discount of 0 to 100 percent.
+REQUEST_LINE_QUANTITY = "request.line_quantity_not_positive"
+REQUEST_LINE_DISCOUNT = "request.line_discount_out_of_range"
+REQUEST_LINE_AMOUNT_TOO_LARGE = "request.line_amount_too_large"
+# Cancelling says why.
+REQUEST_CANCEL_REASON_REQUIRED = "request.cancel_reason_required"
+# Work starts by the assignee (or whoever takes it from a queue) or a contract manager.
+REQUEST_WORK_BY_ASSIGNEE = "request.work_by_assignee_or_contract_manager"
+# An assignment names a queue, or a person and the role they work it in; not both.
+REQUEST_ASSIGNMENT_INVALID = "request.assignment_invalid"
+# Nothing is a request that never was one (a contract drafted without a request).
+REQUEST_NOT_A_REQUEST = "request.not_a_request"
+
+# -- classification: standard < non_standard < high_risk, from the deal fields ---------------------
+CLASSIFICATION_RISK_TIER_HIGH = "classification.risk_tier_high"  # -> high_risk
+CLASSIFICATION_DATA_RESIDENCY = "classification.data_residency_outside_allowed"  # -> non_standard
+CLASSIFICATION_DEAL_SIZE = "classification.deal_size_above_threshold"  # -> non_standard
+CLASSIFICATION_DISCOUNT = "classification.discount_above_maximum"  # -> non_standard
+CLASSIFICATION_DEAL_FIELDS_MISSING = "classification.deal_fields_missing"  # -> non_standard
+# A person may raise the class the rules gave, never lower it: the refusal names the rule that holds.
+CLASSIFICATION_MANUAL = "classification.manual"
+
+# Where data may live under the standard terms (the DPA's regions).
+ALLOWED_DATA_RESIDENCY = frozenset({"EU", "EEA", "CH", "UK"})
+# Deals above this net total (in the request's currency; no conversion yet) go to legal review.
+NON_STANDARD_DEAL_SIZE = Decimal("250000")
+# The largest line discount the standard terms allow, in percent.
+STANDARD_MAX_DISCOUNT_PERCENT = Decimal("20")
+# The queue each class is routed to on creation and whenever the rules reclassify it.
+QUEUE_OF_CLASS = {"standard": "contracts-standard", "non_standard": "legal-review", "high_risk": "legal-review"}

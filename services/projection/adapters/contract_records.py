@@ -2,7 +2,9 @@
 
 Events of different services arrive on different topics in no guaranteed relative order, so
 every write is a merge that gives the same row whatever the order: terms come from CLM, the
-state only ever moves forward (draft < active < expired), assets accumulate. Times stored are
+state only ever moves forward (draft < active < expired), assets accumulate. The request's
+columns come from clm's one stream per contract: each keeps what the latest event that set it
+says, by stream version (`merge_request`). Times stored are
 the events' own, never the time of processing, so a rebuild reproduces the rows exactly.
 """
 
@@ -30,8 +32,31 @@ contracts = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True)),
     sa.Column("expired_at", sa.DateTime(timezone=True)),
     sa.Column("service_contract_number", sa.Text),
+    # The request (clm, phase 1): a row exists from ContractRequested on.
+    sa.Column("request_state", sa.Text),
+    sa.Column("request_state_since", sa.DateTime(timezone=True)),
+    sa.Column("origin", sa.Text),
+    sa.Column("quote_id", sa.Uuid),
+    sa.Column("opportunity_id", sa.Text),
+    sa.Column("classification", sa.Text),
+    sa.Column("queue", sa.Text),
+    sa.Column("assignee", sa.Text),
+    sa.Column("assignee_role", sa.Text),
+    sa.Column("currency", sa.Text),
+    sa.Column("deal_size", sa.Numeric),
+    sa.Column("request_versions", JSONB),  # field -> stream version of the request event that set it
+    # Filled by drafting and negotiation (later issues); none until then.
+    sa.Column("template_id", sa.Uuid),
+    sa.Column("template_version", sa.Integer),
+    sa.Column("current_version_number", sa.Integer),
+    sa.Column("current_version_sha256", sa.Text),
+    sa.Column("current_version_author", sa.Text),
+    sa.Column("open_deviations", sa.Integer),
+    sa.Column("open_comments", sa.Integer),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("contracts_state_end", "state", "end_date"),
+    sa.Index("contracts_request_state", "request_state", "contract_id"),
+    sa.Index("contracts_classification", "classification", "contract_id"),
 )
 
 contract_assets = sa.Table(
@@ -58,6 +83,25 @@ async def merge_contract(conn: AsyncConnection, contract_id: UUID, at: dt.dateti
     await conn.execute(statement.on_conflict_do_update(index_elements=[contracts.c.contract_id], set_=values))
 
 
+async def merge_request(conn: AsyncConnection, contract_id: UUID, at: dt.datetime, stream_version: int, **fields) -> None:
+    """What a request event says: each field keeps the value of the latest event of clm's stream
+    that set it (`request_versions`: field -> stream version), so the row is the same in whatever
+    order the events arrive, and an event applied again changes nothing."""
+    statement = insert(contracts).values(
+        contract_id=contract_id, updated_at=at, request_versions={name: stream_version for name in fields}, **fields)
+    seen = contracts.c.request_versions
+
+    def set_by(name: str):  # the stream version of the event that last set `name`, 0 for none
+        return sa.func.coalesce(seen[name].astext.cast(sa.Integer), 0)
+
+    updates = {name: sa.case((set_by(name) < stream_version, statement.excluded[name]), else_=contracts.c[name])
+               for name in fields}
+    latest = sa.func.jsonb_build_object(*[part for name in fields for part in (name, sa.func.greatest(set_by(name), stream_version))])
+    updates["request_versions"] = sa.func.coalesce(seen, sa.cast(sa.literal("{}"), JSONB)).op("||")(latest)
+    updates["updated_at"] = sa.func.greatest(contracts.c.updated_at, statement.excluded.updated_at)
+    await conn.execute(statement.on_conflict_do_update(index_elements=[contracts.c.contract_id], set_=updates))
+
+
 async def link_asset(conn: AsyncConnection, contract_id: UUID, asset_id: str, asset_name: str, at: dt.datetime) -> None:
     await conn.execute(
         insert(contract_assets)
@@ -80,11 +124,15 @@ async def get(conn: AsyncConnection, contract_id: UUID) -> dict | None:
 
 async def search(
     conn: AsyncConnection, *, state: str | None, party: str | None, ends_before: dt.date | None,
-    after: UUID | None, limit: int,
+    after: UUID | None, limit: int, request_state: str | None = None, classification: str | None = None,
 ) -> list[dict]:
     query = sa.select(contracts).order_by(contracts.c.contract_id).limit(limit)
     if state:
         query = query.where(contracts.c.state == state)
+    if request_state:
+        query = query.where(contracts.c.request_state == request_state)
+    if classification:
+        query = query.where(contracts.c.classification == classification)
     if party:
         query = query.where(sa.cast(contracts.c.parties, sa.Text).ilike(f"%{party}%"))
     if ends_before:

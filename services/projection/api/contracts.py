@@ -1,16 +1,17 @@
 """The shared contract record everyone opens: /api/v1/contracts (read only)."""
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import any_role
 from shared.backbone.rest import Cursor, Date, Limit, Page, page_of
-from shared.events.contracts import Party
+from shared.events.contracts import AssigneeRole, Classification, Party, RequestOrigin, RequestState
 from services.projection.application import queries
 
 router = APIRouter(prefix="/contracts", tags=["contract read model"], dependencies=[Depends(any_role)])
@@ -35,6 +36,24 @@ class ContractRecord(BaseModel):
     expires_at: dt.datetime | None
     expired_at: dt.datetime | None
     service_contract_number: str | None
+    request_state: RequestState | None = Field(description="the request's state (clm, phase 1); none for a contract drafted without one")
+    request_state_since: dt.datetime | None
+    origin: RequestOrigin | None
+    quote_id: UUID | None
+    opportunity_id: str | None
+    classification: Classification | None
+    queue: str | None
+    assignee: str | None
+    assignee_role: AssigneeRole | None
+    currency: str | None
+    deal_size: Decimal | None
+    template_id: UUID | None = Field(description="filled once drafting from templates is built")
+    template_version: int | None
+    current_version_number: int | None = Field(description="filled once negotiation (versions) is built")
+    current_version_sha256: str | None
+    current_version_author: str | None
+    open_deviations: int | None
+    open_comments: int | None
     assets: list[CoveredAsset]
     updated_at: dt.datetime
 
@@ -43,12 +62,15 @@ class ContractRecord(BaseModel):
 async def list_contracts(
     ctx: Annotated[ServiceContext, Depends(context)],
     state: Literal["draft", "active", "expired"] | None = None,
+    request_state: RequestState | None = None,
+    classification: Classification | None = None,
     party: Annotated[str | None, Query(max_length=200, description="Part of a party's name")] = None,
     ends_before: Date | None = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> dict:
-    rows = await queries.contracts(ctx.engine, state=state, party=party, ends_before=ends_before, after=cursor, limit=limit)
+    rows = await queries.contracts(ctx.engine, state=state, party=party, ends_before=ends_before, after=cursor, limit=limit,
+                                   request_state=request_state, classification=classification)
     return page_of(rows, limit, key=lambda r: r["contract_id"])
 
 

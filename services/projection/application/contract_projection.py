@@ -5,7 +5,10 @@ row in any order (see adapters/contract_records.py: the state only moves forward
 
 from shared.backbone.event_routing import HandlerTable
 from shared.backbone.unit_of_work import UnitOfWork
-from shared.events.contracts import ContractActivated, ContractDrafted
+from shared.events.contracts import (
+    ContractActivated, ContractAssigned, ContractClassified, ContractDrafted, ContractRequested, ContractRequestEnriched,
+    ContractRequestStateChanged,
+)
 from shared.events.coverage import AssetLinked
 from shared.events.envelope import Envelope
 from shared.events.lifecycle import ContractExpired, ExpiryScheduled
@@ -22,6 +25,45 @@ async def _contract_terms(uow: UnitOfWork, envelope: Envelope) -> None:
         start_date=event.start_date, end_date=event.end_date, time_zone=event.time_zone,
         parties=[p.model_dump() for p in event.parties],
     )
+
+
+async def _contract_requested(uow: UnitOfWork, envelope: Envelope) -> None:
+    event: ContractRequested = envelope.event
+    await records.merge_request(
+        uow.conn, event.contract_id, envelope.time, envelope.stream_version,
+        number=event.number, title=event.title, parties=[{"role": "customer", "name": event.account.name}],
+        request_state=event.state, request_state_since=event.requested_at, origin=event.origin,
+        quote_id=event.quote_id, opportunity_id=event.opportunity_id, currency=event.currency,
+        deal_size=event.deal.deal_size,
+    )
+
+
+async def _request_enriched(uow: UnitOfWork, envelope: Envelope) -> None:
+    event: ContractRequestEnriched = envelope.event
+    changed = {name: value for name, value in (("title", event.title), ("currency", event.currency)) if value is not None}
+    if event.account is not None:
+        changed["parties"] = [{"role": "customer", "name": event.account.name}]
+    if event.deal is not None:  # the deal whole: no deal size once the lines are gone
+        changed["deal_size"] = event.deal.deal_size
+    await records.merge_request(uow.conn, event.contract_id, envelope.time, envelope.stream_version, **changed)
+
+
+async def _request_state_changed(uow: UnitOfWork, envelope: Envelope) -> None:
+    event: ContractRequestStateChanged = envelope.event
+    await records.merge_request(uow.conn, event.contract_id, envelope.time, envelope.stream_version,
+                                request_state=event.to_state, request_state_since=event.at)
+
+
+async def _contract_classified(uow: UnitOfWork, envelope: Envelope) -> None:
+    event: ContractClassified = envelope.event
+    await records.merge_request(uow.conn, event.contract_id, envelope.time, envelope.stream_version,
+                                classification=event.classification)
+
+
+async def _contract_assigned(uow: UnitOfWork, envelope: Envelope) -> None:
+    event: ContractAssigned = envelope.event
+    await records.merge_request(uow.conn, event.contract_id, envelope.time, envelope.stream_version,
+                                queue=event.queue, assignee=event.assignee, assignee_role=event.assignee_role)
 
 
 async def _asset_linked(uow: UnitOfWork, envelope: Envelope) -> None:
@@ -45,6 +87,11 @@ async def _contract_expired(uow: UnitOfWork, envelope: Envelope) -> None:
 
 
 HANDLERS: HandlerTable = {
+    ContractRequested: _contract_requested,
+    ContractRequestEnriched: _request_enriched,
+    ContractRequestStateChanged: _request_state_changed,
+    ContractClassified: _contract_classified,
+    ContractAssigned: _contract_assigned,
     ContractDrafted: _contract_terms,
     ContractActivated: _contract_terms,
     AssetLinked: _asset_linked,

@@ -17,9 +17,11 @@ async def contract(engine: AsyncEngine, contract_id: UUID) -> dict:
 
 async def contracts(
     engine: AsyncEngine, *, state: str | None, party: str | None, ends_before: dt.date | None, after: UUID | None, limit: int,
+    request_state: str | None = None, classification: str | None = None,
 ) -> list[dict]:
     async with engine.connect() as conn:
-        return await contract_records.search(conn, state=state, party=party, ends_before=ends_before, after=after, limit=limit)
+        return await contract_records.search(conn, state=state, party=party, ends_before=ends_before, after=after, limit=limit,
+                                             request_state=request_state, classification=classification)
 
 
 async def service_contract(engine: AsyncEngine, contract_id: UUID) -> dict:

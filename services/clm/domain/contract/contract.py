@@ -1,14 +1,17 @@
-"""The contract as Legal and the contract manager see it: drafted, then activated."""
+"""The contract as Legal and the contract manager see it: requested (intake.py), drafted, then
+activated. One aggregate, one stream from the request on (docs/design/contracting.md); each
+concept is a module whose class is a base of the next, so every handler is in one table."""
 
 import datetime as dt
 from enum import StrEnum
 from uuid import UUID
 
-from shared.backbone.aggregate import Aggregate, applies
+from shared.backbone.aggregate import applies
 from shared.backbone.clock import is_time_zone
 from shared.backbone.errors import ConflictingState, invalid
 from shared.events.contracts import ContractActivated, ContractDrafted, Party
 from services.clm.domain import rules
+from services.clm.domain.contract.intake import Intake
 
 
 class ContractState(StrEnum):
@@ -16,7 +19,7 @@ class ContractState(StrEnum):
     ACTIVE = "active"
 
 
-class Contract(Aggregate):
+class Contract(Intake):
     stream_type = "contract"
 
     def __init__(self, aggregate_id: str):

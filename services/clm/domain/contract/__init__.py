@@ -1,0 +1,8 @@
+"""The Contract aggregate (stream type `contract`), split by concept: `intake` (the request:
+states, classification, assignment; `classification` holds the rules' pure part) and `contract`
+(drafting without a template and activation), which composes them."""
+
+from services.clm.domain.contract.contract import Contract, ContractState
+from services.clm.domain.contract.intake import QUOTE_NAMESPACE, RequestState, request_id_of_quote
+
+__all__ = ["QUOTE_NAMESPACE", "Contract", "ContractState", "RequestState", "request_id_of_quote"]
