@@ -61,6 +61,11 @@ from shared.events.coverage import AssetLinked, CoverageOpened
 from shared.events.lifecycle import ContractExpired, ExpiryScheduled
 from shared.events.orders import ServiceContractRecorded
 from shared.events.envelope import Envelope, from_kafka, to_kafka
+from shared.events.comments import CommentAdded, CommentThreadReopened, CommentThreadResolved
+from shared.events.documents import DocumentRef
+from shared.events.negotiation import (
+    ContractVersionAdded, DeviationCleared, DeviationFlagged, NegotiatedTerms, NegotiatedTermsRecorded, VersionClause,
+)
 from shared.events.library import (
     ClauseSlot, ClauseVariant, ClauseVersionPublished, TemplateSection, TemplateVariable, TemplateVersionPublished, VariantRule,
 )
@@ -209,6 +214,33 @@ SAMPLES |= {
         reasons=[ClassificationReason(rule="classification.risk_tier_high", message="the risk tier is high")]),
     ContractAssigned: ContractAssigned(
         contract_id=CONTRACT_ID, assignee="counsel-lena", assignee_role="legal_counsel", by="cm-max", at=REQUESTED_AT),
+}
+DOCUMENT = DocumentRef(document_id=uuid.UUID(int=21), sha256="0" * 64, size=18_432,
+                       media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                       filename="msa-v2.docx")
+SAMPLES |= {
+    ContractVersionAdded: ContractVersionAdded(
+        contract_id=CONTRACT_ID, version_number=2, origin="counterparty_upload", author="sales-ann",
+        added_at=REQUESTED_AT, document=DOCUMENT,
+        clauses=[VersionClause(number="7", heading="Limitation of liability", text="Liability is capped at EUR 500,000.",
+                               clause_id=CLAUSE_ID, clause_version=2, variant="standard", match="standard", score=98.5)],
+        terms=NegotiatedTerms(liability_cap=Decimal("500000"), liability_cap_currency="EUR", governing_law="Germany"),
+    ),
+    DeviationFlagged: DeviationFlagged(
+        contract_id=CONTRACT_ID, deviation_id=uuid.UUID(int=31), version_number=2, kind="term_changed",
+        clause_number="7", heading="Limitation of liability", term="liability_cap", before="EUR 1000000",
+        after="EUR 500000", flagged_at=REQUESTED_AT),
+    DeviationCleared: DeviationCleared(contract_id=CONTRACT_ID, deviation_id=uuid.UUID(int=31), version_number=3,
+                                       cleared_at=REQUESTED_AT),
+    NegotiatedTermsRecorded: NegotiatedTermsRecorded(
+        contract_id=CONTRACT_ID, terms=NegotiatedTerms(payment_days=45), by="counsel-lena", at=REQUESTED_AT),
+    CommentAdded: CommentAdded(
+        thread_id=uuid.UUID(int=41), contract_id=CONTRACT_ID, comment_id=uuid.UUID(int=41), version_number=2,
+        clause_number="7", text="We cannot accept a cap below EUR 1m.", author="counsel-lena", at=REQUESTED_AT),
+    CommentThreadResolved: CommentThreadResolved(thread_id=uuid.UUID(int=41), contract_id=CONTRACT_ID,
+                                                 by="counsel-lena", at=REQUESTED_AT, note="agreed on EUR 1m"),
+    CommentThreadReopened: CommentThreadReopened(thread_id=uuid.UUID(int=41), contract_id=CONTRACT_ID,
+                                                 by="sales-ann", at=REQUESTED_AT),
 }
 GENERATED = export.generate()
 ASYNCAPI = yaml.safe_load(GENERATED[export.ASYNCAPI])
