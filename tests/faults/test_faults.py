@@ -117,8 +117,12 @@ def _port_held(port: int):
     Were the port in Linux's ephemeral range (a TEST_KAFKA_PORT set so; the default is below it)
     and nothing bound there, a client reconnecting to the broker could be given the port itself as
     its source port and connect to itself; the socket it leaves in TIME_WAIT (60 s) would keep the
-    broker from binding its port again. A bound port is never handed out as a source port."""
+    broker from binding its port again. A bound port is never handed out as a source port.
+
+    SO_REUSEADDR, as the broker binds: the connections the broker closed as it stopped leave
+    TIME_WAIT sockets on its port, and without it the bind fails ("Address already in use")."""
     guard = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    guard.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         guard.bind(("127.0.0.1", port))
         yield
