@@ -358,3 +358,15 @@ def test_an_event_from_a_source_that_does_not_own_it_or_on_another_topic_is_refu
     owned_by_another = next(c.topic for c in ALL_EVENTS if c.source != cls.source)
     with pytest.raises(ForeignSource, match="does not own topic"):
         from_kafka(headers, key.encode(), value, owned_by_another)
+
+
+def test_quantities_are_bounded_so_every_consumer_can_store_them():
+    from pydantic import ValidationError
+
+    from shared.events.base import MAX_QUANTITY
+    from shared.events.install_base import SoldProductRecorded
+
+    sample = SAMPLES[SoldProductRecorded]
+    assert SoldProductRecorded(**{**sample.model_dump(), "quantity": MAX_QUANTITY}).quantity == MAX_QUANTITY
+    with pytest.raises(ValidationError):
+        SoldProductRecorded(**{**sample.model_dump(), "quantity": 67_049_076_825})
