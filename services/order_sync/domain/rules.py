@@ -9,6 +9,8 @@ TERMINAL = frozenset({ServiceState.EXPIRED, ServiceState.CANCELED})
 
 # Expired and Canceled are terminal: every further change is refused.
 STATE_TERMINAL = "state.terminal"
+# Dates lie within shared/backbone/clock.py's EARLIEST_DATE..LATEST_DATE (timers derive instants from them).
+DATES_OUT_OF_RANGE = "dates.out_of_range"
 # End date on or after start date.
 DATES_END_BEFORE_START = "dates.end_before_start"
 # A line's or entitlement's dates lie within its parent's (contract, and line for a line's
