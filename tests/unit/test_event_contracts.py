@@ -20,7 +20,7 @@ from shared.events.install_base import (
     SoldProductResumed,
     SoldProductSuspended,
 )
-from shared.events.lifecycle import DueTransition, ServiceContractDateReached
+from shared.events.lifecycle import DueTransition, QuoteValidityEnded, ServiceContractDateReached
 from shared.events.orders import (
     ContractLineActivated,
     ContractLineAdded,
@@ -165,6 +165,10 @@ SAMPLES |= {
                                  reason="budget cut"),
     QuoteExpired: QuoteExpired(quote_id=QUOTE_ID, valid_until=dt.date(2026, 12, 31),
                                expired_at=dt.datetime(2026, 12, 31, 23, 0, tzinfo=dt.UTC)),
+}
+SAMPLES |= {
+    QuoteValidityEnded: QuoteValidityEnded(quote_id=QUOTE_ID, valid_until=dt.date(2026, 12, 31), time_zone="Europe/Berlin",
+                                           ended_at=dt.datetime(2026, 12, 31, 23, 0, tzinfo=dt.UTC)),
 }
 GENERATED = export.generate()
 ASYNCAPI = yaml.safe_load(GENERATED[export.ASYNCAPI])
