@@ -63,7 +63,7 @@ class QuoteFields(BaseModel):
     lines: list[NewQuoteLine] = Field(min_length=1, max_length=500)
 
     def entry(self, number: str) -> QuoteEntry:
-        fields = self.model_dump(exclude={"number", "account", "lines"})
+        fields = self.model_dump(include=set(QuoteFields.model_fields) - {"number", "account", "lines"})
         return QuoteEntry(number=number, account=self.account, lines=tuple(line.entry() for line in self.lines), **fields)
 
 
