@@ -12,6 +12,7 @@ VALID_UNTIL = dt.date(2026, 12, 31)
 def test_validity_ends_at_the_start_of_the_next_day_in_the_quotes_zone():
     assert validity_end(dt.date(2026, 12, 31), "Europe/Berlin") == dt.datetime(2026, 12, 31, 23, 0, tzinfo=dt.UTC)
     assert validity_end(dt.date(2031, 3, 8), "America/New_York") == dt.datetime(2031, 3, 9, 5, 0, tzinfo=dt.UTC)
+    assert validity_end(dt.date.max, "Pacific/Kiritimati") is None  # no next day: it never ends
 
 
 def test_a_validity_end_is_announced_once_per_date():

@@ -24,7 +24,11 @@ ACTOR = "lifecycle_scheduler"
 async def _terms_set(uow: UnitOfWork, envelope: Envelope) -> None:
     """Drafted or revised: the timer is set for the (new) valid-until date."""
     e: QuoteDrafted | QuoteRevised = envelope.event
-    await quote_timers.set_timer(uow.conn, e.quote_id, e.valid_until, e.time_zone, validity_end(e.valid_until, e.time_zone))
+    due_at = validity_end(e.valid_until, e.time_zone)
+    if due_at is None:
+        await quote_timers.drop_unfired(uow.conn, e.quote_id)
+    else:
+        await quote_timers.set_timer(uow.conn, e.quote_id, e.valid_until, e.time_zone, due_at)
 
 
 async def _quote_ended(uow: UnitOfWork, envelope: Envelope) -> None:

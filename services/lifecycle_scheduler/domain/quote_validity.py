@@ -13,8 +13,9 @@ from shared.events.lifecycle import QuoteValidityEnded
 from services.lifecycle_scheduler.domain.schedule import expiry_instant
 
 
-def validity_end(valid_until: dt.date, time_zone: str) -> dt.datetime:
-    return expiry_instant(valid_until, time_zone)
+def validity_end(valid_until: dt.date, time_zone: str) -> dt.datetime | None:
+    """None for a quote valid until the last date there is: no next day begins."""
+    return None if valid_until == dt.date.max else expiry_instant(valid_until, time_zone)
 
 
 class QuoteValidity(Aggregate):
