@@ -3,7 +3,7 @@ refusals of bad input naming field and rule, and Draft -> customer approved | re
 
 import datetime as dt
 import uuid
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import pytest
 
@@ -65,6 +65,16 @@ def test_a_net_amount_is_rounded_half_up_to_the_currencys_minor_unit(currency, q
     assert str(net_amount(D(quantity), D(price), D(discount), currency)) == net
 
 
+def test_the_largest_quote_prices_exactly():
+    big = tuple(line(quantity=D("999999999999.999"), unit_price=D("999999999999.99"), discount_percent=D("0.0001"))
+                for _ in range(500))
+    quote = Quote.draft(uuid.uuid4(), entry(*big, currency="CLF"), NOW)
+    with localcontext(prec=60):
+        net = D("999999999999.999") * D("999999999999.99") * D("99.9999") / 100
+    assert quote.terms.lines[0].net_amount == net.quantize(D("0.0001"))
+    assert quote.terms.deal.deal_size == 500 * quote.terms.lines[0].net_amount
+
+
 def test_minor_units_come_from_iso_4217():
     assert [minor_unit(c) for c in ("EUR", "USD", "JPY", "KRW", "BHD", "TND", "CLF")] == [2, 2, 0, 0, 3, 3, 4]
     assert minor_unit("XAU") is None and minor_unit("XXX") is None and minor_unit("ABC") is None and minor_unit("eur") is None
@@ -93,6 +103,8 @@ def test_deal_size_and_largest_discount_are_derived_from_the_lines():
     (dict(lines=(line(), line(quantity=D(0)))), rules.QUOTE_QUANTITY_NOT_POSITIVE, "lines.1.quantity"),
     (dict(lines=(line(quantity=D(-1)),)), rules.QUOTE_QUANTITY_NOT_POSITIVE, "lines.0.quantity"),
     (dict(lines=(line(unit_price=D("-0.01")),)), rules.QUOTE_UNIT_PRICE_NEGATIVE, "lines.0.unit_price"),
+    (dict(lines=(line(quantity=D(10) ** 12),)), rules.QUOTE_AMOUNT_TOO_LARGE, "lines.0.quantity"),
+    (dict(lines=(line(unit_price=D("1e12")),)), rules.QUOTE_AMOUNT_TOO_LARGE, "lines.0.unit_price"),
     (dict(lines=(line(discount_percent=D("100.01")),)), rules.QUOTE_DISCOUNT_OUT_OF_RANGE, "lines.0.discount_percent"),
     (dict(lines=(line(discount_percent=D(-5)),)), rules.QUOTE_DISCOUNT_OUT_OF_RANGE, "lines.0.discount_percent"),
     (dict(lines=(line(start_date=dt.date(2027, 2, 1), end_date=dt.date(2027, 1, 31)),)), rules.QUOTE_LINE_DATES,

@@ -5,7 +5,7 @@ unit; the deal size is the sum of the rounded net amounts (what the customer is 
 line), and the largest line discount is the deal's. Neither is ever entered by a client.
 """
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from shared.events.money import is_currency
 
@@ -21,6 +21,9 @@ _MINOR_UNITS = {
     **dict.fromkeys(["XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX"], None),
 }
 HUNDRED = Decimal(100)
+LARGEST = Decimal(10) ** 12  # quantities and unit prices stay below it (rules.QUOTE_AMOUNT_TOO_LARGE)
+# Enough digits that no product or sum of bounded amounts (500 lines) rounds before `rounded` does.
+_PRECISION = 50
 
 
 def minor_unit(currency: str) -> int | None:
@@ -31,8 +34,15 @@ def minor_unit(currency: str) -> int | None:
 
 
 def rounded(amount: Decimal, currency: str) -> Decimal:
-    return amount.quantize(Decimal(1).scaleb(-minor_unit(currency)), rounding=ROUND_HALF_UP)
+    with localcontext(prec=_PRECISION):
+        return amount.quantize(Decimal(1).scaleb(-minor_unit(currency)), rounding=ROUND_HALF_UP)
 
 
 def net_amount(quantity: Decimal, unit_price: Decimal, discount_percent: Decimal, currency: str) -> Decimal:
-    return rounded(quantity * unit_price * (HUNDRED - discount_percent) / HUNDRED, currency)
+    with localcontext(prec=_PRECISION):
+        return rounded(quantity * unit_price * (HUNDRED - discount_percent) / HUNDRED, currency)
+
+
+def total(amounts: list[Decimal], currency: str) -> Decimal:
+    with localcontext(prec=_PRECISION):
+        return rounded(sum(amounts, Decimal(0)), currency)

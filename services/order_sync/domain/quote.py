@@ -32,7 +32,7 @@ from shared.events.quotes import (
     RiskTier,
 )
 from services.order_sync.domain import rules
-from services.order_sync.domain.pricing import HUNDRED, minor_unit, net_amount, rounded
+from services.order_sync.domain.pricing import HUNDRED, LARGEST, minor_unit, net_amount, total
 
 
 class QuoteState(StrEnum):
@@ -91,6 +91,9 @@ def priced(entry: QuoteEntry) -> QuoteTerms:
             raise invalid(rules.QUOTE_QUANTITY_NOT_POSITIVE, f"quantity must be above 0, not {line.quantity}", f"{at}.quantity")
         if line.unit_price < 0:
             raise invalid(rules.QUOTE_UNIT_PRICE_NEGATIVE, f"unit price must be 0 or more, not {line.unit_price}", f"{at}.unit_price")
+        for name in ("quantity", "unit_price"):
+            if getattr(line, name) >= LARGEST:
+                raise invalid(rules.QUOTE_AMOUNT_TOO_LARGE, f"{name} must be below {LARGEST:,}", f"{at}.{name}")
         if not 0 <= line.discount_percent <= HUNDRED:
             raise invalid(rules.QUOTE_DISCOUNT_OUT_OF_RANGE,
                           f"discount must be 0 to 100 percent, not {line.discount_percent}", f"{at}.discount_percent")
@@ -108,7 +111,7 @@ def priced(entry: QuoteEntry) -> QuoteTerms:
         ))
     deal = DealFields(
         region=entry.region, industry=entry.industry, risk_tier=entry.risk_tier, data_residency=entry.data_residency,
-        deal_size=rounded(sum((line.net_amount for line in lines), Decimal(0)), entry.currency),
+        deal_size=total([line.net_amount for line in lines], entry.currency),
         max_discount_percent=max(line.discount_percent for line in lines),
     )
     return QuoteTerms(

@@ -54,6 +54,8 @@ QUOTE_CURRENCY_UNKNOWN = "quote.currency_unknown"
 QUOTE_TIME_ZONE_UNKNOWN = "quote.time_zone_unknown"
 QUOTE_QUANTITY_NOT_POSITIVE = "quote.quantity_not_positive"
 QUOTE_UNIT_PRICE_NEGATIVE = "quote.unit_price_negative"
+# Quantities and unit prices below a trillion: what any deal needs, and what prices exactly.
+QUOTE_AMOUNT_TOO_LARGE = "quote.amount_too_large"
 QUOTE_DISCOUNT_OUT_OF_RANGE = "quote.discount_out_of_range"  # 0 to 100 percent
 # A line's end date on or after its start date.
 QUOTE_LINE_DATES = "quote.line_dates"
