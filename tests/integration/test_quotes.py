@@ -247,3 +247,75 @@ async def _scheduler_saw_every_event_of(order_sync, scheduler, quote_id: str) ->
 
 async def _equals(value, expected) -> bool:
     return await value == expected
+
+
+async def test_two_scheduler_replicas_and_a_restart_announce_each_validity_end_once(service_env, stack):
+    """Order sync's QuoteDrafted as it publishes them; two replicas sweep; a third scheduler starts
+    after the validity of one more quote ended while none ran."""
+    from aiokafka import AIOKafkaProducer
+    from shared.events.envelope import Envelope, to_kafka
+    from services.order_sync.domain.quote import Quote
+    from tests.unit.test_quote import entry
+
+    drafted = [Quote.draft(uuid.uuid4(), entry(time_zone=zone), TODAY).pending_events[0]
+               for zone in ["UTC", "Europe/Berlin", "America/New_York", "Pacific/Auckland"] * 5]
+    late = Quote.draft(uuid.uuid4(), entry(), TODAY).pending_events[0]
+
+    async def publish(*events) -> None:
+        producer = AIOKafkaProducer(**stack.kafka_admin.options(), enable_idempotence=True)
+        await producer.start()
+        try:
+            for event in events:
+                topic, headers, value, key = to_kafka(Envelope(event, stream_version=1))
+                await producer.send_and_wait(topic, value=value, key=key.encode(), headers=headers)
+        finally:
+            await producer.stop()
+
+    env = service_env("lifecycle_scheduler", ALLOW_CLOCK_CONTROL="true", SCHEDULER_TICK_SECONDS="0.05")
+    after = dt.datetime(2027, 1, 1, 12, tzinfo=dt.UTC)  # every zone's 31 December has ended
+    async with AsyncExitStack() as services:
+        one = await services.enter_async_context(running_service("lifecycle_scheduler", env))
+        two = await services.enter_async_context(running_service("lifecycle_scheduler", env))
+        await publish(*drafted)
+
+        async def all_set():
+            return all([(await one.get(f"/api/v1/quotes/{e.quote_id}/timers", headers=bearer("sre"))).status_code == 200
+                        for e in drafted])
+
+        await eventually(all_set, timeout=60)
+        for replica in (one, two):
+            replica.app.state.context.clock.set(after)
+
+        async def all_ended():
+            return all([await stream(one, str(e.quote_id)) == ["QuoteValidityEnded"] for e in drafted])
+
+        await eventually(all_ended, timeout=60)
+    await publish(late)  # no scheduler runs: it waits on the topic
+    async with running_service("lifecycle_scheduler", env) as three:
+        three.app.state.context.clock.set(after)
+        await eventually(lambda: _equals(stream(three, str(late.quote_id)), ["QuoteValidityEnded"]), timeout=60)
+        await asyncio.sleep(0.5)
+        for e in drafted:
+            assert await stream(three, str(e.quote_id)) == ["QuoteValidityEnded"]
+
+    keys = {str(e.quote_id) for e in [*drafted, late]}
+    seen: dict[str, set] = {}
+    consumer = AIOKafkaConsumer(topics.LIFECYCLE_QUOTE_DATES, **stack.kafka_admin.options(), group_id=None,
+                                auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        async with asyncio.timeout(60):
+            while len(seen) < len(keys):
+                for messages in (await consumer.getmany(timeout_ms=500)).values():
+                    for m in messages:
+                        envelope = from_kafka(m.headers, m.key, m.value)
+                        if envelope.key in keys:
+                            seen.setdefault(envelope.key, set()).add(envelope.event_id)
+            for messages in (await consumer.getmany(timeout_ms=1000)).values():  # anything more would be a second
+                for m in messages:
+                    envelope = from_kafka(m.headers, m.key, m.value)
+                    if envelope.key in keys:
+                        seen[envelope.key].add(envelope.event_id)
+    finally:
+        await consumer.stop()
+    assert all(len(ids) == 1 for ids in seen.values()) and set(seen) == keys
