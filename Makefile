@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run stop status test test-unit test-integration test-e2e bench events clean
+.PHONY: install run stop status test test-unit test-integration test-e2e test-faults bench events clean
 
 $(VENV)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ test-integration: install
 
 test-e2e: install
 	$(PY) -m pytest tests/e2e
+
+test-faults: install  ## the fault-injection suite alone (also part of `make test`)
+	$(PY) -m pytest tests/faults
 
 bench: install        ## drives the slice at rising rates; prints throughput, latency, lag
 	$(PY) -m bench.slice

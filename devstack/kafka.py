@@ -116,6 +116,7 @@ class LocalKafka:
         self.pid_path = self.root / "kafka.pid"
         self.properties = self.root / "server.properties"
         self.log4j = self.root / "log4j2.properties"
+        self.bind_retries = 0  # starts tried again because a port was taken (see start)
 
     @property
     def bootstrap(self) -> str:
@@ -210,7 +211,25 @@ class LocalKafka:
             return ""
 
     def start(self, timeout: float = 90.0) -> str:
-        """Format on first use, start the broker unless running, wait until it serves metadata."""
+        """Format on first use, start the broker unless running, wait until it serves metadata.
+
+        The ports are in Linux's ephemeral range (32768-60999): while the broker is down, a client
+        connection elsewhere may be given one as its source port (or a client reconnecting to the
+        broker may connect to itself), and the broker cannot bind it until that socket closes. A
+        start that fails so is tried again until `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            log_size = self.log.stat().st_size if self.log.exists() else 0
+            try:
+                return self._start_once(deadline)
+            except RuntimeError:
+                new_lines = self.log.read_bytes()[log_size:] if self.log.exists() else b""
+                if b"Address already in use" not in new_lines or time.monotonic() >= deadline:
+                    raise
+                self.bind_retries += 1
+                time.sleep(1.0)
+
+    def _start_once(self, deadline: float) -> str:
         if not self.is_running():
             for port in (self.port, self.controller_port):
                 if _port_open(port):
@@ -222,7 +241,6 @@ class LocalKafka:
             jvm = (f"-Xms{self.heap}", f"-Xmx{self.heap}", "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true")
             argv = self._java_argv(libs, "kafka.Kafka", str(self.properties), jvm=jvm)
             start_detached("kafka", argv, env=None, cwd=self.root, log_path=self.log, pid_path=self.pid_path)
-        deadline = time.monotonic() + timeout
         while True:
             if not self.is_running():
                 raise RuntimeError(f"kafka exited during startup; end of {self.log}:\n{self._log_tail()}")
@@ -232,7 +250,7 @@ class LocalKafka:
             except Exception:  # not listening, not authenticating yet, or no broker unfenced yet
                 pass
             if time.monotonic() >= deadline:
-                raise TimeoutError(f"kafka not ready on {self.bootstrap} after {timeout:g}s; "
+                raise TimeoutError(f"kafka not ready on {self.bootstrap} in time; "
                                    f"end of {self.log}:\n{self._log_tail()}")
             time.sleep(0.25)
 

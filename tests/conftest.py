@@ -130,3 +130,34 @@ async def eventually(check, timeout: float = 30.0, interval: float = 0.2):
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s" + (f": {last}" if last else ""))
         await asyncio.sleep(interval)
+
+
+def _wait_until_ready(pg, timeout: float = 60) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not pg.accepts_connections():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"postgres on port {pg.port} not ready within {timeout}s")
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def database(stack):
+    """The session's PostgreSQL, to stop and restart; up and accepting connections afterwards
+    (a smart shutdown left waiting is finished fast)."""
+    if stack.postgres is None:
+        pytest.skip(f"the database is {stack.kind}: these tests must restart it themselves")
+    yield stack.postgres
+    if not stack.postgres.accepts_connections():
+        stack.postgres.stop("fast", 60)
+        stack.postgres.start()
+    _wait_until_ready(stack.postgres)
+
+
+@pytest.fixture
+def broker(stack):
+    if stack.kafka is None:
+        pytest.skip(f"the broker is {stack.kind}: these tests must stop and start it themselves")
+    yield stack.kafka
+    stack.kafka.start()

@@ -15,6 +15,7 @@ class RuleKind(StrEnum):
     INVALID = "invalid"      # the input breaks a rule whatever the record's state
     CONFLICT = "conflict"    # valid input, but the record's state or version refuses it now
     NOT_FOUND = "not_found"  # no such record
+    TOO_LARGE = "too_large"  # the request's content is larger than a configured limit
 
 
 
@@ -36,6 +37,10 @@ class DomainError(Exception):
 
 def invalid(rule: str, message: str, field: str | None = None, **extra) -> DomainError:
     return DomainError(rule, message, field=field, kind=RuleKind.INVALID, extra=extra)
+
+
+def too_large(rule: str, message: str, field: str | None = None, **extra) -> DomainError:
+    return DomainError(rule, message, field=field, kind=RuleKind.TOO_LARGE, extra=extra)
 
 
 class NotFound(DomainError):

@@ -6,72 +6,26 @@ when its clock passes the end date, emits ContractExpired, which the read model 
 """
 
 import asyncio
-import datetime as dt
 import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
 
-from services.catalogue import SERVICES
 from tests.conftest import bearer, eventually
+from tests.platform import PORT_BASE, running_platform, wait_ready
 from tests.stack import ROOT
 
 pytestmark = pytest.mark.e2e
 
-PORT_BASE = int(os.environ.get("E2E_PORT_BASE", "18000"))
-
 
 @pytest.fixture(scope="module")
 def platform(service_env, tmp_path_factory):
-    logs: Path = tmp_path_factory.mktemp("service-logs")
-    processes, urls = {}, {}
-    for i, spec in enumerate(SERVICES, start=1):
-        port = PORT_BASE + i
-        extra = {"PORT": str(port), "PYTHONPATH": str(ROOT)}
-        if spec.name == "lifecycle_scheduler":
-            extra |= {"ALLOW_CLOCK_CONTROL": "true", "SCHEDULER_TICK_SECONDS": "0.2"}
-        if spec.name == "order_sync":
-            extra |= {"ALLOW_CLOCK_CONTROL": "true"}
-        log = open(logs / f"{spec.name}.log", "wb")
-        processes[spec.name] = (
-            subprocess.Popen([sys.executable, "-m", spec.module], cwd=ROOT, env={**os.environ, **service_env(spec.name, **extra)},
-                             stdout=log, stderr=subprocess.STDOUT),
-            log,
-        )
-        urls[spec.name] = f"http://127.0.0.1:{port}"
-    try:
-        for name, url in urls.items():
-            _wait_ready(url, processes[name][0], logs / f"{name}.log")
-        yield urls
-    finally:
-        for proc, _ in processes.values():
-            proc.send_signal(signal.SIGTERM)
-        for proc, log in processes.values():
-            try:
-                proc.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            log.close()
-
-
-def _wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90) -> None:
-    deadline = dt.datetime.now() + dt.timedelta(seconds=timeout)
-    while dt.datetime.now() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"{url} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"{url} not ready in {timeout}s:\n{log.read_text()[-3000:]}")
+    with running_platform(service_env, tmp_path_factory.mktemp("service-logs")) as running:
+        yield running.urls
 
 
 CONTRACT = {
@@ -199,7 +153,7 @@ def test_a_service_stops_gracefully_on_sigterm(service_env, tmp_path):
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "services.clm"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
                                 env={**os.environ, **service_env("clm", PORT=str(port), LOG_LEVEL="INFO", PYTHONPATH=str(ROOT))})
-        _wait_ready(f"http://127.0.0.1:{port}", proc, log)
+        wait_ready(f"http://127.0.0.1:{port}", proc, log)
         proc.send_signal(signal.SIGTERM)
         # uvicorn re-raises the signal once shutdown is complete, so supervisors see why it ended.
         assert proc.wait(timeout=40) in (0, -signal.SIGTERM)

@@ -8,8 +8,8 @@ every message takes effect once, and every event written reaches Kafka once, in 
 A running service answers 503 with a problem body while the database is down and its commands
 keep answering while Kafka is down.
 
-These tests stop the session's PostgreSQL and broker; the `database` and `broker` fixtures leave
-them up and ready for the tests after them.
+These tests stop the session's PostgreSQL and broker; the `database` and `broker` fixtures
+(tests/conftest.py) leave them up and ready for the tests after them.
 """
 
 import asyncio
@@ -36,37 +36,6 @@ from tests.integration.test_outbox_relay import _read_topic
 pytestmark = pytest.mark.integration
 
 RATE = 20  # events per second, as in the incident
-
-
-def _wait_until_ready(pg, timeout: float = 60) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not pg.accepts_connections():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"postgres on port {pg.port} not ready within {timeout}s")
-        time.sleep(0.2)
-
-
-@pytest.fixture
-def database(stack):
-    """The session's PostgreSQL, to stop and restart; up and accepting connections afterwards
-    (a smart shutdown left waiting is finished fast)."""
-    if stack.postgres is None:
-        pytest.skip(f"the database is {stack.kind}: these tests must restart it themselves")
-    yield stack.postgres
-    if not stack.postgres.accepts_connections():
-        stack.postgres.stop("fast", 60)
-        stack.postgres.start()
-    _wait_until_ready(stack.postgres)
-
-
-@pytest.fixture
-def broker(stack):
-    if stack.kafka is None:
-        pytest.skip(f"the broker is {stack.kind}: these tests must stop and start it themselves")
-    yield stack.kafka
-    stack.kafka.start()
 
 
 def _retries(component: str, dependency: str) -> float:

@@ -58,6 +58,9 @@ from shared.events.coverage import AssetLinked, CoverageOpened
 from shared.events.lifecycle import ContractExpired, ExpiryScheduled
 from shared.events.orders import ServiceContractRecorded
 from shared.events.envelope import Envelope, from_kafka, to_kafka
+from shared.events.library import (
+    ClauseSlot, ClauseVariant, ClauseVersionPublished, TemplateSection, TemplateVariable, TemplateVersionPublished, VariantRule,
+)
 from shared.events.quotes import Account, DealFields, QuoteApproved, QuoteDrafted, QuoteExpired, QuoteLine, QuoteRejected, QuoteRevised
 
 CONTRACT_ID = uuid.UUID("0b7c5c1e-3f5e-4d8a-9a51-2f1d8e6b7a10")
@@ -169,6 +172,23 @@ SAMPLES |= {
 SAMPLES |= {
     QuoteValidityEnded: QuoteValidityEnded(quote_id=QUOTE_ID, valid_until=dt.date(2026, 12, 31), time_zone="Europe/Berlin",
                                            ended_at=dt.datetime(2026, 12, 31, 23, 0, tzinfo=dt.UTC)),
+}
+CLAUSE_ID = uuid.UUID("7a1e2f3c-4b5d-4e6f-8a9b-0c1d2e3f4a51")
+TEMPLATE_ID = uuid.UUID("8b2f3a4d-5c6e-4f70-9b1c-2d3e4f5a6b62")
+SAMPLES |= {
+    ClauseVersionPublished: ClauseVersionPublished(
+        clause_id=CLAUSE_ID, version=2, key="limitation_of_liability", title="Limitation of liability",
+        text="Each party's total liability is limited to {{ liability_cap }}.",
+        fallbacks=[ClauseVariant(name="mutual_cap", text="Liability is capped at {{ liability_cap }} for both parties.")],
+        variables=["liability_cap"],
+    ),
+    TemplateVersionPublished: TemplateVersionPublished(
+        template_id=TEMPLATE_ID, version=1, kind="msa", name="Master services agreement",
+        sections=[TemplateSection(heading="Risk", slots=[ClauseSlot(
+            clause_id=CLAUSE_ID, clause_version=2, include_when='risk_tier != "low"',
+            variants=[VariantRule(when="deal_size > 250000.0", use="mutual_cap")])])],
+        variables=[TemplateVariable(name="liability_cap", type="string", required=True)], pricing_appendix=True,
+    ),
 }
 GENERATED = export.generate()
 ASYNCAPI = yaml.safe_load(GENERATED[export.ASYNCAPI])

@@ -1,0 +1,16 @@
+"""What the use cases need from the outside world, as protocols; adapters/ implements them."""
+
+from typing import Protocol
+from uuid import UUID
+
+from shared.events.documents import DocumentRef
+
+
+class DocumentStore(Protocol):
+    """Stores document bytes in the unit of work's transaction (or before it, for an object store)."""
+
+    async def put(self, content: bytes, media_type: str, filename: str) -> DocumentRef:
+        """The reference of the stored bytes: SHA-256 and size computed here, never taken from a caller."""
+
+    async def get(self, document_id: UUID) -> tuple[DocumentRef, bytes]:
+        """The reference and the bytes; raises adapters.documents_pg.DocumentMissing if there is none."""
