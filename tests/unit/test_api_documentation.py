@@ -14,7 +14,7 @@ METHODS = {"get", "put", "post", "patch", "delete"}
 CREATES = {
     "clm": {"/api/v1/contracts", "/api/v1/contract-requests", "/api/v1/clauses", "/api/v1/templates"},
     "asset_coverage": {"/api/v1/contracts/{contract_id}/assets"},
-    "order_sync": {"/api/v1/service-contracts", "/api/v1/sold-products", "/api/v1/install-base-items"},
+    "order_sync": {"/api/v1/service-contracts", "/api/v1/sold-products", "/api/v1/install-base-items", "/api/v1/quotes"},
     "lifecycle_scheduler": set(),
     "projection": set(),
 }
