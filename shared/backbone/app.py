@@ -191,6 +191,10 @@ def serve(definition: ServiceDefinition) -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        # Longer than any client's or load balancer's idle timeout (httpx: 5 s, ALB: 60 s): with
+        # uvicorn's 5 s default a client reusing a connection as the server closes it got no
+        # answer at all (seen as ReadError in the fault suite).
+        timeout_keep_alive=settings.http_keep_alive_seconds,
     )
 
 

@@ -30,6 +30,7 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = 500
     consumer_max_attempts: int = 3
     shutdown_grace_seconds: float = 20.0
+    http_keep_alive_seconds: int = Field(75, gt=0, description="idle keep-alive connections are closed after this")
     allow_clock_control: bool = Field(False, description="dev/test stacks only: PUT /api/v1/ops/clock moves time")
 
     def kafka(self) -> KafkaAccess:
