@@ -70,7 +70,6 @@ DRAFTING_TERM_MISSING = "drafting.term_months_missing"
 # Versions are added to a drafted contract while it is negotiated (in work or back in review).
 NEGOTIATION_NOT_DRAFTED = "negotiation.not_drafted"
 NEGOTIATION_ONLY_IN_NEGOTIATION = "negotiation.only_while_negotiating"
-NEGOTIATION_VERSION_UNKNOWN = "negotiation.version_unknown"
 # A negotiated-terms record names at least one term.
 NEGOTIATION_TERMS_EMPTY = "negotiation.terms_empty"
 # An open deviation (non-standard clause, term changed against us) makes the contract at least non_standard.

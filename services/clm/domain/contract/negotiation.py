@@ -10,7 +10,7 @@ import datetime as dt
 import uuid
 
 from shared.backbone.aggregate import applies
-from shared.backbone.errors import ConflictingState, invalid
+from shared.backbone.errors import ConflictingState, NotFound, invalid
 from shared.events.contracts import ClassificationReason
 from shared.events.documents import DocumentRef
 from shared.events.negotiation import (
@@ -62,8 +62,7 @@ class Negotiation(Intake):
 
     def version_numbered(self, number: int) -> ContractVersionAdded:
         if not 1 <= number <= len(self.versions):
-            raise invalid(rules.NEGOTIATION_VERSION_UNKNOWN,
-                          f"the contract has versions 1 to {len(self.versions)}, not {number}", field="version")
+            raise NotFound("contract_version", f"{self.id} v{number}", field="version")
         return self.versions[number - 1]
 
     # -- commands ---------------------------------------------------------------------------------
@@ -71,6 +70,15 @@ class Negotiation(Intake):
     def add_version(self, *, origin: VersionOrigin, author: str, at: dt.datetime, document: DocumentRef,
                     clauses: list[VersionClause], terms: NegotiatedTerms) -> ContractVersionAdded:
         """An internal edit or a counterparty's upload, its clauses already matched against the library."""
+        self.check_can_add_version()
+        added = ContractVersionAdded(
+            contract_id=self.contract_uuid, version_number=len(self.versions) + 1, origin=origin, author=author,
+            added_at=at, document=document, clauses=clauses, terms=terms)
+        self.record(added)
+        self._follow_deviations(added, at)
+        return added
+
+    def check_can_add_version(self) -> None:
         if not self.versions:
             raise ConflictingState(rules.NEGOTIATION_NOT_DRAFTED,
                                    "versions are added to a contract drafted from a template", field="contract_id")
@@ -78,12 +86,6 @@ class Negotiation(Intake):
             raise ConflictingState(rules.NEGOTIATION_ONLY_IN_NEGOTIATION,
                                    f"versions are added while the request is work_in_progress or awaiting_review, "
                                    f"not {self.request_state}", field="state")
-        added = ContractVersionAdded(
-            contract_id=self.contract_uuid, version_number=len(self.versions) + 1, origin=origin, author=author,
-            added_at=at, document=document, clauses=clauses, terms=terms)
-        self.record(added)
-        self._follow_deviations(added, at)
-        return added
 
     def record_terms(self, terms: NegotiatedTerms, *, by: str, at: dt.datetime) -> None:
         """Terms agreed outside the document (fields left out stay as they were)."""
