@@ -13,14 +13,12 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
-from shared.backbone.errors import too_large
 from shared.backbone.openapi import PROBLEM_JSON
 from shared.backbone.rest import UNSUPPORTED_MEDIA_TYPE, Date, IfMatch, expected_version, with_version
 from shared.events.documents import DocumentRef
 from shared.events.negotiation import (
     ContractVersionAdded, DeviationFlagged, NegotiatedTerms, TemplateUsed, VersionClause, VersionOrigin,
 )
-from services.clm.adapters.word.reader import UPLOAD_TOO_LARGE
 from services.clm.api.contracts import ContractView
 from services.clm.api.library import DOCX, VariableValue
 from services.clm.application import drafting, negotiation
@@ -149,6 +147,14 @@ UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {
 }}}
 
 
+async def multipart_only(request: Request) -> None:
+    """Before the token is checked, as rest.json_body does for JSON: an upload is multipart/form-data."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        raise HTTPException(415, detail={"rule": UNSUPPORTED_MEDIA_TYPE,
+                                         "message": f"send the version as multipart/form-data, not {content_type or 'no content type'}"})
+
+
 @router.post("/{contract_id}/draft", status_code=status.HTTP_201_CREATED, response_model=ContractView)
 async def draft_from_template(contract_id: UUID, body: DraftFromTemplate, response: Response,
                               principal: Annotated[Principal, Depends(may_draft)],
@@ -174,6 +180,7 @@ async def list_versions(contract_id: UUID, ctx: Annotated[ServiceContext, Depend
              responses={413: _problem("The upload is larger than UPLOAD_MAX_BYTES (upload.too_large; limit_bytes)"),
                         415: _problem("The body is not multipart/form-data (request.unsupported_media_type)")})
 async def upload_version(contract_id: UUID, request: Request, response: Response,
+                         _: Annotated[None, Depends(multipart_only)],
                          principal: Annotated[Principal, Depends(may_negotiate)],
                          ctx: Annotated[ServiceContext, Depends(context)], if_match: IfMatch = None) -> VersionView:
     """An internal edit or the counterparty's .docx, parsed into clauses and matched against the
@@ -245,21 +252,17 @@ async def record_terms(contract_id: UUID, body: TermsBody, response: Response,
 async def _read_upload(request: Request, limit: int) -> tuple[bytes, VersionOrigin]:
     """The form's file and origin, refused with 413 as soon as more bytes arrive than the limit allows
     (by Content-Length before reading, while streaming without it)."""
-    content_type = request.headers.get("content-type", "")
-    if not content_type.lower().startswith("multipart/form-data"):
-        raise HTTPException(415, detail={"rule": UNSUPPORTED_MEDIA_TYPE,
-                                         "message": f"send the version as multipart/form-data, not {content_type or 'no content type'}"})
     most = limit + FORM_OVERHEAD_BYTES
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > most:
-        raise _too_large(limit)
+        raise negotiation.upload_too_large(limit)
 
     async def bounded():
         received = 0
         async for chunk in request.stream():
             received += len(chunk)
             if received > most:
-                raise _too_large(limit)
+                raise negotiation.upload_too_large(limit)
             yield chunk
 
     try:
@@ -276,8 +279,3 @@ async def _read_upload(request: Request, limit: int) -> tuple[bytes, VersionOrig
         raise RequestValidationError(errors)
     content = await file.read() if isinstance(file, UploadFile) else file.encode()
     return content, origin
-
-
-def _too_large(limit: int):
-    return too_large(UPLOAD_TOO_LARGE, f"the upload is larger than the limit of {limit} bytes", field="file",
-                     limit_bytes=limit)

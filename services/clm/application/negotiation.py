@@ -6,14 +6,14 @@ import datetime as dt
 from dataclasses import dataclass
 from uuid import UUID
 
-from shared.backbone.errors import NotFound
+from shared.backbone.errors import DomainError, NotFound, too_large
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.documents import DocumentRef
 from shared.events.negotiation import ContractVersionAdded, NegotiatedTerms, VersionClause, VersionOrigin
 from services.clm.adapters.documents import document_store
 from services.clm.adapters.documents_pg import DocumentMissing
 from services.clm.adapters.library_index import LibraryIndex
-from services.clm.adapters.word.reader import read_docx
+from services.clm.adapters.word.reader import UPLOAD_TOO_LARGE, read_docx
 from services.clm.adapters.word.redline import redline_docx
 from services.clm.adapters.word.writer import MEDIA_TYPE as DOCX
 from services.clm.application.contract_requests import commit
@@ -55,6 +55,12 @@ async def add_version(uow: UnitOfWork, contract_id: UUID, content: bytes, *, ori
         added = contract.add_version(origin=origin, author=by, at=at, document=ref, clauses=clauses, terms=terms)
         await commit(uow)
         return added
+
+
+def upload_too_large(limit: int) -> DomainError:
+    """The reader's refusal, for an upload refused while it still streams in."""
+    return too_large(UPLOAD_TOO_LARGE, f"the upload is larger than the limit of {limit} bytes", field="file",
+                     limit_bytes=limit)
 
 
 async def record_terms(uow: UnitOfWork, contract_id: UUID, terms: NegotiatedTerms, *, by: str, at: dt.datetime,
