@@ -31,7 +31,9 @@ async def draft_from_template(uow: UnitOfWork, contract_id: UUID, *, template_id
         contract.check_draftable()
         start, _ = contract.drafting_dates(start_date)
         template, pinned, clauses = await load_template(uow, template_id, template_version)
-        given = {**variables, **contract.request_variables(vendor, start)}
+        # What the template declares (its clauses use no other name): the rest is not the draft's.
+        declared = {v.name for v in pinned.variables}
+        given = {k: v for k, v in {**variables, **contract.request_variables(vendor, start)}.items() if k in declared}
         document = compose_document(
             pinned, clauses, title=contract.request_terms.title, parties=tuple((p.role, p.name) for p in contract.parties(vendor)),
             deal=contract.deal_fields(), variables=given, pricing=None)
