@@ -14,13 +14,13 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
 from shared.backbone.openapi import PROBLEM_JSON
-from shared.backbone.rest import UNSUPPORTED_MEDIA_TYPE, Date, IfMatch, expected_version, with_version
+from shared.backbone.rest import UNSUPPORTED_MEDIA_TYPE, Amount, Date, IfMatch, expected_version, with_version
 from shared.events.documents import DocumentRef
 from shared.events.negotiation import (
     ContractVersionAdded, DeviationFlagged, NegotiatedTerms, TemplateUsed, VersionClause, VersionOrigin,
 )
 from services.clm.api.contracts import ContractView
-from services.clm.api.library import DOCX, VariableValue
+from services.clm.api.library import DOCX, CurrencyCode, VariableValue
 from services.clm.application import drafting, negotiation
 from services.clm.domain.contract import Contract
 
@@ -121,7 +121,14 @@ class Deviations(BaseModel):
     cleared: list[DeviationView]
 
 
-class TermsBody(NegotiatedTerms):
+class TermsBody(BaseModel):
+    """The terms agreed; those left out stay as they were."""
+
+    liability_cap: Amount | None = None
+    liability_cap_currency: CurrencyCode | None = None
+    auto_renewal: bool | None = None
+    payment_days: int | None = Field(None, ge=0, le=3650)
+    governing_law: str | None = Field(None, min_length=1, max_length=100, examples=["Germany"])
     expected_version: int | None = Field(None, description="Refuse with 409 if the contract moved on")
 
 
@@ -139,7 +146,7 @@ def _binary(description: str) -> dict:
 
 
 UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {
-    "schema": {"type": "object", "required": ["file", "origin"], "properties": {
+    "schema": {"type": "object", "required": ["file", "origin"], "additionalProperties": False, "properties": {
         "file": {"type": "string", "format": "binary", "description": "the .docx"},
         "origin": {"type": "string", "enum": ["internal_edit", "counterparty_upload"]},
     }},
@@ -266,11 +273,14 @@ async def _read_upload(request: Request, limit: int) -> tuple[bytes, VersionOrig
             yield chunk
 
     try:
-        form = await MultiPartParser(request.headers, bounded(), max_files=1, max_fields=2, max_part_size=1024).parse()
+        form = await MultiPartParser(request.headers, bounded(), max_files=2, max_fields=8, max_part_size=1024).parse()
     except MultiPartException as exc:
         raise RequestValidationError([{"type": "value_error", "loc": ("body",), "msg": f"the form cannot be read: {exc}"}])
     file, origin = form.get("file"), form.get("origin")
-    errors = []
+    errors = [{"type": "extra_forbidden", "loc": ("body", name), "msg": "the form takes file and origin only"}
+              for name in dict.fromkeys(form.keys()) if name not in ("file", "origin")]
+    errors += [{"type": "too_long", "loc": ("body", name), "msg": f"send one {name}"}
+               for name in ("file", "origin") if len(form.getlist(name)) > 1]
     if file is None:
         errors.append({"type": "missing", "loc": ("body", "file"), "msg": "the .docx is sent as the form field file"})
     if origin not in ("internal_edit", "counterparty_upload"):
