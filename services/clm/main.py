@@ -7,16 +7,18 @@ from shared.events import topics
 from shared.events.quotes import QuoteApproved
 from services.catalogue import by_name
 from services.clm.adapters.request_index import SqlRequestIndex
-from services.clm.api import contract_requests, contracts, library
+from services.clm.api import contract_requests, contracts, library, versions
 from services.clm.application.consumed_events import open_request_from_quote
+from services.clm.settings import ClmSettings
 
 definition = ServiceDefinition(
     spec=by_name("clm"),
-    routers=[contracts.router, contract_requests.router, library.router],
+    routers=[contracts.router, versions.router, contract_requests.router, library.router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
     produces=[topics.CLM_CONTRACTS, topics.CLM_LIBRARY],
     views=SqlRequestIndex,
     subscriptions=[Subscription({QuoteApproved: open_request_from_quote})],
+    settings_class=ClmSettings,
 )
 
 app = create_app(definition)

@@ -200,7 +200,8 @@ async def declared_input(request: Request) -> None:
     errors += [{"type": "string_pattern_mismatch", "loc": ("query", name), "msg": nul}
                for name, value in request.query_params.multi_items() if name in declared and NUL in value]
     body_field = getattr(route, "body_field", None)
-    raw = await request.body()
+    # Only a declared body is read here: a route that streams its own (an upload) keeps its stream.
+    raw = await request.body() if body_field is not None else b""
     # JSON can only carry NUL escaped, so only a body holding the escape is validated here (again).
     if body_field is not None and b"\\u0000" in raw and is_json(request.headers.get("content-type")):
         body, invalid = body_field.validate(await request.json(), {}, loc=("body",))

@@ -51,6 +51,8 @@ def test_every_api_operation_documents_its_refusals_with_a_problem_body(service)
         expected |= {"404"} if "{" in path else set()
         expected |= {"409"} if method != "get" else set()
         expected |= {"415"} if has_body else set()
+        # An upload (multipart) is refused above its configured size limit (clm's UPLOAD_MAX_BYTES).
+        expected |= {"413"} if "multipart/form-data" in operation.get("requestBody", {}).get("content", {}) else set()
         expected |= {"422"} if has_parameters else set()
         refusals = {status for status in responses if status >= "4"}
         assert refusals == expected, (method, path)

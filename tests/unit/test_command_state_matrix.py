@@ -19,6 +19,8 @@ import pytest
 from shared.backbone.aggregate import Aggregate
 from shared.backbone.errors import DomainError
 from shared.events.contracts import Party, RequestedAccount, RequestTerms
+from shared.events.documents import DocumentRef
+from shared.events.negotiation import NegotiatedTerms, TemplateUsed
 from shared.events.orders import ServiceState
 from services.asset_coverage.domain.coverage import Coverage
 from services.clm.domain import rules as clm_rules
@@ -385,6 +387,20 @@ def _work(c):
     c.start_work(by="lena", roles=frozenset({"legal_counsel"}), at=AT)
 
 
+_DOCUMENT = DocumentRef(document_id=uuid.uuid4(), sha256="0" * 64, size=1, media_type="application/octet-stream",
+                        filename="v.docx")
+
+
+def _draft_from_template(c):
+    c.draft_from_template(template=TemplateUsed(template_id=uuid.uuid4(), template_version=1, kind="msa"), vendor="Initech",
+                          start_date=D(2027, 1, 1), variables={}, clauses=[], terms=NegotiatedTerms(),
+                          document=_DOCUMENT, by="lena", at=AT)
+
+
+def _add_version(c):
+    c.add_version(origin="counterparty_upload", author="ann", at=AT, document=_DOCUMENT, clauses=[], terms=NegotiatedTerms())
+
+
 CONTRACT_STATES = {
     "draft": lambda: persisted(_clm_contract()), "active": lambda: _activated(_clm_contract()),
     "request draft": lambda: _then(_requested()),
@@ -443,7 +459,18 @@ GRIDS = [
         "assign": (FIELD_EDIT, lambda c: c.assign(by="cm", at=AT, assignee="lena", assignee_role="legal_counsel"), {
             **_drafted(clm_rules.REQUEST_NOT_A_REQUEST), **_each_request(OK), "cancelled": clm_rules.REQUEST_STATE_TERMINAL,
             "work in progress": NOOP, "awaiting review": NOOP}),  # lena took it when she started work
-    }, {"draft": NEW, "request": NEW, "request_from_quote": NEW, "same_request": QUERY}),
+        # Drafting from a template and negotiation: the states with versions are covered in
+        # tests/unit/test_drafting_and_negotiation.py; here every state of the grid has none.
+        "draft_from_template": (STATE_CHANGE, _draft_from_template, {
+            **_drafted(clm_rules.REQUEST_NOT_A_REQUEST), **_each_request(clm_rules.DRAFTING_ONLY_FROM_NEW_OR_WORK),
+            "request new": clm_rules.DRAFTING_TERM_MISSING, "work in progress": clm_rules.DRAFTING_TERM_MISSING}),
+        "add_version": (FIELD_EDIT, _add_version, {
+            **_drafted(clm_rules.NEGOTIATION_NOT_DRAFTED), **_each_request(clm_rules.NEGOTIATION_NOT_DRAFTED)}),
+        "record_terms": (FIELD_EDIT, lambda c: c.record_terms(NegotiatedTerms(payment_days=45), by="ann", at=AT), {
+            **_drafted(clm_rules.NEGOTIATION_NOT_DRAFTED), **_each_request(clm_rules.NEGOTIATION_NOT_DRAFTED)}),
+    }, {"draft": NEW, "request": NEW, "request_from_quote": NEW, "same_request": QUERY, "check_draftable": QUERY,
+        "check_can_add_version": QUERY, "drafting_dates": QUERY, "parties": QUERY, "deal_fields": QUERY,
+        "request_variables": QUERY, "version_numbered": QUERY}),
     Grid(Coverage, {"open": _coverage, "with the asset linked": lambda: _with_asset(_coverage())}, {
         "link_asset": (CREATION, lambda c: c.link_asset("robot-7", "Robot 7"), {"open": OK, "with the asset linked": NOOP}),
     }, {"open": NEW}),

@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
 from shared.backbone.rest import Date, IfMatch, answer_created, expected_version, replayed, with_version
-from shared.events.contracts import Party
+from shared.events.contracts import Classification, Party
+from shared.events.negotiation import TemplateUsed
 from services.clm.application import contracts as use_cases
 from services.clm.domain.contract import Contract
 
@@ -33,6 +34,12 @@ class DraftContract(BaseModel):
     time_zone: str = Field("UTC", description="IANA zone in which start and end dates are read")
 
 
+class CurrentVersion(BaseModel):
+    number: int
+    sha256: str
+    author: str
+
+
 class ContractView(BaseModel):
     contract_id: UUID
     number: str
@@ -44,14 +51,23 @@ class ContractView(BaseModel):
     time_zone: str
     state: str
     version: int
+    # Set on a contract drafted from a template (docs/drafting.md); none on one drafted by hand.
+    template: TemplateUsed | None = None
+    current_version: CurrentVersion | None = None
+    classification: Classification | None = None
+    open_deviations: int | None = None
 
     @classmethod
     def of(cls, contract: Contract) -> "ContractView":
-        t = contract.terms
+        t, current = contract.terms, contract.current_version
         return cls(
             contract_id=t.contract_id, number=t.number, title=t.title, contract_model=t.contract_model,
             parties=t.parties, start_date=t.start_date, end_date=t.end_date, time_zone=t.time_zone,
-            state=contract.state, version=contract.version,
+            state=contract.state, version=contract.version, template=contract.template,
+            current_version=CurrentVersion(number=current.version_number, sha256=current.document.sha256,
+                                           author=current.author) if current else None,
+            classification=contract.classification,
+            open_deviations=len(contract.open_deviations) if current else None,
         )
 
 

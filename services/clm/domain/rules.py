@@ -61,3 +61,18 @@ NON_STANDARD_DEAL_SIZE = Decimal("250000")
 STANDARD_MAX_DISCOUNT_PERCENT = Decimal("20")
 # The queue each class is routed to on creation and whenever the rules reclassify it.
 QUEUE_OF_CLASS = {"standard": "contracts-standard", "non_standard": "legal-review", "high_risk": "legal-review"}
+
+# -- drafting and negotiation (phases 2-3, docs/drafting.md) ---------------------------------------
+# A contract is drafted from a template once, from a request that is new or in work.
+DRAFTING_ONLY_FROM_NEW_OR_WORK = "drafting.only_from_new_or_work_in_progress"
+DRAFTING_ALREADY_DRAFTED = "drafting.already_drafted"
+# The dates follow from the request: a start date (desired, or given) and a term in months.
+DRAFTING_START_DATE_MISSING = "drafting.start_date_missing"
+DRAFTING_TERM_MISSING = "drafting.term_months_missing"
+# Versions are added to a drafted contract while it is negotiated (in work or back in review).
+NEGOTIATION_NOT_DRAFTED = "negotiation.not_drafted"
+NEGOTIATION_ONLY_IN_NEGOTIATION = "negotiation.only_while_negotiating"
+# A negotiated-terms record names at least one term.
+NEGOTIATION_TERMS_EMPTY = "negotiation.terms_empty"
+# An open deviation (non-standard clause, term changed against us) makes the contract at least non_standard.
+CLASSIFICATION_DEVIATION_OPEN = "classification.deviation_open"  # -> non_standard

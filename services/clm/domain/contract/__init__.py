@@ -1,5 +1,6 @@
 """The Contract aggregate (stream type `contract`), split by concept: `intake` (the request:
-states, classification, assignment; `classification` holds the rules' pure part) and `contract`
+states, classification, assignment; `classification` holds the rules' pure part), `drafting` (from a template),
+`negotiation` (versions, deviations, negotiated terms) and `contract`
 (drafting without a template and activation), which composes them."""
 
 from services.clm.domain.contract.contract import Contract, ContractState

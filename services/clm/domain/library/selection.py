@@ -77,7 +77,7 @@ def _values(declared: list[TemplateVariable], given: Mapping[str, object]) -> di
             continue
         printed = _printed(types.get(name, "string"), value)
         if printed is None:
-            raise invalid(rules.DRAFT_VARIABLE_INVALID, f"the variable {name} must be a {types[name]}, not {value!r}",
+            raise invalid(rules.DRAFT_VARIABLE_INVALID, f"the variable {name} must be a {types.get(name, 'string')}, not {value!r}",
                           field=f"variables.{name}")
         values[name] = printed
     return values
