@@ -160,3 +160,14 @@ def test_negotiated_terms_are_recorded_as_data():
     assert isinstance(contract.pending_events[0], NegotiatedTermsRecorded)
     assert (contract.negotiated_terms.payment_days, contract.negotiated_terms.auto_renewal,
             contract.negotiated_terms.liability_cap) == (45, False, Decimal("1000000"))
+
+
+@pytest.mark.parametrize("start", [dt.date(1, 1, 1), dt.date(9998, 6, 1)])
+def test_a_term_that_starts_or_ends_outside_the_plannable_calendar_is_refused(start):
+    contract = requested()
+    with pytest.raises(DomainError) as refused:
+        contract.draft_from_template(template=TEMPLATE, vendor="Initech", start_date=start, variables={},
+                                     clauses=[clause("1", LIABILITY)], terms=CAP, document=document(1),
+                                     by="counsel-lena", at=AT)
+    assert (refused.value.rule, refused.value.field) == ("dates.out_of_range", "start_date")
+    assert contract.pending_events == []

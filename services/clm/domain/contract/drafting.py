@@ -7,6 +7,7 @@ import datetime as dt
 
 from dateutil.relativedelta import relativedelta
 
+from shared.backbone.clock import EARLIEST_DATE, LATEST_DATE, is_plannable
 from shared.backbone.errors import ConflictingState, invalid
 from shared.events.contracts import ContractDrafted, Party
 from shared.events.documents import DocumentRef
@@ -39,7 +40,15 @@ class Drafting(Negotiation):
         if months is None:
             raise invalid(rules.DRAFTING_TERM_MISSING, "the request has no term: enrich it with term_months",
                           field="term_months")
-        return start, start + relativedelta(months=months) - dt.timedelta(days=1)
+        try:
+            end = start + relativedelta(months=months) - dt.timedelta(days=1)
+        except (OverflowError, ValueError):  # past year 9999
+            end = dt.date.max
+        for date in (start, end):
+            if not is_plannable(date):
+                raise invalid(rules.DATES_OUT_OF_RANGE, f"the term from {start} ends outside {EARLIEST_DATE}..{LATEST_DATE}",
+                              field="start_date")
+        return start, end
 
     def parties(self, vendor: str) -> list[Party]:
         return [Party(role="customer", name=self.request_terms.account.name), Party(role="vendor", name=vendor)]
