@@ -59,3 +59,19 @@ NON_STANDARD_DEAL_SIZE = Decimal("250000")
 STANDARD_MAX_DISCOUNT_PERCENT = Decimal("20")
 # The queue each class is routed to on creation and whenever the rules reclassify it.
 QUEUE_OF_CLASS = {"standard": "contracts-standard", "non_standard": "legal-review", "high_risk": "legal-review"}
+
+# -- comment threads (phase 3, domain/comments.py) -------------------------------------------------
+# A thread is about a contract that exists (requested or drafted) and a version of it.
+COMMENT_CONTRACT_UNKNOWN = "comment.contract_unknown"
+COMMENT_VERSION_UNKNOWN = "comment.version_unknown"
+# A comment says something (not only blanks).
+COMMENT_TEXT_REQUIRED = "comment.text_required"
+# A reply answers a comment of the same thread.
+COMMENT_REPLY_TO_UNKNOWN = "comment.reply_to_not_in_thread"
+# A resolved thread takes no replies: reopen it first.
+COMMENT_REPLY_ONLY_WHEN_OPEN = "comment.reply_only_when_open"
+# Resolved only when open, reopened only when resolved.
+COMMENT_RESOLVE_ONLY_WHEN_OPEN = "comment.resolve_only_when_open"
+COMMENT_REOPEN_ONLY_WHEN_RESOLVED = "comment.reopen_only_when_resolved"
+# A comment id names one comment: the same id again with other content is refused.
+COMMENT_ID_TAKEN = "comment.id_taken"
