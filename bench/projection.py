@@ -40,7 +40,7 @@ from shared.events.envelope import Envelope
 from services.projection.application.projector import project
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "services" / "projection" / "adapters" / "migrations"
-DEFAULT_DSN = "postgresql://postgres:postgres@127.0.0.1:55432/postgres"
+DEFAULT_DSN = "postgresql://postgres:postgres@127.0.0.1:25432/postgres"
 START, END, EXPIRED_ON = dt.date(2026, 1, 1), dt.date(2026, 12, 31), dt.date(2027, 1, 1)
 
 

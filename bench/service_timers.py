@@ -32,7 +32,7 @@ from shared.backbone.outbox import OutboxRelay
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = ROOT / "services" / "lifecycle_scheduler" / "adapters" / "migrations"
-ADMIN_DSN = "postgresql://postgres:postgres@127.0.0.1:55432/postgres"
+ADMIN_DSN = "postgresql://postgres:postgres@127.0.0.1:25432/postgres"
 DUE = dt.datetime(2031, 7, 1, tzinfo=dt.UTC)
 
 

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".devstack" / "dev"
 CLM_URL = f"http://127.0.0.1:{by_name('clm').local_port}"
 PROJECTION_URL = f"http://127.0.0.1:{by_name('projection').local_port}"
-ADMIN_DSN = "postgresql://postgres:postgres@127.0.0.1:55432/postgres"
+ADMIN_DSN = "postgresql://postgres:postgres@127.0.0.1:25432/postgres"
 
 MISS_TOLERANCE = 0.20     # a stage fails when it achieves less than 80 % of its target rate,
 P99_LIMIT_MS = 2000.0     # or its p99 HTTP latency is above 2 s,

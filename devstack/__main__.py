@@ -26,7 +26,9 @@ from services.provision import password_env, provision, service_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".devstack" / "dev"
-PG_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT = 55432, 59092, 59093
+# Below Linux's ephemeral range (32768-60999): a port in it may be taken as the source port of an
+# outgoing connection while the broker or the database is down, which keeps it from binding again.
+PG_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT = 25432, 29092, 29093
 
 
 def _postgres() -> LocalPostgres:

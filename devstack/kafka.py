@@ -213,10 +213,10 @@ class LocalKafka:
     def start(self, timeout: float = 90.0) -> str:
         """Format on first use, start the broker unless running, wait until it serves metadata.
 
-        The ports are in Linux's ephemeral range (32768-60999): while the broker is down, a client
-        connection elsewhere may be given one as its source port (or a client reconnecting to the
-        broker may connect to itself), and the broker cannot bind it until that socket closes. A
-        start that fails so is tried again until `timeout`."""
+        A port in Linux's ephemeral range (32768-60999; the dev and test defaults are below it) may
+        be given to a client connection elsewhere as its source port while the broker is down (or a
+        client reconnecting to the broker may connect to itself), and the broker cannot bind it until
+        that socket closes. A start that fails so is tried again until `timeout`."""
         deadline = time.monotonic() + timeout
         while True:
             log_size = self.log.stat().st_size if self.log.exists() else 0

@@ -29,6 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_PASSWORDS = {s.name: f"test-{s.name}-pw" for s in SERVICES}
 TEST_KAFKA_PASSWORDS = {s.name: f"test-{s.name}-kafka-pw" for s in SERVICES}
 TEST_KAFKA_ADMIN_PASSWORD = "test-admin-kafka-pw"
+# Below Linux's ephemeral range (32768-60999, /proc/sys/net/ipv4/ip_local_port_range), as the dev
+# stack's are: a port in it may be handed to some outgoing connection as its source port while
+# the broker or the database is down, and then it cannot bind it again until that socket is gone.
+TEST_PG_PORT, TEST_KAFKA_PORT, TEST_KAFKA_CONTROLLER_PORT = 26432, 29192, 29193
 
 
 @dataclass
@@ -91,9 +95,9 @@ def start_stack() -> Stack:
         stack._stoppers += [pg.stop, kafka.stop]
         return stack
     base = ROOT / ".devstack" / "test"
-    pg = LocalPostgres(base / "postgres", port=int(os.environ.get("TEST_PG_PORT", "56432")))
-    kafka = LocalKafka(base / "kafka", port=int(os.environ.get("TEST_KAFKA_PORT", "59192")),
-                       controller_port=int(os.environ.get("TEST_KAFKA_CONTROLLER_PORT", "59193")),
+    pg = LocalPostgres(base / "postgres", port=int(os.environ.get("TEST_PG_PORT", str(TEST_PG_PORT))))
+    kafka = LocalKafka(base / "kafka", port=int(os.environ.get("TEST_KAFKA_PORT", str(TEST_KAFKA_PORT))),
+                       controller_port=int(os.environ.get("TEST_KAFKA_CONTROLLER_PORT", str(TEST_KAFKA_CONTROLLER_PORT))),
                        admin_password=TEST_KAFKA_ADMIN_PASSWORD, users=TEST_KAFKA_PASSWORDS)
     # A fresh broker and database each session: tests must not depend on leftovers.
     if not pg.is_running() and not kafka.is_running():

@@ -1,26 +1,28 @@
-"""Order sync service, the service contract life cycle: `python -m services.order_sync`."""
+"""Order sync service, the service contract life cycle and quotes: `python -m services.order_sync`."""
 
 from pathlib import Path
 
 from shared.backbone.app import ServiceDefinition, Subscription, create_app
 from shared.events import topics
 from shared.events.contracts import ContractActivated
-from shared.events.lifecycle import ServiceContractDateReached
+from shared.events.lifecycle import QuoteValidityEnded, ServiceContractDateReached
 from services.catalogue import by_name
 from services.order_sync.adapters.indexes import SqlIndexes
-from services.order_sync.api import entitlement_checks, install_base, service_contracts
+from services.order_sync.api import entitlement_checks, install_base, quotes, service_contracts
 from services.order_sync.application.consumed_events import reach_dates, record_service_contract
+from services.order_sync.application.quotes import end_validity
 
 definition = ServiceDefinition(
     spec=by_name("order_sync"),
-    routers=[service_contracts.router, install_base.router, entitlement_checks.router],
+    routers=[service_contracts.router, install_base.router, entitlement_checks.router, quotes.router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
     views=SqlIndexes,
-    produces=[topics.ORDER_SYNC_SERVICE_CONTRACTS, topics.ORDER_SYNC_INSTALL_BASE],
+    produces=[topics.ORDER_SYNC_SERVICE_CONTRACTS, topics.ORDER_SYNC_INSTALL_BASE, topics.ORDER_SYNC_QUOTES],
     subscriptions=[
         Subscription({ContractActivated: record_service_contract}),
         # A consumer's name keys its group offsets and inbox rows: renaming one replays its topics.
         Subscription({ServiceContractDateReached: reach_dates}, name="order_sync-time"),
+        Subscription({QuoteValidityEnded: end_validity}, name="order_sync-quote-time"),
     ],
 )
 

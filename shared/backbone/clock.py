@@ -50,3 +50,15 @@ def is_time_zone(name: str) -> bool:
         return True
     except ZoneInfoNotFoundError:
         return False
+
+
+# The calendar dates a contract may carry. Timers fall due at instants derived from them (the start
+# of the day after an end date, in any zone), and 0001-01-01 00:00 UTC is datetime.min, which
+# asyncpg stores as -infinity and reads back without a zone: a fuzzed start date of 0001-01-01 once
+# stopped the scheduler's sweeps. Real contracts live well inside these bounds.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(9998, 12, 31)
+
+
+def is_plannable(date: dt.date) -> bool:
+    return EARLIEST_DATE <= date <= LATEST_DATE

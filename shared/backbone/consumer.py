@@ -26,6 +26,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.backbone.event_routing import Handler
+from shared.backbone import kafka as kafka_clients
 from shared.backbone.kafka import KafkaAccess
 from shared.backbone.logging import correlation_id, get_logger
 from shared.backbone.metrics import CONSUMED
@@ -107,8 +108,8 @@ class EventConsumer:
         attempt = 0
         while not stop.is_set():
             attempt += 1
-            consumer = AIOKafkaConsumer(
-                **self._kafka.options(),
+            consumer = kafka_clients.consumer(
+                self._kafka,
                 group_id=self._group_id,
                 client_id=self.name,
                 enable_auto_commit=False,

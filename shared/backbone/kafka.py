@@ -6,16 +6,23 @@ admin clients of ensure_topics, readiness and the projection rebuild) takes its 
 service's own SASL principal. PLAINTEXT, the default, still reaches an unsecured cluster; the dev and
 test brokers and production use SASL/SCRAM-SHA-512 (SASL_SSL in production), one principal per
 service, whose ACLs `services/kafka_access.py` derives.
+
+Every client is made here (`idempotent_producer`, `consumer`, `admin_client`), and each one's
+metadata refresh backs off while it fails (`_back_off_failed_metadata_refresh`): without that, a
+client whose broker is down can try to connect thousands of times a second.
 """
 
 import asyncio
+import random
 import ssl
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.helpers import create_ssl_context
+
+from shared.backbone.outages import retry_delay
 
 SASL_PROTOCOLS = ("SASL_PLAINTEXT", "SASL_SSL")
 
@@ -46,9 +53,47 @@ class KafkaAccess:
                            self.ssl_cafile)
 
 
+# A failed metadata refresh is answered after 0.1 s, 0.2 s, 0.4 s ... at most 1 s (±20%) while the
+# failures go on; the first success ends it. So a client whose broker is down tries it about once a
+# second, and notices its return within about a second.
+METADATA_RETRY_BACKOFF = 0.1
+METADATA_RETRY_BACKOFF_MAX = 1.0
+
+
+def _back_off_failed_metadata_refresh(client: AIOKafkaClient) -> None:
+    """Makes `client` wait before it reports a failed metadata refresh, longer while they fail.
+
+    Why: aiokafka (0.14) refreshes metadata in one background task, woken by whoever wants fresh
+    metadata; a refresh whose broker refuses the connection fails at once. A consumer's fetcher, or
+    a producer's sender, holding metadata with a partition without a leader (what the broker's last
+    answer says while it shuts down) asks for a refresh, waits for it and asks again, with no pause
+    in that loop; nor has aiokafka a reconnect backoff (Java's reconnect.backoff.ms). So while the
+    broker was down, a service whose client had seen it shutting down connected to its port 500 to
+    2000 times a second (tests/faults/reconnect_rate.py), burning a core, and with the port in the
+    ephemeral range a connection now and then got the port itself as its source and connected to
+    itself, keeping the broker from binding it on restart. Backing off where the refresh fails
+    throttles every such loop at once, whichever part of aiokafka runs it, and costs a healthy
+    client nothing. tests/unit/test_kafka_reconnect_rate.py holds the bound."""
+    refresh = client._metadata_update  # the one place every metadata request of the client goes through
+    failures = 0
+
+    async def refresh_backing_off(cluster_metadata, topics):
+        nonlocal failures
+        updated = await refresh(cluster_metadata, topics)
+        if updated:
+            failures = 0
+        else:
+            failures += 1
+            delay = retry_delay(failures, METADATA_RETRY_BACKOFF, METADATA_RETRY_BACKOFF_MAX)
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+        return updated
+
+    client._metadata_update = refresh_backing_off
+
+
 def idempotent_producer(kafka: KafkaAccess, client_id: str) -> AIOKafkaProducer:
     # enable_idempotence forces acks=all and keeps order per partition across internal retries.
-    return AIOKafkaProducer(
+    producer = AIOKafkaProducer(
         **kafka.options(),
         client_id=client_id,
         enable_idempotence=True,
@@ -57,14 +102,20 @@ def idempotent_producer(kafka: KafkaAccess, client_id: str) -> AIOKafkaProducer:
         request_timeout_ms=15000,
         retry_backoff_ms=200,
     )
+    _back_off_failed_metadata_refresh(producer.client)
+    return producer
 
 
 def consumer(kafka: KafkaAccess, *topics: str, **config) -> AIOKafkaConsumer:
-    return AIOKafkaConsumer(*topics, **kafka.options(), **config)
+    client = AIOKafkaConsumer(*topics, **kafka.options(), **config)
+    _back_off_failed_metadata_refresh(client._client)
+    return client
 
 
 def admin_client(kafka: KafkaAccess, **config) -> AIOKafkaAdminClient:
-    return AIOKafkaAdminClient(**kafka.options(), **config)
+    admin = AIOKafkaAdminClient(**kafka.options(), **config)
+    _back_off_failed_metadata_refresh(admin._client)
+    return admin
 
 
 async def ensure_topics(kafka: KafkaAccess, topics: list[str], partitions: int = 3, replication: int = 1) -> None:

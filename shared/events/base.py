@@ -9,6 +9,10 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+# Units on one line or sold product: bounded so every consumer's 32-bit integer column holds them
+# (a fuzzed 67,049,076,825 was accepted once and broke the projection's rebuild).
+MAX_QUANTITY = 1_000_000_000
+
 
 class Event(BaseModel):
     """A domain event payload, published on Kafka as the `data` of a CloudEvent.

@@ -11,7 +11,7 @@ from uuid import UUID
 from pydantic import Field
 
 from shared.events import topics
-from shared.events.base import Event
+from shared.events.base import MAX_QUANTITY, Event
 
 
 class _SoldProductEvent(Event):
@@ -27,7 +27,7 @@ class SoldProductRecorded(_SoldProductEvent):
     event_type = "SoldProductRecorded"
     account: str
     product: str
-    quantity: int = Field(gt=0)
+    quantity: int = Field(gt=0, le=MAX_QUANTITY)
 
 
 class SoldProductSuspended(_SoldProductEvent):

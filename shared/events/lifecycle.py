@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.events import topics
 from shared.events.base import Event
@@ -56,3 +56,21 @@ class ServiceContractDateReached(_ScheduleEvent):
     time_zone: str
     reached_at: dt.datetime
     due: list[DueTransition]
+
+
+class QuoteValidityEnded(Event):
+    """A quote's valid-until date has ended: the next day has begun in the quote's time zone.
+
+    Order sync answers by expiring the quote if it is still Draft and valid only until
+    `valid_until`. Announced once per valid-until date; a quote revised to another date gets a
+    timer for that one.
+    """
+
+    event_type = "QuoteValidityEnded"
+    topic = topics.LIFECYCLE_QUOTE_DATES
+    source = "/services/lifecycle_scheduler"
+    key_field = "quote_id"
+    quote_id: UUID
+    valid_until: dt.date
+    time_zone: str
+    ended_at: dt.datetime = Field(description="the instant the day after valid_until began in the zone")

@@ -7,8 +7,13 @@ import pycountry
 from pydantic import AfterValidator, Field
 
 
+def is_currency(code: str) -> bool:
+    """Whether `code` is an ISO 4217 currency code, as written there (three capital letters)."""
+    return len(code) == 3 and code.isupper() and pycountry.currencies.get(alpha_3=code) is not None
+
+
 def _iso_4217(code: str) -> str:
-    if len(code) != 3 or not code.isupper() or pycountry.currencies.get(alpha_3=code) is None:
+    if not is_currency(code):
         raise ValueError(f"{code!r} is not an ISO 4217 currency code")
     return code
 

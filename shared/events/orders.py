@@ -13,7 +13,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from shared.events import topics
-from shared.events.base import Event
+from shared.events.base import MAX_QUANTITY, Event
 
 
 class ServiceState(StrEnum):
@@ -36,7 +36,7 @@ class CoveredProduct(BaseModel):
 class ContractLineTerms(CoveredProduct):
     line_id: UUID
     product: str = Field(description="the service product sold on this line", examples=["Premium support"])
-    quantity: int = Field(gt=0)
+    quantity: int = Field(gt=0, le=MAX_QUANTITY)
     unit_price: Decimal = Field(ge=0, description="price per unit for the line's term, in the contract's currency")
     start_date: dt.date
     end_date: dt.date
@@ -154,7 +154,7 @@ class ContractLineQuantityChanged(_LineEvent):
     """MACD "change": the quantity of a line changed."""
 
     event_type = "ContractLineQuantityChanged"
-    quantity: int = Field(gt=0)
+    quantity: int = Field(gt=0, le=MAX_QUANTITY)
     previous_quantity: int
 
 

@@ -292,7 +292,10 @@ async def assert_published_exactly_once_in_order(stack, load: Load) -> int:
     found = await read_topics(stack.kafka_admin, produced, ids)
     assert [f for f in found if f[4] is None] == [], "messages of the load's keys that are not our events"
     published = Counter(str(f[4].event_id) for f in found)
-    assert [e for e, n in published.items() if n > 1] == [], "events published more than once"
+    twice = [e for e, n in published.items() if n > 1]
+    assert twice == [], (f"{len(twice)} events published more than once, e.g. (service, stream, version: "
+                         f"[(topic, partition, offset)]) " + "; ".join(
+                             f"{stored.get(e)}: {[f[:3] for f in found if str(f[4].event_id) == e]}" for e in twice[:5]))
     lost = set(stored) - set(published)
     assert not lost, f"{len(lost)} stored events never published, e.g. {[stored[e] for e in list(lost)[:5]]}"
     assert set(published) <= set(stored), "published events of the load's keys that no service stored"

@@ -5,6 +5,7 @@ alone, in a fraction of a second."""
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -17,9 +18,11 @@ from services.order_sync.adapters.indexes import SqlIndexes
 from services.order_sync.adapters.memory_indexes import MemoryIndexes
 from services.order_sync.application.indexing import indexes, save_indexes
 from services.order_sync.domain.install_base import SoldProduct
+from services.order_sync.domain.quote import Quote, QuoteState
 from services.order_sync.domain.service_contract import ServiceContract
 from tests.conftest import migrated_schema
 from tests.events_factory import Note
+from tests.unit.test_quote import NOW as QUOTED_AT, entry as quote_entry
 from tests.unit.test_service_contract_life_cycle import END, START, entitlement, line
 
 ORDER_SYNC_MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "order_sync" / "adapters" / "migrations"
@@ -209,6 +212,35 @@ async def test_the_entitlement_index_finds_by_name_or_feature_on_a_date_for_an_a
     ent = next(iter(other.entitlements.values()))
     assert (row.entitlement_id, row.contract_id, row.line_id, row.state, row.covers, row.support_level, row.time_zone) == (
         ent.entitlement_id, other.contract_id, ent.line_id, "draft", [theirs], "gold", "UTC")
+
+
+async def test_the_quote_index_filters_and_pages_by_quote_id_and_follows_each_change(new_uow):
+    ids = sorted(uuid.uuid4() for _ in range(4))
+    async with new_uow() as uow:
+        for i, quote_id in enumerate(ids):
+            uow.add(Quote.draft(quote_id, quote_entry(opportunity_id=f"OPP-{i % 2}"), QUOTED_AT))
+        await save_indexes(uow)
+        await uow.commit()
+    async with new_uow() as uow:
+        (await uow.get(Quote, str(ids[1]))).approve(QUOTED_AT, "sales-ann")
+        await save_indexes(uow)
+        await uow.commit()
+
+    async def found(**query) -> list:
+        async with new_uow() as uow:
+            where = {"state": None, "account_id": None, "opportunity_id": None, "after": None, "limit": 10, **query}
+            return [q.quote_id for q in await indexes(uow).quotes(**where)]
+
+    assert await found() == ids and await found(limit=2) == ids[:2] and await found(after=ids[1]) == ids[2:]
+    assert await found(opportunity_id="OPP-1") == [ids[1], ids[3]]
+    assert await found(state=QuoteState.CUSTOMER_APPROVED) == [ids[1]]
+    assert await found(state=QuoteState.DRAFT, opportunity_id="OPP-1") == [ids[3]]
+    assert await found(account_id="ACC-77") == ids and await found(account_id="ACC-1") == []
+    async with new_uow() as uow:
+        [row] = await indexes(uow).quotes(state=QuoteState.CUSTOMER_APPROVED, account_id=None, opportunity_id=None,
+                                          after=None, limit=10)
+    assert (row.number, row.account_name, row.currency, row.deal_size, row.version, row.state) == (
+        "Q-1", "ACME Robotics", "EUR", Decimal("2160.00"), 2, "customer_approved")
 
 
 async def test_a_stream_of_another_type_is_not_the_aggregate_asked_for(new_uow):

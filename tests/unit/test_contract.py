@@ -158,3 +158,14 @@ def test_pending_events_and_persisted_version():
 
     contract.mark_persisted()
     assert contract.persisted_version == 2
+
+
+@pytest.mark.parametrize("start, end", [(dt.date(1, 1, 1), dt.date(2026, 1, 1)), (dt.date(2026, 1, 1), dt.date(9999, 12, 31))])
+def test_dates_outside_the_plannable_calendar_are_refused(start, end):
+    from services.clm.domain.contract import Contract
+    from shared.events.contracts import Party
+
+    with pytest.raises(DomainError) as refused:
+        Contract.draft(uuid.uuid4(), number="N", title="T", contract_model="nda", parties=[Party(role="customer", name="C")],
+                       start_date=start, end_date=end)
+    assert refused.value.rule == "dates.out_of_range"

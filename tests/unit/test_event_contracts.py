@@ -20,7 +20,7 @@ from shared.events.install_base import (
     SoldProductResumed,
     SoldProductSuspended,
 )
-from shared.events.lifecycle import DueTransition, ServiceContractDateReached
+from shared.events.lifecycle import DueTransition, QuoteValidityEnded, ServiceContractDateReached
 from shared.events.orders import (
     ContractLineActivated,
     ContractLineAdded,
@@ -176,6 +176,10 @@ SAMPLES |= {
                                  reason="budget cut"),
     QuoteExpired: QuoteExpired(quote_id=QUOTE_ID, valid_until=dt.date(2026, 12, 31),
                                expired_at=dt.datetime(2026, 12, 31, 23, 0, tzinfo=dt.UTC)),
+}
+SAMPLES |= {
+    QuoteValidityEnded: QuoteValidityEnded(quote_id=QUOTE_ID, valid_until=dt.date(2026, 12, 31), time_zone="Europe/Berlin",
+                                           ended_at=dt.datetime(2026, 12, 31, 23, 0, tzinfo=dt.UTC)),
 }
 CLAUSE_ID = uuid.UUID("7a1e2f3c-4b5d-4e6f-8a9b-0c1d2e3f4a51")
 TEMPLATE_ID = uuid.UUID("8b2f3a4d-5c6e-4f70-9b1c-2d3e4f5a6b62")
@@ -358,3 +362,15 @@ def test_an_event_from_a_source_that_does_not_own_it_or_on_another_topic_is_refu
     owned_by_another = next(c.topic for c in ALL_EVENTS if c.source != cls.source)
     with pytest.raises(ForeignSource, match="does not own topic"):
         from_kafka(headers, key.encode(), value, owned_by_another)
+
+
+def test_quantities_are_bounded_so_every_consumer_can_store_them():
+    from pydantic import ValidationError
+
+    from shared.events.base import MAX_QUANTITY
+    from shared.events.install_base import SoldProductRecorded
+
+    sample = SAMPLES[SoldProductRecorded]
+    assert SoldProductRecorded(**{**sample.model_dump(), "quantity": MAX_QUANTITY}).quantity == MAX_QUANTITY
+    with pytest.raises(ValidationError):
+        SoldProductRecorded(**{**sample.model_dump(), "quantity": 67_049_076_825})

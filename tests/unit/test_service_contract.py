@@ -45,3 +45,15 @@ def test_rehydrate_equals():
         contract.number, contract.account, contract.start_date, contract.end_date,
     )
     assert loaded.version == 1 and loaded.pending_events == []
+
+
+def test_a_draft_dated_outside_the_plannable_calendar_is_refused():
+    import pytest
+
+    from shared.backbone.errors import DomainError
+
+    # 0001-01-01 00:00 UTC is datetime.min, which PostgreSQL would store as -infinity for its timers
+    with pytest.raises(DomainError) as refused:
+        ServiceContract.draft(uuid.uuid4(), number="SC-1", account="ACME", start_date=dt.date(1, 1, 1),
+                              end_date=dt.date(2026, 1, 1))
+    assert (refused.value.rule, refused.value.field) == ("dates.out_of_range", "end_date")

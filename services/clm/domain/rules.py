@@ -6,6 +6,8 @@ from decimal import Decimal
 
 # End date on or after start date.
 DATES_END_BEFORE_START = "dates.end_before_start"
+# Dates lie within shared/backbone/clock.py's EARLIEST_DATE..LATEST_DATE (expiry timers derive instants from them).
+DATES_OUT_OF_RANGE = "dates.out_of_range"
 # Every contract has a customer among its parties.
 CONTRACT_CUSTOMER_REQUIRED = "contract.customer_required"
 # Dates are read in an IANA time zone.

@@ -32,16 +32,21 @@ async def set_timer(conn: AsyncConnection, contract_id, kind: str, due_at: dt.da
     )
 
 
-async def claim_due(conn: AsyncConnection, now: dt.datetime, limit: int) -> list:
-    """Due, unfired timers, locked for this transaction; another replica skips them."""
+async def claim_due_rows(conn: AsyncConnection, table: sa.Table, now: dt.datetime, limit: int) -> list:
+    """Due, unfired rows of a table of timers (`due_at`, `fired_at`), in due order, locked for this
+    transaction: another replica skips them, and marking them fired in it fires each once."""
     query = (
-        sa.select(timers.c.contract_id, timers.c.kind)
-        .where(timers.c.fired_at.is_(None), timers.c.due_at <= now)
-        .order_by(timers.c.due_at)
+        sa.select(table)
+        .where(table.c.fired_at.is_(None), table.c.due_at <= now)
+        .order_by(table.c.due_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     return list(await conn.execute(query))
+
+
+async def claim_due(conn: AsyncConnection, now: dt.datetime, limit: int) -> list:
+    return await claim_due_rows(conn, timers, now, limit)
 
 
 async def mark_fired(conn: AsyncConnection, contract_id, kind: str, now: dt.datetime) -> None:

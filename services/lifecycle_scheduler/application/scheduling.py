@@ -1,5 +1,5 @@
 """Use cases of the scheduler: schedule on activation, fire what is due (legal contracts here,
-service contracts in timetables)."""
+service contracts in timetables, quotes in quote_validity)."""
 
 import asyncio
 from functools import partial
@@ -11,7 +11,7 @@ from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.contracts import ContractActivated
 from shared.events.envelope import Envelope
 from services.lifecycle_scheduler.adapters import timers
-from services.lifecycle_scheduler.application import timetables
+from services.lifecycle_scheduler.application import quote_validity, timetables
 from services.lifecycle_scheduler.domain.schedule import ContractSchedule
 
 log = get_logger(__name__)
@@ -33,10 +33,10 @@ async def fire_due_timers(ctx: ServiceContext, batch_size: int = 200) -> int:
     now = ctx.clock.now()
     async with ctx.uow(actor="lifecycle_scheduler") as uow:
         due = await timers.claim_due(uow.conn, now, batch_size)
-        for contract_id, kind in due:
-            schedule = await uow.get(ContractSchedule, str(contract_id))
+        for timer in due:
+            schedule = await uow.get(ContractSchedule, str(timer.contract_id))
             schedule.expire_if_due(now)
-            await timers.mark_fired(uow.conn, contract_id, kind, now)
+            await timers.mark_fired(uow.conn, timer.contract_id, timer.kind, now)
         await uow.commit()
         return len(due)
 
@@ -46,7 +46,8 @@ async def run_timers(ctx: ServiceContext, stop: asyncio.Event) -> None:
     tick = getattr(ctx.settings, "scheduler_tick_seconds", 1.0)
     while not stop.is_set():
         mark = timetables.SweepMark()  # each sweep starts from the earliest due timer
-        sweeps = (partial(fire_due_timers, ctx), partial(timetables.fire_due_service_timers, ctx, mark=mark))
+        sweeps = (partial(fire_due_timers, ctx), partial(timetables.fire_due_service_timers, ctx, mark=mark),
+                  partial(quote_validity.fire_due_quote_timers, ctx))
         # Each kind of timer on its own, so a failing sweep of one does not hold up the other.
         for fire in sweeps:
             try:

@@ -3,7 +3,8 @@
 
 - `coverage`: which contracts cover which sold product / install base item (for suspend/resume);
 - `owned_products`: each product's account and whether it is suspended;
-- `entitlement_index`: what each entitlement grants, to whom, when (for the entitlement check).
+- `entitlement_index`: what each entitlement grants, to whom, when (for the entitlement check);
+- `quote_index`: each quote's state, account and opportunity (for the quote list).
 
 `SqlIndexes` is them in a unit of work's transaction (`uow.views`); memory_indexes.py is its
 in-memory twin for unit tests.
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.backbone.unit_of_work import UnitOfWork
 from services.order_sync.domain.install_base import OwnedProduct
+from services.order_sync.domain.quote import Quote, QuoteState
 from services.order_sync.domain.service_contract import ServiceContract
 
 metadata = sa.MetaData()
@@ -58,6 +60,34 @@ entitlement_index = sa.Table(
     sa.Index("entitlement_index_account", "account", "name"),
     sa.Index("entitlement_index_covers", "covers", postgresql_using="gin"),
 )
+
+quote_index = sa.Table(
+    "quote_index", metadata,
+    sa.Column("quote_id", sa.Uuid, primary_key=True),
+    sa.Column("number", sa.Text, nullable=False),
+    sa.Column("account_id", sa.Text, nullable=False),
+    sa.Column("account_name", sa.Text, nullable=False),
+    sa.Column("opportunity_id", sa.Text, nullable=False),
+    sa.Column("currency", sa.Text, nullable=False),
+    sa.Column("deal_size", sa.Numeric, nullable=False),
+    sa.Column("valid_until", sa.Date, nullable=False),
+    sa.Column("time_zone", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("quote_index_account", "account_id", "quote_id"),
+    sa.Index("quote_index_opportunity", "opportunity_id", "quote_id"),
+    sa.Index("quote_index_state", "state", "quote_id"),
+)
+
+
+def quote_row(quote: Quote) -> dict:
+    t = quote.terms
+    return {
+        "quote_id": quote.quote_id, "number": t.number, "account_id": t.account.account_id,
+        "account_name": t.account.name, "opportunity_id": t.opportunity_id, "currency": t.currency,
+        "deal_size": t.deal.deal_size, "valid_until": t.valid_until, "time_zone": t.time_zone,
+        "state": str(quote.state), "version": quote.version,
+    }
 
 
 def entitlement_rows(contract: ServiceContract) -> list[dict]:
@@ -119,3 +149,22 @@ class SqlIndexes:
         if covering is not None:
             query = query.where(sa.literal(covering, sa.Uuid) == sa.any_(t.c.covers))
         return list(await self._conn.execute(query.order_by(t.c.contract_number, t.c.entitlement_id)))
+
+    async def save_quote(self, quote: Quote) -> None:
+        row = quote_row(quote)
+        statement = insert(quote_index).values(**row)
+        await self._conn.execute(statement.on_conflict_do_update(
+            index_elements=[quote_index.c.quote_id], set_={k: v for k, v in row.items() if k != "quote_id"}))
+
+    async def quotes(
+        self, *, state: QuoteState | None, account_id: str | None, opportunity_id: str | None, after: UUID | None,
+        limit: int,
+    ) -> list:
+        t = quote_index.c
+        query = sa.select(quote_index).order_by(t.quote_id).limit(limit)
+        for column, value in ((t.state, state), (t.account_id, account_id), (t.opportunity_id, opportunity_id)):
+            if value is not None:
+                query = query.where(column == str(value))
+        if after is not None:
+            query = query.where(t.quote_id > after)
+        return list(await self._conn.execute(query))

@@ -10,14 +10,15 @@ from types import SimpleNamespace
 from uuid import UUID
 
 from shared.backbone.memory import MemoryUnitOfWork
-from services.order_sync.adapters.indexes import entitlement_rows
+from services.order_sync.adapters.indexes import entitlement_rows, quote_row
 from services.order_sync.domain.install_base import OwnedProduct
+from services.order_sync.domain.quote import Quote, QuoteState
 from services.order_sync.domain.service_contract import ServiceContract
 
 
 class MemoryIndexes:
     """Tables: coverage (covered products) and entitlement_index by contract id; owned_products
-    (suspended or not) by product id."""
+    (suspended or not) by product id; quote_index by quote id."""
 
     def __init__(self, uow: MemoryUnitOfWork):
         self._uow = uow
@@ -46,3 +47,17 @@ class MemoryIndexes:
             and account in (None, e.account) and (covering is None or covering in e.covers)
         ]
         return sorted(rows, key=lambda e: (e.contract_number, e.entitlement_id))
+
+    async def save_quote(self, quote: Quote) -> None:
+        self._uow.table("quote_index")[quote.quote_id] = SimpleNamespace(**quote_row(quote))
+
+    async def quotes(
+        self, *, state: QuoteState | None, account_id: str | None, opportunity_id: str | None, after: UUID | None,
+        limit: int,
+    ) -> list:
+        rows = sorted(self._uow.table("quote_index").values(), key=lambda q: q.quote_id)
+        return [
+            q for q in rows
+            if state in (None, q.state) and account_id in (None, q.account_id)
+            and opportunity_id in (None, q.opportunity_id) and (after is None or q.quote_id > after)
+        ][:limit]

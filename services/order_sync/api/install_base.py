@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
 from shared.backbone.rest import IfMatch, answer_created, expected_version, replayed
+from shared.events.base import MAX_QUANTITY
 from services.order_sync.application import install_base as use_cases
 from services.order_sync.domain.install_base import InstallBaseItem, SoldProduct
 
@@ -28,7 +29,7 @@ class NewSoldProduct(BaseModel):
     sold_product_id: UUID | None = Field(None, description="Client-chosen id makes retries idempotent")
     account: str = Field(min_length=1, max_length=200)
     product: str = Field(min_length=1, max_length=200)
-    quantity: int = Field(1, gt=0)
+    quantity: int = Field(1, gt=0, le=MAX_QUANTITY)
 
 
 class NewInstallBaseItem(BaseModel):

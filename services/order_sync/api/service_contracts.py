@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
 from shared.backbone.rest import Amount, Date, IfMatch, answer_created, expected_version, replayed, with_version
+from shared.events.base import MAX_QUANTITY
 from shared.events.orders import ContractLineTerms, EntitlementTerms, ServiceState
 from services.order_sync.application import service_contracts as use_cases
 from services.order_sync.domain.service_contract import ContractLine, Entitlement, ServiceContract
@@ -32,7 +33,7 @@ class Covers(BaseModel):
 class NewLine(Covers):
     line_id: UUID | None = Field(None, description="Client-chosen id makes retries idempotent")
     product: str = Field(min_length=1, max_length=200)
-    quantity: int = Field(gt=0)
+    quantity: int = Field(gt=0, le=MAX_QUANTITY)
     unit_price: Amount
     start_date: Date
     end_date: Date
@@ -77,7 +78,7 @@ class Dates(BaseModel):
 
 
 class Quantity(BaseModel):
-    quantity: int = Field(gt=0)
+    quantity: int = Field(gt=0, le=MAX_QUANTITY)
 
 
 class LineFields(BaseModel):

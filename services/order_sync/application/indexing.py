@@ -8,6 +8,7 @@ from uuid import UUID
 
 from shared.backbone.unit_of_work import UnitOfWork
 from services.order_sync.domain.install_base import InstallBaseItem, OwnedProduct, SoldProduct
+from services.order_sync.domain.quote import Quote, QuoteState
 from services.order_sync.domain.service_contract import ServiceContract
 
 
@@ -18,6 +19,15 @@ class Indexes(Protocol):
     async def save_contract(self, contract: ServiceContract) -> None: ...
 
     async def save_product(self, product: OwnedProduct) -> None: ...
+
+    async def save_quote(self, quote: Quote) -> None: ...
+
+    async def quotes(
+        self, *, state: QuoteState | None, account_id: str | None, opportunity_id: str | None, after: UUID | None,
+        limit: int,
+    ) -> list:
+        """Rows of quote_index (its columns as attributes), by quote id from after `after`; a filter
+        given None matches any."""
 
     async def contracts_covering(self, product_id: UUID) -> list[UUID]: ...
 
@@ -40,6 +50,8 @@ async def save_indexes(uow: UnitOfWork) -> None:
             await indexes(uow).save_contract(aggregate)
         elif isinstance(aggregate, (SoldProduct, InstallBaseItem)):
             await indexes(uow).save_product(aggregate)
+        elif isinstance(aggregate, Quote):
+            await indexes(uow).save_quote(aggregate)
 
 
 async def commit(uow: UnitOfWork) -> None:

@@ -9,6 +9,8 @@ TERMINAL = frozenset({ServiceState.EXPIRED, ServiceState.CANCELED})
 
 # Expired and Canceled are terminal: every further change is refused.
 STATE_TERMINAL = "state.terminal"
+# Dates lie within shared/backbone/clock.py's EARLIEST_DATE..LATEST_DATE (timers derive instants from them).
+DATES_OUT_OF_RANGE = "dates.out_of_range"
 # End date on or after start date.
 DATES_END_BEFORE_START = "dates.end_before_start"
 # A line's or entitlement's dates lie within its parent's (contract, and line for a line's
@@ -39,3 +41,25 @@ TIME_ZONE_UNKNOWN = "contract.time_zone_unknown"
 ITEM_DUPLICATE_ID = "item.duplicate_id"
 # An entitlement attaches to a line of the same contract.
 ENTITLEMENT_LINE_UNKNOWN = "entitlement.line_unknown"
+
+# -- quotes (docs/design/contracting.md, "Quote") -------------------------------------------------
+# Approved by the customer: the quote is what the contract is drawn from, so nothing changes.
+QUOTE_APPROVED_IMMUTABLE = "quote.approved_immutable"
+# Rejected and Expired are terminal as well.
+QUOTE_TERMINAL = "quote.terminal"
+# Its valid-until date has ended (in its zone): it can no longer be approved or revised, only expire.
+QUOTE_VALIDITY_ENDED = "quote.validity_ended"
+# A quote is valid until today or later when drafted or revised.
+QUOTE_VALID_UNTIL_PAST = "quote.valid_until_past"
+# An ISO 4217 code with a minor unit (not a fund, metal or test code), in which prices can be rounded.
+QUOTE_CURRENCY_UNKNOWN = "quote.currency_unknown"
+QUOTE_TIME_ZONE_UNKNOWN = "quote.time_zone_unknown"
+QUOTE_QUANTITY_NOT_POSITIVE = "quote.quantity_not_positive"
+QUOTE_UNIT_PRICE_NEGATIVE = "quote.unit_price_negative"
+# Quantities and unit prices below a trillion: what any deal needs, and what prices exactly.
+QUOTE_AMOUNT_TOO_LARGE = "quote.amount_too_large"
+QUOTE_DISCOUNT_OUT_OF_RANGE = "quote.discount_out_of_range"  # 0 to 100 percent
+# A line's end date on or after its start date.
+QUOTE_LINE_DATES = "quote.line_dates"
+QUOTE_LINES_EMPTY = "quote.lines_empty"
+QUOTE_LINE_DUPLICATE_ID = "quote.line_duplicate_id"

@@ -7,7 +7,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from shared.backbone.aggregate import applies
-from shared.backbone.clock import is_time_zone
+from shared.backbone.clock import EARLIEST_DATE, LATEST_DATE, is_plannable, is_time_zone
 from shared.backbone.errors import ConflictingState, invalid
 from shared.events.contracts import ContractActivated, ContractDrafted, Party
 from services.clm.domain import rules
@@ -40,6 +40,9 @@ class Contract(Intake):
         end_date: dt.date,
         time_zone: str = "UTC",
     ) -> "Contract":
+        for name, date in (("start_date", start_date), ("end_date", end_date)):
+            if not is_plannable(date):
+                raise invalid(rules.DATES_OUT_OF_RANGE, f"{date} lies outside {EARLIEST_DATE}..{LATEST_DATE}", field=name)
         if end_date < start_date:
             raise invalid(rules.DATES_END_BEFORE_START, "the end date must not be before the start date", field="end_date")
         if not any(p.role == "customer" for p in parties):

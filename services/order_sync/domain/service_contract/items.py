@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import ClassVar, Self, Union
 from uuid import UUID
 
+from shared.backbone.clock import EARLIEST_DATE, LATEST_DATE, is_plannable
 from shared.backbone.errors import invalid
 from shared.events.base import Event
 from shared.events.orders import (
@@ -144,6 +145,9 @@ Item = Union[ContractLine, Entitlement]
 
 
 def check_order(start: dt.date, end: dt.date, field_name: str) -> None:
+    for date in (start, end):
+        if not is_plannable(date):
+            raise invalid(rules.DATES_OUT_OF_RANGE, f"{date} lies outside {EARLIEST_DATE}..{LATEST_DATE}", field_name)
     if end < start:
         raise invalid(rules.DATES_END_BEFORE_START, f"end date {end} is before start date {start}", field_name)
 
