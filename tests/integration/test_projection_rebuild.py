@@ -150,9 +150,18 @@ async def _requests_settled(engine, requests: dict[uuid.UUID, str]) -> bool:
 
 
 async def _negotiation_settled(engine, negotiation: Negotiation) -> bool:
+    """Every event applied: the counts alone may be right early (a thread not yet seen at all)."""
     rows = await _rows(engine, [negotiation.contract_id])
+    t, d = contract_comment_threads, contract_deviations
+    async with engine.connect() as conn:
+        threads = set(await conn.execute(sa.select(t.c.thread_id, t.c.is_open, t.c.status_version)
+                                         .where(t.c.contract_id == negotiation.contract_id)))
+        cleared = set(await conn.execute(sa.select(d.c.deviation_id, d.c.flagged_at.is_not(None), d.c.cleared_in_version)
+                                         .where(d.c.contract_id == negotiation.contract_id)))
     return len(rows) == 1 and (rows[0].current_version_number, rows[0].open_deviations, rows[0].open_comments,
-                               rows[0].payment_days, rows[0].governing_law) == (3, 1, 1, 45, "Austria")
+                               rows[0].payment_days, rows[0].governing_law) == (3, 1, 1, 45, "Austria") and (
+        threads == {(negotiation.resolved_thread, False, 5), (negotiation.open_thread, True, 4)}) and (
+        cleared == {(negotiation.open_deviation, True, None), (negotiation.cleared_deviation, True, 3)})
 
 
 def _story_settled(service: dict[str, list]) -> bool:
