@@ -62,7 +62,7 @@ STANDARD_MAX_DISCOUNT_PERCENT = Decimal("20")
 # The queue each class is routed to on creation and whenever the rules reclassify it.
 QUEUE_OF_CLASS = {"standard": "contracts-standard", "non_standard": "legal-review", "high_risk": "legal-review"}
 
-# -- drafting and negotiation (phases 2-3, docs/drafting.md) ---------------------------------------
+# -- drafting and negotiation (phases 2-3, docs/contracting/drafting.md) ---------------------------------------
 # A contract is drafted from a template once, from a request that is new or in work.
 DRAFTING_ONLY_FROM_NEW_OR_WORK = "drafting.only_from_new_or_work_in_progress"
 DRAFTING_ALREADY_DRAFTED = "drafting.already_drafted"
