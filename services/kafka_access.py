@@ -13,10 +13,13 @@ a service may:
 
 Nothing else: it cannot write another service's topic nor read a topic it does not consume.
 `python -m services.kafka_access` prints the list and the `kafka-acls.sh` commands that create it
-on an existing cluster.
+on an existing cluster; `--provision` creates every topic and ACL as the admin of the `KAFKA_*`
+environment (the compose file's one-shot `kafka-provision` service).
 """
 
+import asyncio
 import importlib
+import os
 import sys
 
 from services.catalogue import SERVICES
@@ -81,9 +84,28 @@ async def provision(admin_access, partitions: int = 3, replication: int = 1) -> 
     await create_acls(admin_access, all_acls())
 
 
+def admin_access_from_env(env=os.environ):
+    """The admin's connection from KAFKA_BOOTSTRAP_SERVERS, KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_* (as
+    a service reads them) and KAFKA_SSL_CAFILE."""
+    from shared.backbone.kafka import KafkaAccess
+
+    return KafkaAccess(env["KAFKA_BOOTSTRAP_SERVERS"], env.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
+                       env.get("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"), env.get("KAFKA_SASL_USERNAME") or None,
+                       env.get("KAFKA_SASL_PASSWORD") or None, env.get("KAFKA_SSL_CAFILE") or None)
+
+
 def main(argv: list[str]) -> int:
-    """`python -m services.kafka_access [--commands]`: the ACLs, or the kafka-acls.sh lines."""
+    """`python -m services.kafka_access [--commands | --provision]`: the ACLs, the kafka-acls.sh
+    lines, or every topic and ACL created with the admin of the environment."""
     acls = all_acls()
+    if "--provision" in argv:
+        if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+            print("KAFKA_BOOTSTRAP_SERVERS is required (and KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_* of the admin)",
+                  file=sys.stderr)
+            return 2
+        asyncio.run(provision(admin_access_from_env()))
+        print(f"provisioned kafka: {len(all_topics())} topics, {len(acls)} ACLs")
+        return 0
     if "--commands" in argv:
         print("# admin.properties: security.protocol=SASL_SSL, sasl.mechanism=SCRAM-SHA-512 and the admin's sasl.jaas.config")
         print("\n".join(acl_command(acls)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
 import re
 import shutil
 import subprocess
@@ -26,6 +27,7 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 K8S_BASE = ROOT / "deploy" / "k8s" / "base"
 K8S_LOCAL = ROOT / "deploy" / "k8s" / "overlays" / "local"
 DOCKERFILE = ROOT / "deploy" / "docker" / "Dockerfile"
+KAFKA_START = ROOT / "deploy" / "kafka" / "start-kafka.sh"
 
 # Kubernetes API version the rendered objects are validated against (must be one that the
 # installed kubernetes-validate ships schemas for).
@@ -47,6 +49,20 @@ by_service = pytest.mark.parametrize("spec", SERVICES, ids=lambda s: s.name)
 
 def password_env(spec: ServiceSpec) -> str:
     return f"{spec.name.upper()}_DB_PASSWORD"
+
+
+def kafka_password_env(name: str) -> str:
+    return f"{name.upper()}_KAFKA_PASSWORD"
+
+
+# ${VAR:-default}, as compose substitutes it when VAR is unset.
+VAR_WITH_DEFAULT = re.compile(r"^\$\{(\w+):-([^}]*)\}$")
+
+
+def env_default(value: str) -> str:
+    """The value compose gives `${VAR:-default}` with VAR unset (a literal stays itself)."""
+    m = VAR_WITH_DEFAULT.match(str(value))
+    return m.group(2) if m else str(value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -73,9 +89,7 @@ def test_compose_has_infrastructure():
     kafka = compose_service("kafka")
     assert str(kafka["image"]).startswith("apache/kafka")
     assert kafka.get("healthcheck", {}).get("test"), "kafka needs a healthcheck"
-    env = kafka["environment"]
-    assert str(env["KAFKA_PROCESS_ROLES"]) == "broker,controller", "single-node KRaft"
-    assert str(env["KAFKA_LOG_RETENTION_MS"]) == "-1", "topics are replayed: retention must be unlimited"
+    # Its properties (single-node KRaft, unlimited retention, SASL, ACLs): test_compose_kafka_broker_is_secured.
 
 
 def test_compose_provision_is_one_shot_with_every_password():
@@ -103,6 +117,7 @@ def test_compose_service(spec: ServiceSpec):
 
     deps = svc["depends_on"]
     assert deps["provision"]["condition"] == "service_completed_successfully"
+    assert deps["kafka-provision"]["condition"] == "service_completed_successfully", "topics and ACLs first"
     assert deps["postgres"]["condition"] == "service_healthy"
     assert deps["kafka"]["condition"] == "service_healthy"
 
@@ -112,10 +127,14 @@ def test_compose_service(spec: ServiceSpec):
     env = svc["environment"]
     assert str(env["PORT"]) == str(CONTAINER_PORT)
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
-    # Its own Kafka principal, the password from the environment (the compose broker itself is PLAINTEXT).
+    # Its own Kafka principal, over SASL/SCRAM, its password from its own variable with a dev default,
+    # the one the broker gave its SCRAM user.
+    assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+    assert env["KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
     assert env["KAFKA_SASL_USERNAME"] == spec.name
-    assert env["KAFKA_SASL_PASSWORD"].startswith(f"${{{spec.name.upper()}_KAFKA_PASSWORD")
-    assert env["KAFKA_SECURITY_PROTOCOL"].startswith("${KAFKA_SECURITY_PROTOCOL")
+    m = VAR_WITH_DEFAULT.match(env["KAFKA_SASL_PASSWORD"])
+    assert m and m.group(1) == kafka_password_env(spec.name) and m.group(2), env["KAFKA_SASL_PASSWORD"]
+    assert env["KAFKA_SASL_PASSWORD"] == compose_service("kafka")["environment"][kafka_password_env(spec.name)]
     assert env.get("AUTH_JWT_SECRET")
     url = urlsplit(env["DATABASE_URL"])
     assert url.scheme == "postgresql+asyncpg"
@@ -123,6 +142,100 @@ def test_compose_service(spec: ServiceSpec):
     assert (url.hostname, url.port, url.path) == ("postgres", 5432, f"/{DATABASE_NAME}")
     # The password the service uses is the one provision gave its role (same ${VAR:-default}).
     assert url.password == compose_service("provision")["environment"][password_env(spec)]
+
+
+def test_compose_kafka_passwords_are_distinct():
+    passwords = [env_default(compose_service(s.k8s_name)["environment"]["KAFKA_SASL_PASSWORD"]) for s in SERVICES]
+    admin = env_default(compose_service("kafka")["environment"][kafka_password_env("admin")])
+    assert len({*passwords, admin}) == len(SERVICES) + 1
+
+
+def run_kafka_start(tmp_path: Path) -> tuple[dict[str, str], list[str], list[str]]:
+    """Runs the broker's entrypoint script with the compose environment (defaults substituted) and
+    stub kafka-storage.sh / kafka-server-start.sh: the properties it writes, both stubs' arguments."""
+    kafka = compose_service("kafka")
+    assert kafka["entrypoint"] == ["bash", "/opt/clm/start-kafka.sh"]
+    assert "./deploy/kafka/start-kafka.sh:/opt/clm/start-kafka.sh:ro" in kafka["volumes"]
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.fail("bash is required to run deploy/kafka/start-kafka.sh", pytrace=False)
+    bin_dir = tmp_path / "kafka" / "bin"
+    bin_dir.mkdir(parents=True)
+    for tool in ("kafka-storage.sh", "kafka-server-start.sh"):
+        stub = bin_dir / tool
+        stub.write_text(f'#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done > "{tmp_path}/{tool}.args"\n')
+        stub.chmod(0o755)
+    env = {k: env_default(v) for k, v in kafka["environment"].items()}
+    env |= {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "KAFKA_HOME": str(tmp_path / "kafka"),
+            "KAFKA_CONFIG_DIR": str(tmp_path / "config"), "KAFKA_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.run([bash, str(KAFKA_START)], env=env, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    props = {}
+    for line in (tmp_path / "config" / "server.properties").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            props[key] = value
+    args = lambda tool: (tmp_path / f"{tool}.args").read_text().splitlines()  # noqa: E731
+    return props, args("kafka-storage.sh"), args("kafka-server-start.sh")
+
+
+def test_compose_kafka_broker_is_secured(tmp_path: Path):
+    props, format_args, start_args = run_kafka_start(tmp_path)
+    assert start_args == [str(tmp_path / "config" / "server.properties")]
+    assert props["process.roles"] == "broker,controller", "single-node KRaft"
+    assert props["log.retention.ms"] == "-1", "topics are replayed: retention must be unlimited"
+    # Every listener authenticates: no PLAINTEXT (nor SSL without SASL) for clients or the controller.
+    protocols = dict(pair.split(":") for pair in props["listener.security.protocol.map"].split(","))
+    listeners = [entry.split("://")[0] for entry in props["listeners"].split(",")]
+    assert set(listeners) == set(protocols) == {"SASL_PLAINTEXT", "CONTROLLER"}
+    assert set(protocols.values()) == {"SASL_PLAINTEXT"}
+    assert [entry.split("://")[0] for entry in props["advertised.listeners"].split(",")] == ["SASL_PLAINTEXT"]
+    assert props["advertised.listeners"] == "SASL_PLAINTEXT://kafka:9092"
+    assert props["sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    assert props["authorizer.class.name"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    assert props["allow.everyone.if.no.acl.found"] == "false"
+    assert props["super.users"] == "User:admin"
+    # The SCRAM users are written at format time: admin and each service, with the services' passwords.
+    env = compose_service("kafka")["environment"]
+    expected = {"admin": env_default(env[kafka_password_env("admin")])}
+    expected |= {s.name: env_default(compose_service(s.k8s_name)["environment"]["KAFKA_SASL_PASSWORD"]) for s in SERVICES}
+    assert format_args[0] == "format" and f"--cluster-id={env['CLUSTER_ID']}" in format_args
+    scram = [format_args[i + 1] for i, a in enumerate(format_args) if a == "--add-scram"]
+    assert sorted(scram) == sorted(f"SCRAM-SHA-512=[name={u},password={p}]" for u, p in expected.items())
+    # The healthcheck authenticates too, as admin, with the client properties the script writes.
+    check = compose_service("kafka")["healthcheck"]["test"]
+    config = check[check.index("--command-config") + 1]
+    assert config == "/tmp/kafka-config/admin.properties"
+    client = (tmp_path / "config" / "admin.properties").read_text()
+    assert "security.protocol=SASL_PLAINTEXT" in client and f'username="admin" password="{expected["admin"]}"' in client
+
+
+def test_compose_kafka_start_refuses_a_missing_password(tmp_path: Path):
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "CLUSTER_ID": "x", "KAFKA_SCRAM_USERS": "clm",
+           "ADMIN_KAFKA_PASSWORD": "pw", "KAFKA_HOME": str(tmp_path), "KAFKA_CONFIG_DIR": str(tmp_path / "c"),
+           "KAFKA_DATA_DIR": str(tmp_path / "d")}
+    proc = subprocess.run(["bash", str(KAFKA_START)], env=env, capture_output=True, text=True, timeout=30)
+    assert proc.returncode != 0 and "CLM_KAFKA_PASSWORD" in proc.stderr
+
+
+def test_compose_kafka_scram_users_are_the_services():
+    env = compose_service("kafka")["environment"]
+    assert env["KAFKA_SCRAM_USERS"].split() == [s.name for s in SERVICES]
+
+
+def test_compose_kafka_provision_is_one_shot_as_admin():
+    prov = compose_service("kafka-provision")
+    assert prov["image"] == compose_service("provision")["image"], "runs from the app image"
+    assert prov["build"]["dockerfile"] == "deploy/docker/Dockerfile"
+    assert prov["command"] == ["python", "-m", "services.kafka_access", "--provision"]
+    assert prov["restart"] == "no"
+    assert prov["depends_on"]["kafka"]["condition"] == "service_healthy"
+    env = prov["environment"]
+    assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+    assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+    assert env["KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+    assert env["KAFKA_SASL_USERNAME"] == "admin"
+    assert env["KAFKA_SASL_PASSWORD"] == compose_service("kafka")["environment"][kafka_password_env("admin")]
 
 
 def test_compose_roles_are_distinct():
