@@ -6,17 +6,18 @@ from shared.backbone.app import ServiceDefinition, Subscription, create_app
 from shared.events import topics
 from shared.events.quotes import QuoteApproved
 from services.catalogue import by_name
-from services.clm.adapters.request_index import SqlRequestIndex
-from services.clm.api import contract_requests, contracts, library, versions
+from services.clm.adapters.views import SqlViews
+from services.clm.api import comments, contract_requests, contracts, library, versions
 from services.clm.application.consumed_events import open_request_from_quote
 from services.clm.settings import ClmSettings
 
 definition = ServiceDefinition(
     spec=by_name("clm"),
-    routers=[contracts.router, versions.router, contract_requests.router, library.router],
+    routers=[contracts.router, versions.router, contract_requests.router, library.router, comments.router,
+             comments.threads_router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
-    produces=[topics.CLM_CONTRACTS, topics.CLM_LIBRARY],
-    views=SqlRequestIndex,
+    produces=[topics.CLM_CONTRACTS, topics.CLM_LIBRARY, topics.CLM_COMMENTS],
+    views=SqlViews,
     subscriptions=[Subscription({QuoteApproved: open_request_from_quote})],
     settings_class=ClmSettings,
 )

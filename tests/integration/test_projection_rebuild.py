@@ -1,5 +1,6 @@
 """The read models rebuilt from scratch (replaying the topics) equal the live ones: the shared
-contract record (with requested contracts), and the service contracts with what they cover."""
+contract record (with requested contracts and a negotiation with comment threads, published
+shuffled and duplicated), and the service contracts with what they cover."""
 
 import datetime as dt
 import uuid
@@ -9,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from services.projection.adapters.contract_records import contract_assets, contracts
+from services.projection.adapters.negotiation_records import contract_comment_threads, contract_deviations
 from services.projection.adapters.service_contract_records import (
     contract_lines, entitlements, install_base_items, service_contracts, sold_products,
 )
@@ -17,18 +19,21 @@ from shared.events.envelope import Envelope
 from services.clm.domain.contract import QUOTE_NAMESPACE
 from tests.conftest import bearer, eventually, running_service
 from tests.events_factory import approved_quote
+from tests.negotiation_story import Negotiation
 from tests.service_contract_story import Story, publish
 
 pytestmark = pytest.mark.integration
 
 
-async def _snapshot(engine, ids: list[uuid.UUID]) -> tuple[list, list]:
+async def _snapshot(engine, ids: list[uuid.UUID]) -> tuple[list, list, list]:
     async with engine.connect() as conn:
         rows = (await conn.execute(sa.select(contracts).where(contracts.c.contract_id.in_(ids)).order_by(contracts.c.contract_id))).all()
         assets = (await conn.execute(
             sa.select(contract_assets).where(contract_assets.c.contract_id.in_(ids)).order_by(contract_assets.c.contract_id, contract_assets.c.asset_id)
         )).all()
-    return [tuple(r) for r in rows], [tuple(a) for a in assets]
+        negotiation = [tuple(r) for table in (contract_deviations, contract_comment_threads) for r in sorted(
+            await conn.execute(sa.select(table).where(table.c.contract_id.in_(ids))))]
+    return [tuple(r) for r in rows], [tuple(a) for a in assets], negotiation
 
 
 async def _service_snapshot(engine, story: Story) -> dict[str, list]:
@@ -74,18 +79,21 @@ async def test_rebuilt_read_model_equals_the_live_one(service_env, stack):
                 await eventually(linked)
 
         requests = await _requests(clm, stack)
+        negotiation = Negotiation()
+        await publish(stack.kafka_admin, negotiation.scrambled())
 
         async def settled():
-            rows, assets = await _snapshot(projection_engine, ids)
+            rows, assets, _ = await _snapshot(projection_engine, ids)
             # A row opened by asset coverage's events before clm's arrive has no state yet: not settled.
             states = sorted(r.state or "" for r in (await _rows(projection_engine, ids)))
             service = await _service_snapshot(projection_engine, story)
             return len(rows) == 6 and len(assets) == 3 and states == ["active"] * 3 + ["draft"] * 3 and all(
                 r.expires_at for r in await _rows(projection_engine, ids) if r.state == "active"
-            ) and _story_settled(service) and await _requests_settled(projection_engine, requests)
+            ) and _story_settled(service) and await _requests_settled(projection_engine, requests) and (
+                await _negotiation_settled(projection_engine, negotiation))
 
         await eventually(settled, timeout=60)
-        ids += list(requests)
+        ids += [*requests, negotiation.contract_id]
         live = await _snapshot(projection_engine, ids)
         live_service = await _service_snapshot(projection_engine, story)
         assert [len(live_service[t]) for t in live_service] == [2, 3, 4, 1, 1]
@@ -96,8 +104,9 @@ async def test_rebuilt_read_model_equals_the_live_one(service_env, stack):
     engine = create_async_engine(service_env("projection")["DATABASE_URL"], connect_args={"server_settings": {"search_path": "projection"}})
     try:
         applied = await rebuild(engine, stack.kafka_for("projection"))  # its principal, a projection-rebuild-* group
-        # drafts, activations, links, schedules, service records, the story, the requests' events
-        assert applied >= 6 + 3 + 3 + 3 + 3 + len(story.envelopes()) + 3 + 7
+        # drafts, activations, links, schedules, service records, the story, the requests' events, the negotiation
+        assert applied >= 6 + 3 + 3 + 3 + 3 + len(story.envelopes()) + 3 + 7 + len(negotiation.envelopes())
+        assert len(live[2]) == 4  # two deviations, two threads
         assert await _snapshot(engine, ids) == live
         assert await _service_snapshot(engine, story) == live_service
     finally:
@@ -138,6 +147,21 @@ async def _ok(response) -> bool:
 async def _requests_settled(engine, requests: dict[uuid.UUID, str]) -> bool:
     rows = await _rows(engine, list(requests))
     return {r.contract_id: r.request_state for r in rows} == requests and all(r.classification for r in rows)
+
+
+async def _negotiation_settled(engine, negotiation: Negotiation) -> bool:
+    """Every event applied: the counts alone may be right early (a thread not yet seen at all)."""
+    rows = await _rows(engine, [negotiation.contract_id])
+    t, d = contract_comment_threads, contract_deviations
+    async with engine.connect() as conn:
+        threads = set(await conn.execute(sa.select(t.c.thread_id, t.c.is_open, t.c.status_version)
+                                         .where(t.c.contract_id == negotiation.contract_id)))
+        cleared = set(await conn.execute(sa.select(d.c.deviation_id, d.c.flagged_at.is_not(None), d.c.cleared_in_version)
+                                         .where(d.c.contract_id == negotiation.contract_id)))
+    return len(rows) == 1 and (rows[0].current_version_number, rows[0].open_deviations, rows[0].open_comments,
+                               rows[0].payment_days, rows[0].governing_law) == (3, 1, 1, 45, "Austria") and (
+        threads == {(negotiation.resolved_thread, False, 5), (negotiation.open_thread, True, 4)}) and (
+        cleared == {(negotiation.open_deviation, True, None), (negotiation.cleared_deviation, True, 3)})
 
 
 def _story_settled(service: dict[str, list]) -> bool:

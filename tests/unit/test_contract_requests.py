@@ -15,7 +15,7 @@ from shared.events.contracts import (
 )
 from shared.events.envelope import Envelope
 from shared.events.quotes import Account, DealFields, QuoteApproved, QuoteLine
-from services.clm.adapters.memory_request_index import MemoryRequestIndex
+from services.clm.adapters.memory_views import MemoryViews
 from services.clm.application import contract_requests as use_cases
 from services.clm.application.consumed_events import open_request_from_quote
 from services.clm.domain import rules
@@ -255,7 +255,7 @@ def store() -> MemoryEventStore:
 
 @pytest.fixture
 def new_uow(store):
-    return lambda: MemoryUnitOfWork(store, views=MemoryRequestIndex)
+    return lambda: MemoryUnitOfWork(store, views=MemoryViews)
 
 
 async def test_quote_approved_opens_one_request_however_often_it_arrives(new_uow, store):

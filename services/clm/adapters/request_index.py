@@ -2,7 +2,7 @@
 rewritten from the aggregate in the same transaction as its events, so GET /contract-requests can
 filter and page without replaying streams (and the table can be rebuilt from them).
 
-`SqlRequestIndex` is it in a unit of work's transaction (`uow.views`); memory_request_index.py is
+`SqlRequestIndex` is it in a unit of work's transaction (`uow.views.requests`, views.py); memory_views.py holds
 its in-memory twin for unit tests.
 """
 

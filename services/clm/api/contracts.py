@@ -51,7 +51,7 @@ class ContractView(BaseModel):
     time_zone: str
     state: str
     version: int
-    # Set on a contract drafted from a template (docs/drafting.md); none on one drafted by hand.
+    # Set on a contract drafted from a template (docs/contracting/drafting.md); none on one drafted by hand.
     template: TemplateUsed | None = None
     current_version: CurrentVersion | None = None
     classification: Classification | None = None

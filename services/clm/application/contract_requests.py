@@ -1,5 +1,5 @@
 """Use cases of contract requests (phase 1). Each runs in one unit of work: load, decide, append,
-and the query table of requests (adapters/request_index.py, `uow.views`) in the same commit."""
+and the query table of requests (adapters/request_index.py, `uow.views.requests`) in the same commit."""
 
 import datetime as dt
 from typing import Callable, Protocol
@@ -14,8 +14,8 @@ REQUEST = "contract_request"
 
 
 class RequestIndex(Protocol):
-    """The query table in a unit of work's transaction: SqlRequestIndex in the service (main.py gives
-    it as the unit of work's `views`), MemoryRequestIndex in unit tests."""
+    """The query table in a unit of work's transaction (`uow.views.requests`): SqlRequestIndex in the
+    service (adapters/views.py), MemoryRequestIndex in unit tests (adapters/memory_views.py)."""
 
     async def save_request(self, contract: Contract) -> None: ...
 
@@ -24,7 +24,7 @@ class RequestIndex(Protocol):
 
 async def save_requests(uow: UnitOfWork) -> None:
     """Brings the query table in line with the requests changed in this unit of work."""
-    index: RequestIndex = uow.views
+    index: RequestIndex = uow.views.requests
     for aggregate in uow.changed():
         if isinstance(aggregate, Contract) and aggregate.requested is not None:
             await index.save_request(aggregate)
@@ -67,7 +67,7 @@ async def get_request(uow: UnitOfWork, contract_id: UUID) -> Contract:
 
 async def list_requests(uow: UnitOfWork, *, after: UUID | None, limit: int, **filters: str | None) -> list[dict]:
     async with uow:
-        index: RequestIndex = uow.views
+        index: RequestIndex = uow.views.requests
         return await index.requests(after=after, limit=limit, **filters)
 
 

@@ -62,7 +62,7 @@ STANDARD_MAX_DISCOUNT_PERCENT = Decimal("20")
 # The queue each class is routed to on creation and whenever the rules reclassify it.
 QUEUE_OF_CLASS = {"standard": "contracts-standard", "non_standard": "legal-review", "high_risk": "legal-review"}
 
-# -- drafting and negotiation (phases 2-3, docs/drafting.md) ---------------------------------------
+# -- drafting and negotiation (phases 2-3, docs/contracting/drafting.md) ---------------------------------------
 # A contract is drafted from a template once, from a request that is new or in work.
 DRAFTING_ONLY_FROM_NEW_OR_WORK = "drafting.only_from_new_or_work_in_progress"
 DRAFTING_ALREADY_DRAFTED = "drafting.already_drafted"
@@ -76,3 +76,18 @@ NEGOTIATION_ONLY_IN_NEGOTIATION = "negotiation.only_while_negotiating"
 NEGOTIATION_TERMS_EMPTY = "negotiation.terms_empty"
 # An open deviation (non-standard clause, term changed against us) makes the contract at least non_standard.
 CLASSIFICATION_DEVIATION_OPEN = "classification.deviation_open"  # -> non_standard
+# -- comment threads (phase 3, domain/comments.py) -------------------------------------------------
+# A thread is about a contract that exists (requested or drafted) and a version of it.
+COMMENT_CONTRACT_UNKNOWN = "comment.contract_unknown"
+COMMENT_VERSION_UNKNOWN = "comment.version_unknown"
+# A comment says something (not only blanks).
+COMMENT_TEXT_REQUIRED = "comment.text_required"
+# A reply answers a comment of the same thread.
+COMMENT_REPLY_TO_UNKNOWN = "comment.reply_to_not_in_thread"
+# A resolved thread takes no replies: reopen it first.
+COMMENT_REPLY_ONLY_WHEN_OPEN = "comment.reply_only_when_open"
+# Resolved only when open, reopened only when resolved.
+COMMENT_RESOLVE_ONLY_WHEN_OPEN = "comment.resolve_only_when_open"
+COMMENT_REOPEN_ONLY_WHEN_RESOLVED = "comment.reopen_only_when_resolved"
+# A comment id names one comment: the same id again with other content is refused.
+COMMENT_ID_TAKEN = "comment.id_taken"

@@ -45,12 +45,21 @@ contracts = sa.Table(
     sa.Column("currency", sa.Text),
     sa.Column("deal_size", sa.Numeric),
     sa.Column("request_versions", JSONB),  # field -> stream version of the request event that set it
-    # Filled by drafting and negotiation (later issues); none until then.
+    # Drafting and negotiation (clm, phases 2-3): set through merge_request, as the request's columns
+    # (clm's contract stream orders them); the counts are recounted by negotiation_records.py.
     sa.Column("template_id", sa.Uuid),
     sa.Column("template_version", sa.Integer),
+    sa.Column("template_kind", sa.Text),
     sa.Column("current_version_number", sa.Integer),
     sa.Column("current_version_sha256", sa.Text),
     sa.Column("current_version_author", sa.Text),
+    sa.Column("current_version_origin", sa.Text),
+    sa.Column("current_version_added_at", sa.DateTime(timezone=True)),
+    sa.Column("liability_cap", sa.Numeric),
+    sa.Column("liability_cap_currency", sa.Text),
+    sa.Column("auto_renewal", sa.Boolean),
+    sa.Column("payment_days", sa.Integer),
+    sa.Column("governing_law", sa.Text),
     sa.Column("open_deviations", sa.Integer),
     sa.Column("open_comments", sa.Integer),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -84,7 +93,7 @@ async def merge_contract(conn: AsyncConnection, contract_id: UUID, at: dt.dateti
 
 
 async def merge_request(conn: AsyncConnection, contract_id: UUID, at: dt.datetime, stream_version: int, **fields) -> None:
-    """What a request event says: each field keeps the value of the latest event of clm's stream
+    """What an event of clm's contract stream says (the request, versions, negotiated terms): each field keeps the value of the latest event of clm's stream
     that set it (`request_versions`: field -> stream version), so the row is the same in whatever
     order the events arrive, and an event applied again changes nothing."""
     statement = insert(contracts).values(

@@ -6,15 +6,19 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import any_role
 from shared.backbone.rest import Cursor, Date, Limit, Page, page_of
 from shared.events.contracts import AssigneeRole, Classification, Party, RequestOrigin, RequestState
+from shared.events.negotiation import VersionOrigin
 from services.projection.application import queries
 
 router = APIRouter(prefix="/contracts", tags=["contract read model"], dependencies=[Depends(any_role)])
+
+
+Count = Annotated[int, BeforeValidator(lambda n: n or 0)]  # none until the first event that counts
 
 
 class CoveredAsset(BaseModel):
@@ -47,13 +51,21 @@ class ContractRecord(BaseModel):
     assignee_role: AssigneeRole | None
     currency: str | None
     deal_size: Decimal | None
-    template_id: UUID | None = Field(description="filled once drafting from templates is built")
+    template_id: UUID | None = Field(description="the template of the generated version; none before drafting")
     template_version: int | None
-    current_version_number: int | None = Field(description="filled once negotiation (versions) is built")
+    template_kind: str | None
+    current_version_number: int | None = Field(description="the latest version of the document; none before drafting")
     current_version_sha256: str | None
     current_version_author: str | None
-    open_deviations: int | None
-    open_comments: int | None
+    current_version_origin: VersionOrigin | None
+    current_version_added_at: dt.datetime | None
+    liability_cap: Decimal | None = Field(description="negotiated terms: each as the latest version or record set it")
+    liability_cap_currency: str | None
+    auto_renewal: bool | None
+    payment_days: int | None
+    governing_law: str | None
+    open_deviations: Count = Field(description="deviations flagged and not cleared")
+    open_comments: Count = Field(description="comment threads not resolved")
     assets: list[CoveredAsset]
     updated_at: dt.datetime
 
@@ -77,3 +89,29 @@ async def list_contracts(
 @router.get("/{contract_id}", response_model=ContractRecord)
 async def get_contract(contract_id: UUID, ctx: Annotated[ServiceContext, Depends(context)]) -> ContractRecord:
     return ContractRecord(**await queries.contract(ctx.engine, contract_id))
+
+
+class Deviation(BaseModel):
+    deviation_id: UUID
+    version_number: int = Field(description="the version that raised it")
+    kind: str
+    clause_number: str | None
+    heading: str | None
+    term: str | None
+    before: str | None
+    after: str | None
+    flagged_at: dt.datetime
+    cleared_in_version: int | None
+    cleared_at: dt.datetime | None
+
+
+@router.get("/{contract_id}/deviations", response_model=Page[Deviation])
+async def list_deviations(
+    contract_id: UUID, ctx: Annotated[ServiceContext, Depends(context)],
+    status: Literal["open", "cleared"] | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> dict:
+    """The deviations flagged in the contract's versions (open: not cleared by a later one)."""
+    rows = await queries.deviations(ctx.engine, contract_id, status=status, after=cursor, limit=limit)
+    return page_of(rows, limit, key=lambda r: r["deviation_id"])

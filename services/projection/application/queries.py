@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.backbone.rest import found
 from shared.events.orders import ServiceState
-from services.projection.adapters import contract_records, service_contract_records
+from services.projection.adapters import contract_records, negotiation_records, service_contract_records
 
 
 async def contract(engine: AsyncEngine, contract_id: UUID) -> dict:
@@ -22,6 +22,13 @@ async def contracts(
     async with engine.connect() as conn:
         return await contract_records.search(conn, state=state, party=party, ends_before=ends_before, after=after, limit=limit,
                                              request_state=request_state, classification=classification)
+
+
+async def deviations(engine: AsyncEngine, contract_id: UUID, *, status: str | None, after: UUID | None,
+                     limit: int) -> list[dict]:
+    async with engine.connect() as conn:
+        found(await contract_records.get(conn, contract_id), "contract", contract_id)
+        return await negotiation_records.deviations(conn, contract_id, status=status, after=after, limit=limit)
 
 
 async def service_contract(engine: AsyncEngine, contract_id: UUID) -> dict:

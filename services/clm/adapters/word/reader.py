@@ -1,6 +1,6 @@
 """Reads an uploaded .docx into a ContractDocument: validated before anything is decompressed,
 then parsed into clauses by the headings the template produced, with fallbacks for documents
-that lost them. See docs/negotiation.md.
+that lost them. See docs/contracting/negotiation.md.
 
 Only [Content_Types].xml, word/document.xml and word/styles.xml are ever decompressed, each
 through a hard byte cap, with an XML parser that resolves no entities and fetches nothing.
