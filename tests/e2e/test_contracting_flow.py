@@ -6,7 +6,8 @@ quote's commercial fields -> legal counsel drafts it from the starter MSA (the E
 and the high-risk liability clauses selected; the .docx downloads with the version's SHA-256) ->
 the counterparty's edit of that .docx (one clause reworded, the liability cap lowered) uploaded as
 version 2 -> the comparison shows exactly those two changes, the deviations both -> the shared
-read model (projection) shows the request's state, the template, version 2 and the deviations.
+read model (projection) shows the request's state, the template, version 2, the negotiated cap,
+the deviations and the comment thread legal counsel opened on the reworded clause.
 """
 
 import datetime as dt
@@ -206,14 +207,26 @@ async def test_an_approved_quote_becomes_a_drafted_contract_negotiated_in_a_coun
         assert clause_deviation["closest_clause_id"] == clause_ids["confidentiality"]
         assert deviations["cleared"] == []
 
+        # Legal counsel opens a comment thread on the reworded clause of version 2.
+        clause_number = matched[confidentiality["heading"]]["number"]
+        thread = await http.post(f"{clm}/api/v1/contracts/{contract_id}/comments", headers=COUNSEL, json={
+            "version_number": 2, "clause_number": clause_number,
+            "text": "We cannot accept disclosure to subcontractors without a duty of confidentiality."})
+        assert thread.status_code == 201, thread.text
+        assert (thread.json()["status"], thread.json()["clause_number"]) == ("open", clause_number)
+        threads = (await http.get(f"{clm}/api/v1/contracts/{contract_id}/comments", params={"status": "open"},
+                                  headers=READER)).json()
+        assert [t["thread_id"] for t in threads["items"]] == [thread.json()["thread_id"]]
+
         # The shared read model.
         async def read_model():
             r = await http.get(f"{projection}/api/v1/contracts/{contract_id}", headers=READER)
             if r.status_code != 200:
                 return None
             record = r.json()
-            return record if record["request_state"] == "work_in_progress" and record.get(
-                "current_version_number") == 2 else None
+            done = (record["request_state"], record["current_version_number"], record["open_deviations"],
+                    record["open_comments"]) == ("work_in_progress", 2, len(deviations["open"]), 1)
+            return record if done else None
 
         record = await eventually(read_model, timeout=60)
         assert (record["origin"], record["quote_id"], record["classification"]) == ("quote", quote_id, "high_risk")
@@ -221,7 +234,16 @@ async def test_an_approved_quote_becomes_a_drafted_contract_negotiated_in_a_coun
         assert (record["template_id"], record["template_version"]) == (msa_id, first["template"]["template_version"])
         assert (record["current_version_sha256"], record["current_version_author"]) == (
             second["document"]["sha256"], "sales-maria")
-        assert record["open_deviations"] == len(deviations["open"])
+        assert record["template_kind"] == first["template"]["kind"] == "msa"
+        assert (record["current_version_origin"], record["current_version_number"]) == ("counterparty_upload", 2)
+        assert Decimal(record["liability_cap"]) == amount(LOWER_CAP)  # the negotiated term as version 2 reads it
+        assert record["governing_law"] == second["terms"]["governing_law"] == VARIABLES["governing_law"]
+        assert (record["start_date"], record["end_date"]) == (contract["start_date"], contract["end_date"])
+        listed_deviations = await http.get(f"{projection}/api/v1/contracts/{contract_id}/deviations",
+                                           params={"status": "open"}, headers=READER)
+        assert listed_deviations.status_code == 200, listed_deviations.text
+        assert {d["deviation_id"] for d in listed_deviations.json()["items"]} == {
+            d["deviation_id"] for d in deviations["open"]}
 
 
 def _line(line: dict) -> tuple:
