@@ -135,7 +135,9 @@ async def test_an_approved_quote_becomes_a_drafted_contract_negotiated_in_a_coun
                                   json={"template_id": msa_id, "start_date": start, "variables": VARIABLES})
         assert drafted.status_code == 201, drafted.text
         contract = drafted.json()
-        end = dt.date.fromisoformat(start).replace(year=2027 + quote["term_months"] // 12) - dt.timedelta(days=1)
+        begins = dt.date.fromisoformat(start)
+        years, month = divmod(begins.month - 1 + quote["term_months"], 12)  # the end: start + term - 1 day
+        end = begins.replace(year=begins.year + years, month=month + 1) - dt.timedelta(days=1)
         assert (contract["start_date"], contract["end_date"]) == (start, end.isoformat())
         assert contract["current_version"]["number"] == 1
 
