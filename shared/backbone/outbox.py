@@ -231,8 +231,8 @@ class OutboxRelay:
         try:
             async with asyncio.timeout(READ_BACK_TIMEOUT):
                 await reader.start()
-                await reader.topics()  # fresh metadata: the partitions of every topic
-                tps = [TopicPartition(t, p) for t in topics for p in sorted(reader.partitions_for_topic(t) or ())]
+                cluster = await reader._client.fetch_all_metadata()  # as reader.topics() does, keeping the partitions
+                tps = [TopicPartition(t, p) for t in topics for p in sorted(cluster.partitions_for_topic(t) or ())]
                 reader.assign(tps)
                 ends = await reader.end_offsets(tps)
                 starts = await reader.offsets_for_times({tp: since_ms for tp in tps})
