@@ -5,8 +5,9 @@ A service's principal is its name (`User:<service>`); `admin` is the super user 
 controller traffic, topic creation up front, the tests). With `allow.everyone.if.no.acl.found=false`,
 a service may:
 
-- WRITE, DESCRIBE and CREATE the topics it produces (`produces`) and the dead-letter topics of its
-  consumers (`<consumer>.dead_letter.v1`): so it creates its own topics on start, nobody else's;
+- WRITE, DESCRIBE, CREATE and READ the topics it produces (`produces`) and the dead-letter topics of its
+  consumers (`<consumer>.dead_letter.v1`): so it creates its own topics on start, nobody else's,
+  and its outbox relay reads back what already arrived before a new producer sends (outbox.py);
 - READ and DESCRIBE the topics its Subscriptions consume, and READ its consumer groups (a group is
   the consumer's name); the projection's rebuild uses throwaway groups `projection-rebuild-*`;
 - IDEMPOTENT_WRITE on the cluster (every service produces, idempotently: at least dead letters).
@@ -56,7 +57,7 @@ def service_acls(service: str) -> list[Acl]:
     who = principal(service)
     acls = [Acl(who, "CLUSTER", CLUSTER_NAME, "IDEMPOTENT_WRITE")]
     for topic in produced_topics(service):
-        acls += [Acl(who, "TOPIC", topic, op) for op in ("WRITE", "DESCRIBE", "CREATE")]
+        acls += [Acl(who, "TOPIC", topic, op) for op in ("WRITE", "DESCRIBE", "CREATE", "READ")]
     for topic in consumed_topics(service):
         acls += [Acl(who, "TOPIC", topic, op) for op in ("READ", "DESCRIBE")]
     acls += [Acl(who, "GROUP", group, "READ") for group in consumers(service)]

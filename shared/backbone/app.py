@@ -120,6 +120,8 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
             lambda: kafka.idempotent_producer(settings.kafka(), f"{spec.name}-relay"),
             service=spec.name,
             batch_size=settings.relay_batch_size,
+            reader_factory=lambda: kafka.consumer(settings.kafka(), group_id=None, enable_auto_commit=False,
+                                                  client_id=f"{spec.name}-relay-read-back"),
         )
         ctx = ServiceContext(spec, settings, engine, relay, definition.make_clock(settings), views=definition.views)
         app.state.context = ctx

@@ -6,12 +6,15 @@ transaction: lock the checkpoint row (SKIP LOCKED, so a second replica simply wa
 read the next events in position order, send them with an idempotent producer keyed by
 aggregate id, await the acknowledgements, and move the checkpoint over the acknowledged
 prefix. An outage (`outages.py`) fails the round; it is retried with capped backoff, with a fresh
-producer when it was the broker's, logging one warning line per retry. Events Kafka acknowledged
+producer when it was the broker's (or when a send failed), logging one warning line per retry. Before a
+fresh producer sends, the relay reads back what is already on its topics (`_already_on_kafka`), so
+a send whose outcome was unknown is not made twice. Events Kafka acknowledged
 in a round whose checkpoint could not be written (the database went away after the sends) are
 remembered, and the next rounds move the checkpoint over them without sending them again: across
-a database restart each event reaches Kafka once. Delivery is still at least once (an
-acknowledgement lost in the network is resent, and a relay that restarts forgets what it
-remembered); consumers drop duplicates by event id.
+a database restart each event reaches Kafka once, and, by the read-back, across a broker outage, a
+restart of the relay or a switch of replicas too. Consumers still drop duplicates by event id: a
+relay built without a `reader_factory` skips the read-back (at least once, as before), and the
+read-back trusts the clocks of the relay's hosts and of the database to within READ_BACK_MARGIN.
 """
 
 import asyncio
@@ -20,7 +23,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 import sqlalchemy as sa
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.backbone import event_store
@@ -31,6 +35,11 @@ from shared.backbone.tables import events, outbox_checkpoint as checkpoints
 from shared.events.envelope import to_kafka
 
 log = get_logger(__name__)
+
+# How far before the earliest instant an event beyond the checkpoint can have been sent the
+# read-back starts: room for the clocks of the database and of the relays' hosts to disagree.
+READ_BACK_MARGIN = dt.timedelta(seconds=60)
+READ_BACK_TIMEOUT = 30.0  # seconds; a read-back taking longer fails the round, as an outage
 
 
 @dataclass(frozen=True)
@@ -50,10 +59,12 @@ class OutboxRelay:
         batch_size: int = 500,
         idle_interval: float = 1.0,
         max_backoff: float = 5.0,
+        reader_factory: Callable[[], AIOKafkaConsumer] | None = None,
     ):
         self._engine = engine
         self._producer_factory = producer_factory
         self._producer: AIOKafkaProducer | None = None
+        self._reader_factory = reader_factory  # a consumer without a group, to read back (see publish_batch)
         self._service = service
         self._relay = relay
         self._batch_size = batch_size
@@ -94,21 +105,35 @@ class OutboxRelay:
         """One round; returns how many events Kafka acknowledged."""
         async with self._engine.connect() as conn:
             await conn.begin()
-            checkpoint = await self._lock_checkpoint(conn)
-            if checkpoint is None:
+            locked = await self._lock_checkpoint(conn)
+            if locked is None:
                 return 0
+            checkpoint, moved_at = locked
             self._acked_ahead = {e: p for e, p in self._acked_ahead.items() if p > checkpoint}
             batch = await event_store.read_all(conn, checkpoint, self._batch_size)
             if not batch:
                 return 0
+            if self._producer is None and self._reader_factory is not None:
+                since = max(moved_at, min(r.recorded_at for r in batch)) - READ_BACK_MARGIN
+                arrived = await self._already_on_kafka(batch, since)
+                self._acked_ahead.update({r.event_id: r.position for r in batch if r.event_id in arrived})
             producer = await self._ensure_producer()
             to_send = [r for r in batch if r.event_id not in self._acked_ahead]
             futures = []
-            for recorded in to_send:
-                topic, headers, value, key = to_kafka(recorded.envelope())
-                futures.append(await producer.send(topic, value=value, key=key.encode(), headers=headers))
-            results = await asyncio.gather(*futures, return_exceptions=True)
+            try:
+                for recorded in to_send:
+                    topic, headers, value, key = to_kafka(recorded.envelope())
+                    futures.append(await producer.send(topic, value=value, key=key.encode(), headers=headers))
+                results = await asyncio.gather(*futures, return_exceptions=True)
+            except BaseException:
+                await self._reset_producer()  # sends of unknown outcome: the next producer reads back first
+                raise
             failed = {r.event_id: res for r, res in zip(to_send, results) if isinstance(res, BaseException)}
+            if failed:
+                # A failed send may be on Kafka all the same (stored, its acknowledgement lost, or
+                # expired by aiokafka while it was being retried) and its sequence numbers are spent:
+                # this producer is not used again, and the next one reads back before it sends.
+                await self._reset_producer()
             acked_prefix = checkpoint
             for recorded in batch:
                 if recorded.event_id in failed:
@@ -166,14 +191,77 @@ class OutboxRelay:
     async def close(self) -> None:
         await self._reset_producer()
 
-    async def _lock_checkpoint(self, conn) -> int | None:
-        """The checkpoint, locked for this round; None while another replica holds it."""
+    async def _lock_checkpoint(self, conn) -> tuple[int, dt.datetime] | None:
+        """The checkpoint and when it last moved, locked for this round; None while another
+        replica holds it."""
         query = (
-            sa.select(checkpoints.c.position)
+            sa.select(checkpoints.c.position, checkpoints.c.updated_at)
             .where(checkpoints.c.relay == self._relay)
             .with_for_update(skip_locked=True)
         )
-        return (await conn.execute(query)).scalar_one_or_none()
+        row = (await conn.execute(query)).one_or_none()
+        return None if row is None else (row.position, row.updated_at)
+
+    async def _already_on_kafka(self, batch: list, since: dt.datetime) -> set:
+        """The ids of the events of `batch` already on Kafka: read back, by their `ce_id` header,
+        from every partition of their topics, from the first message at or after `since`.
+
+        Why: the broker cannot recognise a resend by another producer. aiokafka's idempotent
+        producer retries a batch with the same producer id and sequence numbers, so the broker
+        drops a copy it stored already; but it gives a batch up once its partition has no leader
+        and its time (request_timeout_ms) is over, even one it had sent and the broker had stored
+        while the acknowledgement was lost (a broker stopping does exactly that: it stores, closes
+        the connection, reports the partition leaderless). Such a batch's future fails; the relay
+        cannot reuse that producer (its sequence numbers are spent) and the next one has a new
+        producer id, so its resend was a second copy (1 in 5 runs of the 30 s broker outage under
+        load). A relay restarted, or another replica taking over, resends with a new producer too.
+        So every new producer's first round reads back before it sends. `since` bounds where:
+        an event beyond the checkpoint was sent after it was recorded and after the checkpoint's
+        last move (`updated_at`, the start of the transaction that moved it: every round that sent
+        and did not move it over an event began later), less READ_BACK_MARGIN for the clocks; the
+        relay's messages carry the producer's send time (CreateTime), so the broker's time index
+        finds the first offset that recent. Transactions (a stable transactional.id fencing the
+        old producer) would do it without reading, at the price of read_committed consumers, a
+        TransactionalId ACL per service and aiokafka's transactional producer on every send."""
+        wanted = {str(r.event_id) for r in batch}
+        topics = sorted({r.event.topic for r in batch})
+        since_ms = int(since.timestamp() * 1000)
+        reader = self._reader_factory()
+        found: set = set()
+        try:
+            async with asyncio.timeout(READ_BACK_TIMEOUT):
+                await reader.start()
+                cluster = await reader._client.fetch_all_metadata()  # as reader.topics() does, keeping the partitions
+                tps = [TopicPartition(t, p) for t in topics for p in sorted(cluster.partitions_for_topic(t) or ())]
+                reader.assign(tps)
+                ends = await reader.end_offsets(tps)
+                starts = await reader.offsets_for_times({tp: since_ms for tp in tps})
+                pending = {}
+                for tp in tps:
+                    start = starts[tp].offset if starts[tp] is not None else ends[tp]
+                    if start < ends[tp]:
+                        reader.seek(tp, start)
+                        pending[tp] = ends[tp]
+                while pending:
+                    for tp, messages in (await reader.getmany(*pending, timeout_ms=500)).items():
+                        for m in messages:
+                            if m.offset < pending.get(tp, 0):
+                                event_id = dict(m.headers or ()).get("ce_id", b"").decode(errors="replace")
+                                if event_id in wanted:
+                                    found.add(event_id)
+                    for tp in list(pending):
+                        if await reader.position(tp) >= pending[tp]:
+                            del pending[tp]
+        except TimeoutError as exc:
+            raise KafkaTimeoutError(f"outbox read-back took over {READ_BACK_TIMEOUT}s") from exc
+        finally:
+            try:
+                await asyncio.wait_for(reader.stop(), 5)
+            except Exception:
+                pass
+        if found:
+            log.warning("outbox.already_on_kafka", service=self._service, skipped=len(found))
+        return {r.event_id for r in batch if str(r.event_id) in found}
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:

@@ -93,3 +93,8 @@ async def test_a_service_principal_reads_only_the_topics_it_consumes_with_its_ow
     assert await _position(secured.kafka_admin, topics.ORDER_SYNC_INSTALL_BASE) >= 0
     with pytest.raises(GroupAuthorizationFailedError):
         await _position(asset_coverage, topics.CLM_CONTRACTS, group="order_sync")  # another service's group
+
+
+async def test_a_service_principal_reads_back_its_own_topics(secured):
+    """Its outbox relay reads back what arrived before a new producer sends (shared/backbone/outbox.py)."""
+    assert await _position(secured.kafka_for("order_sync"), topics.ORDER_SYNC_INSTALL_BASE) >= 0
