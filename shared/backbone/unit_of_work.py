@@ -12,8 +12,9 @@ the `views` factory given (order sync's indexes). The I/O is in the last methods
 `_end`); shared/backbone/memory.py replaces them to run use cases without a database in unit tests.
 """
 
+import functools
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, Awaitable, Callable, TypeVar
 from uuid import uuid4
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -24,6 +25,7 @@ from shared.backbone.errors import AlreadyExists, ConcurrencyConflict, NotFound
 from shared.backbone.logging import correlation_id as current_correlation_id
 
 A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
 Views = Callable[["UnitOfWork"], Any]  # builds a service's query tables on a unit of work as it begins
 
 
@@ -51,6 +53,13 @@ class UnitOfWork:
         self.causation_id = causation_id
         self.actor = actor
         self._on_commit = on_commit
+        self._make_views = views
+        self.views: Any = None
+        self.conn: AsyncConnection | None = None
+        self._forget()
+
+    def _forget(self) -> None:
+        """Each entry starts from the store: nothing read, guarded or staged by an earlier one."""
         self._seen: dict[str, Aggregate] = {}
         self._taken: dict[str, str] = {}  # stream id -> its type, for streams `get` found of another type
         self._guarded: dict[str, int] = {}
@@ -58,11 +67,9 @@ class UnitOfWork:
         self._staged: list[_Staged] = []  # in the order staged: positions follow it
         self._staged_to: dict[str, int] = {}  # stream id -> its version after what is staged
         self._serialized = False
-        self._make_views = views
-        self.views: Any = None
-        self.conn: AsyncConnection | None = None
 
     async def __aenter__(self) -> "UnitOfWork":
+        self._forget()
         await self._begin()
         self.views = self._make_views(self) if self._make_views else None
         return self
@@ -208,3 +215,22 @@ class UnitOfWork:
         except Exception:
             if not quietly:
                 raise
+
+
+def created_once(use_case: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    """For a create with a client-chosen id: a retry sent while the first attempt still runs (a
+    client's timeout, a 503 resent) races it, both find no stream, and the later append meets the
+    earlier's version 1. Running the use case again (its unit of work entered afresh) finds the
+    stream the winner wrote, so the loser answers as any retry does: the replay when the terms are
+    the same, `<record>.already_exists` when not, instead of a 409 stream.version_conflict."""
+
+    @functools.wraps(use_case)
+    async def create(*args, **kwargs) -> T:
+        try:
+            return await use_case(*args, **kwargs)
+        except ConcurrencyConflict as conflict:
+            if conflict.extra.get("expected_version") != 0:
+                raise
+            return await use_case(*args, **kwargs)
+
+    return create

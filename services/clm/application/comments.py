@@ -9,7 +9,7 @@ from typing import Callable, Protocol
 from uuid import UUID, uuid4
 
 from shared.backbone.errors import AlreadyExists, NotFound
-from shared.backbone.unit_of_work import UnitOfWork
+from shared.backbone.unit_of_work import UnitOfWork, created_once
 from services.clm.domain.comments import CommentThread, check_version
 from services.clm.domain.contract import Contract
 
@@ -35,6 +35,7 @@ async def commit(uow: UnitOfWork) -> None:
     await uow.commit()
 
 
+@created_once
 async def start_thread(uow: UnitOfWork, contract_id: UUID, thread_id: UUID, *, version_number: int,
                        clause_number: str | None, text: str, author: str,
                        at: dt.datetime) -> tuple[CommentThread, bool]:

@@ -6,7 +6,7 @@ from typing import Callable, Protocol
 from uuid import UUID
 
 from shared.backbone.errors import AlreadyExists, NotFound
-from shared.backbone.unit_of_work import UnitOfWork
+from shared.backbone.unit_of_work import UnitOfWork, created_once
 from shared.events.contracts import RequestTerms
 from services.clm.domain.contract import Contract
 
@@ -35,6 +35,7 @@ async def commit(uow: UnitOfWork) -> None:
     await uow.commit()
 
 
+@created_once
 async def request_contract(uow: UnitOfWork, contract_id: UUID, terms: RequestTerms, *, by: str,
                            at: dt.datetime) -> tuple[Contract, bool]:
     """A self-service request. Returns (contract, created): the same request retried with its id is harmless."""

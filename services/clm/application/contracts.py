@@ -4,11 +4,12 @@ import datetime as dt
 from uuid import UUID
 
 from shared.backbone.errors import AlreadyExists, NotFound
-from shared.backbone.unit_of_work import UnitOfWork
+from shared.backbone.unit_of_work import UnitOfWork, created_once
 from shared.events.contracts import Party
 from services.clm.domain.contract import Contract
 
 
+@created_once
 async def draft_contract(
     uow: UnitOfWork,
     contract_id: UUID,

@@ -7,7 +7,7 @@ from typing import Mapping
 from uuid import UUID
 
 from shared.backbone.errors import AlreadyExists, ConflictingState, NotFound
-from shared.backbone.unit_of_work import UnitOfWork
+from shared.backbone.unit_of_work import UnitOfWork, created_once
 from shared.events.documents import DocumentRef
 from shared.events.library import ClauseVariant, TemplateKind, TemplateVersionPublished
 from services.clm.adapters.documents import document_store
@@ -22,6 +22,7 @@ from services.clm.domain.library.selection import compose_document
 from services.clm.domain.library.template import Template, TemplateContent, referenced_clauses
 
 
+@created_once
 async def create_clause(uow: UnitOfWork, clause_id: UUID, *, key: str, title: str, text: str,
                         fallbacks: list[ClauseVariant]) -> tuple[Clause, bool]:
     """Returns (clause, created). Retrying the same request with the same id is harmless."""
@@ -65,6 +66,7 @@ async def list_clauses(uow: UnitOfWork, after: UUID | None, limit: int) -> list:
         return await LibraryIndex(uow.conn).clauses(after, limit)
 
 
+@created_once
 async def create_template(uow: UnitOfWork, template_id: UUID, kind: TemplateKind,
                           content: TemplateContent) -> tuple[Template, bool]:
     async with uow:

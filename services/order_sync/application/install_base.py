@@ -9,13 +9,14 @@ from uuid import UUID
 
 from shared.backbone.clock import Clock, today_in
 from shared.backbone.errors import AlreadyExists
-from shared.backbone.unit_of_work import UnitOfWork
+from shared.backbone.unit_of_work import UnitOfWork, created_once
 from services.order_sync.application.indexing import commit, indexes
 from services.order_sync.domain import install_base
 from services.order_sync.domain.install_base import InstallBaseItem, OwnedProduct
 from services.order_sync.domain.service_contract import ServiceContract
 
 
+@created_once
 async def record_product(uow: UnitOfWork, product: OwnedProduct) -> tuple[OwnedProduct, bool]:
     """Idempotent by id: recording the same product again returns the existing one."""
     async with uow:

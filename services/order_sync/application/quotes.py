@@ -6,7 +6,7 @@ from uuid import UUID
 
 from shared.backbone.clock import Clock
 from shared.backbone.errors import AlreadyExists
-from shared.backbone.unit_of_work import UnitOfWork
+from shared.backbone.unit_of_work import UnitOfWork, created_once
 from shared.events.envelope import Envelope
 from shared.events.lifecycle import QuoteValidityEnded
 from services.order_sync.application.indexing import commit, indexes, save_indexes
@@ -15,6 +15,7 @@ from services.order_sync.domain.quote import Quote, QuoteEntry, QuoteState, pric
 QUOTE = "quote"
 
 
+@created_once
 async def draft_quote(uow: UnitOfWork, clock: Clock, quote_id: UUID, entry: QuoteEntry) -> tuple[Quote, bool]:
     """Idempotent by quote id: the same terms again return the quote as it is now (even if revised
     or approved since); other terms under that id are refused."""

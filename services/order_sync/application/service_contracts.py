@@ -12,7 +12,7 @@ from uuid import UUID
 
 from shared.backbone.clock import Clock, today_in
 from shared.backbone.errors import AlreadyExists, DomainError
-from shared.backbone.unit_of_work import UnitOfWork
+from shared.backbone.unit_of_work import UnitOfWork, created_once
 from services.order_sync.application.indexing import commit
 from services.order_sync.domain import rules
 from services.order_sync.domain.install_base import InstallBaseItem, SoldProduct
@@ -45,6 +45,7 @@ def _refs(item) -> dict[str, UUID | None]:
     return {"sold_product_id": item.sold_product_id, "install_base_item_id": item.install_base_item_id}
 
 
+@created_once
 async def draft_service_contract(
     uow: UnitOfWork, contract_id: UUID, *, number: str, account: str, start_date: dt.date, end_date: dt.date,
     time_zone: str, lines: list[ContractLine], entitlements: list[Entitlement],
