@@ -12,7 +12,8 @@ consumer goes on. Database or broker outages are not the message's fault (`outag
 failures are outages): those are retried, with capped backoff and one warning line each, until
 they pass, and count for nothing towards the message's attempts; meanwhile no offset is committed.
 A consumer told to stop amid a failure leaves the message, uncommitted, to whoever reads the
-partition next, rather than dead-letter it.
+partition next, rather than dead-letter it. A consumer the broker does not (yet) authorize for its
+topics or group waits for its ACLs, with a warning each retry, instead of ending.
 """
 
 import asyncio
@@ -24,6 +25,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 
 from shared.backbone.event_routing import Handler
 from shared.backbone import kafka as kafka_clients
@@ -37,6 +40,7 @@ from shared.events.envelope import Envelope, InvalidEnvelope, from_kafka
 from shared.events.topics import dead_letter_topic
 
 log = get_logger(__name__)
+_NOT_AUTHORIZED = (TopicAuthorizationFailedError, GroupAuthorizationFailedError)
 
 
 class _Abandoned(Exception):
@@ -85,8 +89,15 @@ class EventConsumer:
             return
         self._consumer = consumer
         try:
+            refused = 0
             while not stop.is_set():
-                batches = await consumer.getmany(timeout_ms=500, max_records=self._batch_size)
+                try:
+                    batches = await consumer.getmany(timeout_ms=500, max_records=self._batch_size)
+                    refused = 0
+                except _NOT_AUTHORIZED as exc:
+                    refused += 1
+                    await self._wait_for_acls(exc, refused, stop)
+                    continue
                 if not batches:
                     continue
                 async with self._batch_lock:
@@ -126,12 +137,25 @@ class EventConsumer:
                     await consumer.stop()
                 except Exception:
                     pass
+                if isinstance(exc, _NOT_AUTHORIZED):
+                    await self._wait_for_acls(exc, attempt, stop)
+                    continue
                 if (found := outage(exc)) is None:
                     raise
                 delay = retry_delay(attempt, self._retry_backoff)
                 note_retry(log, "consumer", found, attempt, delay, consumer=self.name)
                 await sleep_unless_stopped(stop, delay)
         return None
+
+    async def _wait_for_acls(self, refusal: Exception, attempt: int, stop: asyncio.Event) -> None:
+        """The broker refused this principal its topics or group. The ACLs may still be on their
+        way (provisioning runs beside the services; a broker applies new ACLs a moment later), so
+        say so and retry, rather than end the consumer while the service goes on answering HTTP
+        without it."""
+        delay = retry_delay(attempt, self._retry_backoff)
+        log.warning("consumer.not_authorized", consumer=self.name, error=repr(refusal), attempt=attempt,
+                    retry_in=round(delay, 3))
+        await sleep_unless_stopped(stop, delay)
 
     async def _commit_offsets(self) -> None:
         if self._processed and self._consumer is not None:

@@ -304,3 +304,32 @@ async def test_an_infrastructure_failure_retries_the_batch_as_a_batch(scratch_en
     assert failures == []
     assert await _effects(scratch_engine) == {e.event_id: 1 for e in envelopes}
     assert await _transactions_of(scratch_engine, name) == 1
+
+
+async def test_a_consumer_not_yet_authorized_to_read_waits_for_its_acl_instead_of_ending(scratch_engine, stack):
+    if not stack.secured:
+        pytest.skip("the broker of this run does not authorize clients")
+    from shared.backbone.kafka_acls import Acl, create_acls
+
+    topic, name = f"test.authz.{uuid.uuid4().hex[:8]}", f"authz-{uuid.uuid4().hex[:6]}"
+    await ensure_topics(stack.kafka_admin, [topic], partitions=1)
+    event = Envelope(drafted(uuid.uuid4()), stream_version=1)
+    await _produce(stack.kafka_admin, topic, [_message(event)])
+    clm = stack.kafka_for("clm")  # may read its own group, not yet this topic
+    consumer = EventConsumer(scratch_engine, name=name, group_id="clm", topics=[topic], handle=count_effect, kafka=clm,
+                             producer_factory=lambda: idempotent_producer(clm, "test-dlq"), retry_backoff=0.05)
+    stop = asyncio.Event()
+    running = asyncio.create_task(consumer.run(stop))
+    try:
+        await asyncio.sleep(3)
+        assert not running.done(), running.exception() if running.done() else None
+        assert await _effects(scratch_engine) == {}
+        await create_acls(stack.kafka_admin, [Acl("User:clm", "TOPIC", topic, "READ")])
+
+        async def applied():
+            return (await _effects(scratch_engine)).get(event.event_id) == 1
+
+        await eventually(applied, timeout=60)
+    finally:
+        stop.set()
+        await running
