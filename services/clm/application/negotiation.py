@@ -115,7 +115,7 @@ def as_document(contract: Contract, number: int) -> ContractDocument:
 @dataclass(frozen=True)
 class _Library:
     state: tuple[tuple[UUID, int], ...]  # (clause_id, latest version) of every clause
-    texts: tuple[LibraryText, ...]
+    index: DeviationIndex  # its texts prepared for matching (normalised, patterns compiled)
 
 
 _cached: list[_Library] = []  # the last library read: rebuilt only when a clause version was published
@@ -134,10 +134,10 @@ async def deviation_index(uow: UnitOfWork, contract: Contract) -> DeviationIndex
                 continue  # a variant this contract cannot print: the library's own entry covers it
             rendered.append(LibraryText(clause.clause_id, clause.version, variant, clause.title,
                                         render(text, first.variables), template=text))
-    return DeviationIndex.build([*rendered, *(await _library_texts(uow))])
+    return (await _library_index(uow)).with_texts(rendered)
 
 
-async def _library_texts(uow: UnitOfWork) -> tuple[LibraryText, ...]:
+async def _library_index(uow: UnitOfWork) -> DeviationIndex:
     index, rows, after = LibraryIndex(uow.conn), [], None
     while page := await index.clauses(after, 500):
         rows += page
@@ -146,15 +146,15 @@ async def _library_texts(uow: UnitOfWork) -> tuple[LibraryText, ...]:
             break
     state = tuple((row.clause_id, row.latest_version) for row in rows)
     if _cached and _cached[0].state == state:
-        return _cached[0].texts
+        return _cached[0].index
     texts = []
     for clause_id, _ in state:
         clause = await uow.get(Clause, str(clause_id))
         for version in clause.versions:
             texts.append(LibraryText(clause_id, version.version, STANDARD, version.title, version.text))
             texts += [LibraryText(clause_id, version.version, f.name, version.title, f.text) for f in version.fallbacks]
-    _cached[:] = [_Library(state, tuple(texts))]
-    return _cached[0].texts
+    _cached[:] = [_Library(state, DeviationIndex.build(texts))]
+    return _cached[0].index
 
 
 async def _drafted(uow: UnitOfWork, contract_id: UUID) -> Contract:

@@ -18,6 +18,7 @@ from rapidfuzz import fuzz, process
 from services.clm.domain.documents.model import ContractDocument, DocumentClause
 from services.clm.domain.documents.values import (
     LEADING_NUMBER, PLACEHOLDER, NegotiatedTerms, TermChange, changed_terms, extract_values, plain, read_terms,
+    template_pattern,
 )
 
 # At or above: the clause says what the library text says (typos, a dropped comma, "shall" for
@@ -103,6 +104,8 @@ class DeviationIndex:
             template = text.template or (text.text if PLACEHOLDER.search(text.text) else None)
             if template is not None and not PLACEHOLDER.search(template):
                 template = None
+            if template:
+                template_pattern(template)  # compiled while the index is prepared, not at the first upload
             expected = extract_values(template, text.text) if template and template != text.text else {}
             entries.append(_Entry(text, normalise(PLACEHOLDER.sub(" ", text.text)), template,
                                   _masked(template) if template else None, expected))
@@ -110,6 +113,11 @@ class DeviationIndex:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def with_texts(self, texts: Iterable[LibraryText]) -> "DeviationIndex":
+        """`texts` prepared and put before this index's own entries (they win an exact tie): the
+        library is prepared once, a contract's rendered clauses on top for each upload."""
+        return DeviationIndex([*DeviationIndex.build(texts)._entries, *self._entries])
 
     def match(self, clause: DocumentClause) -> ClauseMatch:
         body = clause.text if clause.text.strip() else clause.heading
