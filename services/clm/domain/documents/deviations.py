@@ -93,9 +93,11 @@ class DeviationIndex:
         self._normals = [e.normal for e in entries]
         self._exact: dict[str, _Entry] = {}
         self._by_clause: dict[UUID, list[_Entry]] = {}
-        for entry in entries:
+        self._by_heading: dict[str, list[int]] = {}
+        for i, entry in enumerate(entries):
             self._exact.setdefault(entry.normal, entry)
             self._by_clause.setdefault(entry.library.clause_id, []).append(entry)
+            self._by_heading.setdefault(normalise(entry.library.heading), []).append(i)
 
     @classmethod
     def build(cls, texts: Iterable[LibraryText]) -> "DeviationIndex":
@@ -127,22 +129,41 @@ class DeviationIndex:
         if exact is not None and (not own or exact in own):
             return _matched(exact, 100.0, {})
         if own:
-            candidates = [(e, fuzz.ratio(normal, e.normal)) for e in own]
+            found = self._best(body, normal, [(e, fuzz.ratio(normal, e.normal)) for e in own])
         else:
-            found = process.extract(normal, self._normals, scorer=fuzz.ratio, limit=TEMPLATE_CANDIDATES)
-            candidates = [(self._entries[i], score) for _, score, i in found]
-        if not candidates:
+            # The texts under the clause's own heading first: most clauses keep theirs, and a
+            # standard or fallback match there needs no scan of the whole library.
+            under = self._by_heading.get(normalise(clause.heading)) if clause.heading.strip() else None
+            found = self._best(body, normal, self._closest(normal, under)) if under else None
+            if found is None or found[1] < STANDARD_MIN_SCORE:
+                wide = self._best(body, normal, self._closest(normal, None))
+                if found is None or (wide is not None and wide[1] > found[1]):
+                    found = wide
+        if found is None:
             return ClauseMatch("non_standard", None, 0.0)
-        best, best_score, best_values = None, -1.0, {}
+        return _matched(*found)
+
+    def _closest(self, normal: str, among: list[int] | None) -> list[tuple[_Entry, float]]:
+        """The TEMPLATE_CANDIDATES texts closest to `normal`, of `among` (indexes) or of all."""
+        if among is None:
+            found = process.extract(normal, self._normals, scorer=fuzz.ratio, limit=TEMPLATE_CANDIDATES)
+            return [(self._entries[i], score) for _, score, i in found]
+        found = process.extract(normal, [self._normals[i] for i in among], scorer=fuzz.ratio, limit=TEMPLATE_CANDIDATES)
+        return [(self._entries[among[i]], score) for _, score, i in found]
+
+    @staticmethod
+    def _best(body: str, normal: str, candidates: list[tuple[_Entry, float]]) -> tuple[_Entry, float, dict] | None:
+        """The best candidate, its score counted with placeholder values masked where it has them."""
+        best = None
         for entry, score in candidates:
             values = {}
             if score < 100.0 and entry.template:
                 values = extract_values(entry.template, body)
                 if values:
                     score = max(score, fuzz.ratio(_mask_values(normal, values), entry.masked))
-            if score > best_score:
-                best, best_score, best_values = entry, score, values
-        return _matched(best, best_score, best_values)
+            if best is None or score > best[1]:
+                best = (entry, score, values)
+        return best
 
 
 def _mask_values(normal: str, values: dict[str, str]) -> str:
