@@ -10,9 +10,8 @@ from pydantic import BaseModel, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
-from shared.backbone.errors import NotFound
 from shared.backbone.rest import (
-    Amount, Cursor, IfMatch, Limit, Page, answer_created, expected_version, page_of, replayed, with_version,
+    Amount, Cursor, IfMatch, Limit, Page, answer_created, expected_version, found, page_of, replayed, with_version,
 )
 from shared.events.contracts import Party
 from shared.events.documents import DocumentRef
@@ -256,10 +255,7 @@ async def get_clause(clause_id: UUID, response: Response, ctx: Annotated[Service
 @router.get("/clauses/{clause_id}/versions/{version}", response_model=ClauseVersionView, dependencies=[Depends(any_role)])
 async def get_clause_version(clause_id: UUID, version: int, ctx: Annotated[ServiceContext, Depends(context)]) -> ClauseVersionView:
     clause = await use_cases.get_clause(ctx.uow(), clause_id)
-    found = clause.version_of(version)
-    if found is None:
-        raise NotFound("clause_version", f"{clause_id} v{version}")
-    return _clause_version(found)
+    return _clause_version(found(clause.version_of(version), "clause_version", f"{clause_id} v{version}"))
 
 
 @router.post("/clauses/{clause_id}/versions", status_code=status.HTTP_201_CREATED, response_model=ClauseView)
@@ -303,10 +299,7 @@ async def get_template(template_id: UUID, response: Response, ctx: Annotated[Ser
 async def get_template_version(template_id: UUID, version: int,
                                ctx: Annotated[ServiceContext, Depends(context)]) -> TemplateVersionView:
     template = await use_cases.get_template(ctx.uow(), template_id)
-    found = template.version_of(version)
-    if found is None:
-        raise NotFound("template_version", f"{template_id} v{version}")
-    return _template_version(found)
+    return _template_version(found(template.version_of(version), "template_version", f"{template_id} v{version}"))
 
 
 @router.post("/templates/{template_id}/versions", status_code=status.HTTP_201_CREATED, response_model=TemplateView)
