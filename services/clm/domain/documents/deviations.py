@@ -10,6 +10,7 @@ score is taken with the values masked, and the values that differ are reported w
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Iterable, Literal
 from uuid import UUID
 
@@ -41,6 +42,7 @@ def normalise(text: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", text.casefold()).split())
 
 
+@lru_cache(maxsize=4096)
 def _masked(template_text: str) -> str:
     """The template normalised with every placeholder as one marker word."""
     return " ".join(f" {_VALUE} ".join(normalise(p) for p in PLACEHOLDER.split(template_text)[::2]).split())
@@ -81,8 +83,19 @@ class _Entry:
     library: LibraryText
     normal: str  # the rendered text normalised
     template: str | None  # the template wording, when it has placeholders
-    masked: str | None  # the template normalised, each placeholder one marker
-    expected: dict[str, str]  # the values the rendered text carries
+    heading: str  # the library heading normalised
+
+    @property
+    def masked(self) -> str | None:
+        """The template normalised, each placeholder one marker (cached per template wording)."""
+        return _masked(self.template) if self.template else None
+
+    @cached_property
+    def expected(self) -> dict[str, str]:
+        """The values the rendered text carries: read only for the few entries a clause matches,
+        not for each of an upload's 400 rendered texts."""
+        template, text = self.template, self.library.text
+        return extract_values(template, text) if template and template != text else {}
 
 
 class DeviationIndex:
@@ -97,7 +110,7 @@ class DeviationIndex:
         for i, entry in enumerate(entries):
             self._exact.setdefault(entry.normal, entry)
             self._by_clause.setdefault(entry.library.clause_id, []).append(entry)
-            self._by_heading.setdefault(normalise(entry.library.heading), []).append(i)
+            self._by_heading.setdefault(entry.heading, []).append(i)
 
     @classmethod
     def build(cls, texts: Iterable[LibraryText]) -> "DeviationIndex":
@@ -107,10 +120,8 @@ class DeviationIndex:
             if template is not None and not PLACEHOLDER.search(template):
                 template = None
             if template:
-                template_pattern(template)  # compiled while the index is prepared, not at the first upload
-            expected = extract_values(template, text.text) if template and template != text.text else {}
-            entries.append(_Entry(text, normalise(PLACEHOLDER.sub(" ", text.text)), template,
-                                  _masked(template) if template else None, expected))
+                template_pattern(template), _masked(template)  # prepared with the index, not at the first upload
+            entries.append(_Entry(text, normalise(PLACEHOLDER.sub(" ", text.text)), template, normalise(text.heading)))
         return cls(entries)
 
     def __len__(self) -> int:
