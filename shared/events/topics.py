@@ -13,9 +13,21 @@ ORDER_SYNC_QUOTES = "order_sync.quotes.v1"
 LIFECYCLE_QUOTE_DATES = "lifecycle_scheduler.quote_dates.v1"
 CLM_LIBRARY = "clm.library.v1"  # templates and clauses, keyed by template_id / clause_id
 CLM_COMMENTS = "clm.comments.v1"  # comment threads, keyed by thread_id
+# Operations (docs/design/operations.md): assets keyed by asset_id; renewal tasks by task_id;
+# change windows by window_id. Operational contracts and their links stay on ASSET_COVERAGE.
+ASSET_COVERAGE_ASSETS = "asset_coverage.assets.v1"
+ASSET_COVERAGE_RENEWAL_TASKS = "asset_coverage.renewal_tasks.v1"
+ASSET_COVERAGE_CHANGE_WINDOWS = "asset_coverage.change_windows.v1"
+# The scheduler's dates of operations, each on its own topic (one stream type per key):
+# a vendor contract's start and end (contract_id), renewal deadlines (task_id), link dates (link_id).
+LIFECYCLE_OPERATIONAL_CONTRACT_DATES = "lifecycle_scheduler.operational_contract_dates.v1"
+LIFECYCLE_RENEWAL_DEADLINES = "lifecycle_scheduler.renewal_deadlines.v1"
+LIFECYCLE_LINK_DATES = "lifecycle_scheduler.link_dates.v1"
 
 ALL = (CLM_CONTRACTS, ASSET_COVERAGE, ORDER_SYNC_SERVICE_CONTRACTS, ORDER_SYNC_INSTALL_BASE, LIFECYCLE_SCHEDULES,
-       LIFECYCLE_SERVICE_CONTRACT_DATES, ORDER_SYNC_QUOTES, LIFECYCLE_QUOTE_DATES, CLM_LIBRARY, CLM_COMMENTS)
+       LIFECYCLE_SERVICE_CONTRACT_DATES, ORDER_SYNC_QUOTES, LIFECYCLE_QUOTE_DATES, CLM_LIBRARY, CLM_COMMENTS, ASSET_COVERAGE_ASSETS, ASSET_COVERAGE_RENEWAL_TASKS,
+       ASSET_COVERAGE_CHANGE_WINDOWS, LIFECYCLE_OPERATIONAL_CONTRACT_DATES, LIFECYCLE_RENEWAL_DEADLINES,
+       LIFECYCLE_LINK_DATES)
 
 
 def dead_letter_topic(consumer_group: str) -> str:

@@ -65,6 +65,6 @@ async def test_coverage_opens_once_on_activation_and_links_each_asset_once(new_u
             await uow.commit()
     _, linked = await coverages.link_asset(new_uow(), contract_id, "asset-1", "Robot arm")
     coverage, linked_again = await coverages.link_asset(new_uow(), contract_id, "asset-1", "Robot arm")
-    assert (linked, linked_again, coverage.assets) == (True, False, {"asset-1": "Robot arm"})
+    assert (linked, linked_again, {a: l.asset_name for a, l in coverage.links.items()}) == (True, False, {"asset-1": "Robot arm"})
     assert (await coverages.get_coverage(new_uow(), contract_id)).start_date == dt.date(2027, 1, 1)
     assert len(store.events) == 2

@@ -22,7 +22,8 @@ from shared.events.contracts import Party, RequestedAccount, RequestTerms
 from shared.events.documents import DocumentRef
 from shared.events.negotiation import NegotiatedTerms, TemplateUsed
 from shared.events.orders import ServiceState
-from services.asset_coverage.domain.coverage import Coverage
+from services.asset_coverage.domain.operational_contract import OperationalContract
+from shared.events.contracts import ContractActivated as _Activated, Party as _Party
 from services.clm.domain import rules as clm_rules
 from services.clm.domain.contract import Contract
 from services.lifecycle_scheduler.domain.schedule import ContractSchedule
@@ -339,7 +340,7 @@ def _expired(schedule: ContractSchedule) -> ContractSchedule:
     return persisted(schedule)
 
 
-def _with_asset(coverage: Coverage) -> Coverage:
+def _with_asset(coverage: OperationalContract) -> OperationalContract:
     coverage.link_asset("robot-7", "Robot 7")
     return persisted(coverage)
 
@@ -352,8 +353,10 @@ def _new_item() -> InstallBaseItem:
     return persisted(InstallBaseItem.record_new(uuid.uuid4(), account="ACME", name="mill #1", site="Plant 4"))
 
 
-def _coverage() -> Coverage:
-    return persisted(Coverage.open(uuid.uuid4(), START, END))
+def _coverage() -> OperationalContract:
+    activated = _Activated(contract_id=uuid.uuid4(), number="C-1", title="MSA", contract_model="msa",
+                           parties=[_Party(role="customer", name="ACME")], start_date=START, end_date=END, time_zone="UTC")
+    return persisted(OperationalContract.open_from_contracting(activated))
 
 
 def _timetable() -> ServiceContractTimetable:
@@ -471,9 +474,9 @@ GRIDS = [
     }, {"draft": NEW, "request": NEW, "request_from_quote": NEW, "same_request": QUERY, "check_draftable": QUERY,
         "check_can_add_version": QUERY, "drafting_dates": QUERY, "parties": QUERY, "deal_fields": QUERY,
         "request_variables": QUERY, "version_numbered": QUERY}),
-    Grid(Coverage, {"open": _coverage, "with the asset linked": lambda: _with_asset(_coverage())}, {
+    Grid(OperationalContract, {"open": _coverage, "with the asset linked": lambda: _with_asset(_coverage())}, {
         "link_asset": (CREATION, lambda c: c.link_asset("robot-7", "Robot 7"), {"open": OK, "with the asset linked": NOOP}),
-    }, {"open": NEW}),
+    }, {"open_from_contracting": NEW, "register_vendor_contract": NEW, "require_open": QUERY}),
     Grid(ContractSchedule, {
         "unscheduled": lambda: ContractSchedule.for_contract(uuid.uuid4()), "scheduled": _scheduled,
         "expired": lambda: _expired(_scheduled()),

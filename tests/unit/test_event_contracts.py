@@ -57,7 +57,12 @@ from shared.events.contracts import (
     ClassificationReason, ContractActivated, ContractAssigned, ContractClassified, ContractDrafted, ContractRequested,
     ContractRequestEnriched, ContractRequestStateChanged, Party, RequestedAccount, RequestedDeal,
 )
-from shared.events.coverage import AssetLinked, CoverageOpened
+from shared.events.assets import AssetDetails, AssetRegistered, AssetRevised, CoverageLapsed, CoverageRestored
+from shared.events.coverage import (
+    AssetLinked, AssetLinkRevised, AssetUnlinked, Costs, CoverageOpened, OperationalContractActivated,
+    OperationalContractCanceled, OperationalContractExpired, OperationalTerms, OperationalTermsSet, ServiceLevel,
+    VendorContractRegistered, VendorContractRevised, VendorContractTerms,
+)
 from shared.events.lifecycle import ContractExpired, ExpiryScheduled
 from shared.events.orders import ServiceContractRecorded
 from shared.events.envelope import Envelope, from_kafka, to_kafka
@@ -245,6 +250,37 @@ SAMPLES |= {
                                                  by="counsel-lena", at=REQUESTED_AT, note="agreed on EUR 1m"),
     CommentThreadReopened: CommentThreadReopened(thread_id=uuid.UUID(int=41), contract_id=CONTRACT_ID,
                                                  by="sales-ann", at=REQUESTED_AT),
+}
+# Operations (docs/design/operations.md)
+ROBOT = AssetDetails(kind="robot", name="KUKA KR 210, cell 7", model="KR 210 R2700", site="Plant 4",
+                     criticality="critical", owner="ot-maria")
+VENDOR_TERMS = VendorContractTerms(
+    number="VC-0001", vendor="KUKA Service GmbH", vendor_contract_number="KS-2026-118", name="Robot maintenance, Plant 4",
+    customer="ACME Manufacturing", contract_model="maintenance", start_date=dt.date(2026, 1, 1),
+    end_date=dt.date(2026, 12, 31), time_zone="Europe/Berlin")
+OPERATIONAL = OperationalTerms(
+    sla=ServiceLevel(response_hours=Decimal("4"), resolution_hours=Decimal("24"), service_hours="24x7"),
+    costs=Costs(currency="EUR", payment_amount=Decimal("12000.00"), payment_schedule="quarterly", cost_center="CC-4711",
+                po_number="PO-99812"),
+    owners=["ot-maria", "maria@example.com"])
+SAMPLES |= {
+    AssetRegistered: AssetRegistered(asset_id="ROB-0007", details=ROBOT),
+    AssetRevised: AssetRevised(asset_id="ROB-0007", details=ROBOT.model_copy(update={"site": "Plant 5"}), changed=["site"]),
+    CoverageLapsed: CoverageLapsed(asset_id="ROB-0007", on=dt.date(2027, 1, 1), last_contract_id=CONTRACT_ID,
+                                   reason="contract_expired"),
+    CoverageRestored: CoverageRestored(asset_id="ROB-0007", on=dt.date(2027, 1, 1), contract_ids=[CONTRACT_ID]),
+    VendorContractRegistered: VendorContractRegistered(contract_id=CONTRACT_ID, terms=VENDOR_TERMS, operational=OPERATIONAL),
+    VendorContractRevised: VendorContractRevised(
+        contract_id=CONTRACT_ID, terms=VENDOR_TERMS.model_copy(update={"end_date": dt.date(2027, 12, 31)}),
+        changed=["end_date"]),
+    OperationalTermsSet: OperationalTermsSet(contract_id=CONTRACT_ID, operational=OPERATIONAL, changed=["sla"]),
+    OperationalContractActivated: OperationalContractActivated(contract_id=CONTRACT_ID, on=dt.date(2026, 1, 1)),
+    OperationalContractExpired: OperationalContractExpired(contract_id=CONTRACT_ID, end_date=dt.date(2026, 12, 31)),
+    OperationalContractCanceled: OperationalContractCanceled(contract_id=CONTRACT_ID, effective_on=dt.date(2026, 6, 1),
+                                                             reason="plant closed"),
+    AssetLinkRevised: AssetLinkRevised(contract_id=CONTRACT_ID, asset_id="CNC-0815", effective_from=dt.date(2026, 3, 1),
+                                       effective_to=None),
+    AssetUnlinked: AssetUnlinked(contract_id=CONTRACT_ID, asset_id="CNC-0815", reason="linked in error"),
 }
 GENERATED = export.generate()
 ASYNCAPI = yaml.safe_load(GENERATED[export.ASYNCAPI])

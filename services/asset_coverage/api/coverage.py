@@ -11,7 +11,7 @@ from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
 from shared.backbone.rest import answer_created, replayed
 from services.asset_coverage.application import coverage as use_cases
-from services.asset_coverage.domain.coverage import Coverage
+from services.asset_coverage.domain.operational_contract import OperationalContract
 
 router = APIRouter(prefix="/contracts/{contract_id}/assets", tags=["coverage"])
 
@@ -37,10 +37,10 @@ class CoverageView(BaseModel):
     version: int
 
     @classmethod
-    def of(cls, coverage: Coverage) -> "CoverageView":
+    def of(cls, coverage: OperationalContract) -> "CoverageView":
         return cls(
             contract_id=UUID(coverage.id), start_date=coverage.start_date, end_date=coverage.end_date,
-            assets=[LinkedAsset(asset_id=a, asset_name=n) for a, n in coverage.assets.items()],
+            assets=[LinkedAsset(asset_id=link.asset_id, asset_name=link.asset_name) for link in coverage.links.values()],
             version=coverage.version,
         )
 

@@ -6,19 +6,19 @@ from shared.backbone.errors import ConflictingState
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.contracts import ContractActivated
 from shared.events.envelope import Envelope
-from services.asset_coverage.domain.coverage import Coverage
+from services.asset_coverage.domain.operational_contract import OperationalContract
 
 
 async def open_coverage(uow: UnitOfWork, envelope: Envelope) -> None:
     """ContractActivated: the contract's coverage opens (once)."""
     event: ContractActivated = envelope.event
-    if await uow.get(Coverage, str(event.contract_id)) is None:
-        uow.add(Coverage.open(event.contract_id, event.start_date, event.end_date))
+    if await uow.get(OperationalContract, str(event.contract_id)) is None:
+        uow.add(OperationalContract.open_from_contracting(event))
 
 
-async def link_asset(uow: UnitOfWork, contract_id: UUID, asset_id: str, asset_name: str) -> tuple[Coverage, bool]:
+async def link_asset(uow: UnitOfWork, contract_id: UUID, asset_id: str, asset_name: str) -> tuple[OperationalContract, bool]:
     async with uow:
-        coverage = await uow.get(Coverage, str(contract_id))
+        coverage = await uow.get(OperationalContract, str(contract_id))
         if coverage is None:
             raise ConflictingState(
                 "coverage.contract_not_active",
@@ -30,7 +30,7 @@ async def link_asset(uow: UnitOfWork, contract_id: UUID, asset_id: str, asset_na
         return coverage, linked
 
 
-async def get_coverage(uow: UnitOfWork, contract_id: UUID) -> Coverage:
+async def get_coverage(uow: UnitOfWork, contract_id: UUID) -> OperationalContract:
     async with uow:
-        coverage = await uow.require(Coverage, str(contract_id), "coverage")
+        coverage = await uow.require(OperationalContract, str(contract_id), "coverage")
         return coverage
