@@ -5,6 +5,7 @@ from pathlib import Path
 from shared.backbone.app import ServiceDefinition, Subscription, create_app
 from shared.events import topics
 from shared.events.contracts import ContractActivated
+from services.asset_coverage.adapters.views import SqlViews
 from services.asset_coverage.api import coverage
 from services.asset_coverage.application.coverage import open_coverage
 from services.catalogue import by_name
@@ -13,8 +14,10 @@ definition = ServiceDefinition(
     spec=by_name("asset_coverage"),
     routers=[coverage.router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
-    produces=[topics.ASSET_COVERAGE],
+    produces=[topics.ASSET_COVERAGE, topics.ASSET_COVERAGE_ASSETS, topics.ASSET_COVERAGE_RENEWAL_TASKS,
+              topics.ASSET_COVERAGE_CHANGE_WINDOWS],
     subscriptions=[Subscription({ContractActivated: open_coverage})],
+    views=SqlViews,
 )
 
 app = create_app(definition)

@@ -20,7 +20,8 @@ definition = ServiceDefinition(
     spec=by_name("lifecycle_scheduler"),
     routers=[schedules.router, service_timers.router, quote_timers.router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
-    produces=[topics.LIFECYCLE_SCHEDULES, topics.LIFECYCLE_SERVICE_CONTRACT_DATES, topics.LIFECYCLE_QUOTE_DATES],
+    produces=[topics.LIFECYCLE_SCHEDULES, topics.LIFECYCLE_SERVICE_CONTRACT_DATES, topics.LIFECYCLE_QUOTE_DATES,
+              topics.LIFECYCLE_OPERATIONAL_CONTRACT_DATES, topics.LIFECYCLE_RENEWAL_DEADLINES, topics.LIFECYCLE_LINK_DATES],
     subscriptions=[
         Subscription({ContractActivated: schedule_expiry, **timetables.HANDLERS}),
         # Its own consumer: a quote event it cannot handle holds up no contract's timers.
