@@ -6,8 +6,8 @@ from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared.backbone.unit_of_work import UnitOfWork
 from services.clm.domain.library.clause import Clause
 from services.clm.domain.library.template import Template
 
@@ -30,9 +30,15 @@ library_templates = sa.Table(
 )
 
 
-class LibraryIndex:
-    def __init__(self, conn: AsyncConnection):
-        self._conn = conn
+class SqlLibraryIndex:
+    """`uow.views.library`: the unit of work's connection, read when used (it opens on `async with`)."""
+
+    def __init__(self, uow: UnitOfWork):
+        self._uow = uow
+
+    @property
+    def _conn(self):
+        return self._uow.conn
 
     async def clause_with_key(self, key: str) -> UUID | None:
         return (await self._conn.execute(

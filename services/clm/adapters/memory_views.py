@@ -1,7 +1,8 @@
-"""The in-memory twins of contracting's query tables (views.SqlViews: requests and comment threads),
+"""The in-memory twins of contracting's query tables (views.SqlViews: requests, comment threads, library),
 for unit tests of its use cases on a MemoryUnitOfWork (shared/backbone/memory.py). Never used by
 the service."""
 
+from types import SimpleNamespace
 from uuid import UUID
 
 from shared.backbone.memory import MemoryUnitOfWork
@@ -9,6 +10,8 @@ from services.clm.adapters.comment_index import thread_row
 from services.clm.adapters.request_index import request_row
 from services.clm.domain.comments import CommentThread
 from services.clm.domain.contract import Contract
+from services.clm.domain.library.clause import Clause
+from services.clm.domain.library.template import Template
 
 
 def _matching(rows, after: UUID | None, limit: int, filters: dict) -> list[dict]:
@@ -40,7 +43,41 @@ class MemoryCommentIndex:
                          {"contract_id": contract_id, **filters})
 
 
+class MemoryLibraryIndex:
+    """As SqlLibraryIndex: one clause per key (the first to take it keeps it), rows by id."""
+
+    def __init__(self, uow: MemoryUnitOfWork):
+        self._uow = uow
+
+    async def clause_with_key(self, key: str) -> UUID | None:
+        return next((row.clause_id for row in self._uow.table("library_clauses").values() if row.key == key), None)
+
+    async def follow_clause(self, clause: Clause) -> bool:
+        latest = clause.latest
+        holder = await self.clause_with_key(clause.key)
+        if holder is not None and holder != latest.clause_id:
+            return False
+        self._uow.table("library_clauses")[latest.clause_id] = SimpleNamespace(
+            clause_id=latest.clause_id, key=clause.key, title=latest.title, latest_version=latest.version)
+        return True
+
+    async def follow_template(self, template: Template) -> None:
+        latest = template.latest
+        self._uow.table("library_templates")[latest.template_id] = SimpleNamespace(
+            template_id=latest.template_id, kind=latest.kind, name=latest.name, latest_version=latest.version)
+
+    async def clauses(self, after: UUID | None, limit: int) -> list:
+        rows = sorted(self._uow.table("library_clauses").items())
+        return [row for key, row in rows if after is None or key > after][:limit]
+
+    async def templates(self, kind: str | None, after: UUID | None, limit: int) -> list:
+        rows = sorted(self._uow.table("library_templates").items())
+        return [row for key, row in rows
+                if (after is None or key > after) and (kind is None or row.kind == kind)][:limit]
+
+
 class MemoryViews:
     def __init__(self, uow: MemoryUnitOfWork):
         self.requests = MemoryRequestIndex(uow)
         self.comments = MemoryCommentIndex(uow)
+        self.library = MemoryLibraryIndex(uow)

@@ -12,7 +12,6 @@ from shared.events.documents import DocumentRef
 from shared.events.library import ClauseVariant, TemplateKind, TemplateVersionPublished
 from services.clm.adapters.documents import document_store
 from services.clm.adapters.documents_pg import DocumentMissing
-from services.clm.adapters.library_index import LibraryIndex
 from services.clm.adapters.word.writer import MEDIA_TYPE as DOCX, render_docx
 from services.clm.application.ports import DocumentStore
 from services.clm.domain.documents.model import ContractDocument, PricingAppendix
@@ -50,8 +49,8 @@ async def publish_clause_version(uow: UnitOfWork, clause_id: UUID, expected_vers
 
 
 async def index_clause(uow: UnitOfWork, clause: Clause) -> None:
-    if not await LibraryIndex(uow.conn).follow_clause(clause):
-        holder = await LibraryIndex(uow.conn).clause_with_key(clause.key)
+    if not await uow.views.library.follow_clause(clause):
+        holder = await uow.views.library.clause_with_key(clause.key)
         raise ConflictingState(rules.CLAUSE_KEY_TAKEN, f"the key {clause.key} is the key of clause {holder}",
                                field="key", clause_id=str(holder))
 
@@ -63,7 +62,7 @@ async def get_clause(uow: UnitOfWork, clause_id: UUID) -> Clause:
 
 async def list_clauses(uow: UnitOfWork, after: UUID | None, limit: int) -> list:
     async with uow:
-        return await LibraryIndex(uow.conn).clauses(after, limit)
+        return await uow.views.library.clauses(after, limit)
 
 
 @created_once
@@ -78,7 +77,7 @@ async def create_template(uow: UnitOfWork, template_id: UUID, kind: TemplateKind
                 return existing, False
             raise AlreadyExists("template", template_id, field="template_id")
         uow.add(requested)
-        await LibraryIndex(uow.conn).follow_template(requested)
+        await uow.views.library.follow_template(requested)
         await uow.commit()
         return requested, True
 
@@ -88,7 +87,7 @@ async def publish_template_version(uow: UnitOfWork, template_id: UUID, expected_
     async with uow:
         template = await uow.require(Template, str(template_id), "template", expected_version)
         template.publish(content, await _clauses(uow, referenced_clauses(content)))
-        await LibraryIndex(uow.conn).follow_template(template)
+        await uow.views.library.follow_template(template)
         await uow.commit()
         return template
 
@@ -105,7 +104,7 @@ async def get_template(uow: UnitOfWork, template_id: UUID) -> Template:
 
 async def list_templates(uow: UnitOfWork, kind: str | None, after: UUID | None, limit: int) -> list:
     async with uow:
-        return await LibraryIndex(uow.conn).templates(kind, after, limit)
+        return await uow.views.library.templates(kind, after, limit)
 
 
 @dataclass(frozen=True)

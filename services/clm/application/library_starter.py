@@ -10,7 +10,6 @@ import yaml
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.library import ClauseVariant, TemplateVariable, VariantRule
 from services.clm.application.library import index_clause
-from services.clm.adapters.library_index import LibraryIndex
 from services.clm.domain.library.clause import Clause
 from services.clm.domain.library.template import SectionDraft, SlotDraft, Template, TemplateContent
 
@@ -55,7 +54,7 @@ async def install_starter_library(uow: UnitOfWork) -> Installed:
             content = _content(entry, clauses, data["variables"])
             template = Template.create(tid, entry["kind"], content, {c.latest.clause_id: c for c in clauses.values()})
             uow.add(template)
-            await LibraryIndex(uow.conn).follow_template(template)
+            await uow.views.library.follow_template(template)
             created += 1
         await uow.commit()
     return Installed({k: clause_id(k) for k in clauses}, {t["kind"]: template_id(t["kind"]) for t in data["templates"]},

@@ -12,7 +12,6 @@ from shared.events.documents import DocumentRef
 from shared.events.negotiation import ContractVersionAdded, NegotiatedTerms, VersionClause, VersionOrigin
 from services.clm.adapters.documents import document_store
 from services.clm.adapters.documents_pg import DocumentMissing
-from services.clm.adapters.library_index import LibraryIndex
 from services.clm.adapters.word.reader import UPLOAD_TOO_LARGE, read_docx
 from services.clm.adapters.word.redline import redline_docx
 from services.clm.adapters.word.writer import MEDIA_TYPE as DOCX
@@ -138,7 +137,7 @@ async def deviation_index(uow: UnitOfWork, contract: Contract) -> DeviationIndex
 
 
 async def _library_index(uow: UnitOfWork) -> DeviationIndex:
-    index, rows, after = LibraryIndex(uow.conn), [], None
+    index, rows, after = uow.views.library, [], None
     while page := await index.clauses(after, 500):
         rows += page
         after = page[-1].clause_id
