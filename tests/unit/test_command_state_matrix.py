@@ -30,6 +30,7 @@ from shared.events.coverage import OperationalTerms, VendorContractTerms
 from shared.events.contracts import ContractActivated as _Activated, Party as _Party
 from services.clm.domain import rules as clm_rules
 from services.clm.domain.contract import Contract
+from services.lifecycle_scheduler.domain.operational_contract_dates import OperationalContractDates
 from services.lifecycle_scheduler.domain.schedule import ContractSchedule
 from services.lifecycle_scheduler.domain.timetable import ServiceContractTimetable, activation
 from services.order_sync.domain import install_base, rules
@@ -399,6 +400,15 @@ def _covered(asset: Asset) -> Asset:
     return persisted(asset)
 
 
+def _dates() -> OperationalContractDates:
+    return persisted(OperationalContractDates.for_contract(uuid.uuid4()))
+
+
+def _start_reached(dates: OperationalContractDates) -> OperationalContractDates:
+    dates.reach("start", START, "UTC")
+    return persisted(dates)
+
+
 def _timetable() -> ServiceContractTimetable:
     return ServiceContractTimetable.for_contract(uuid.uuid4())
 
@@ -533,6 +543,9 @@ GRIDS = [
         "lapse": (STATE_CHANGE, lambda a: a.lapse(AFTER, None, "contract_expired"), {"uncovered": NOOP, "covered": OK}),
         "restore": (STATE_CHANGE, lambda a: a.restore(DURING, [uuid.uuid4()]), {"uncovered": OK, "covered": NOOP}),
     }, {"register": NEW}),
+    Grid(OperationalContractDates, {"new": _dates, "start reached": lambda: _start_reached(_dates())}, {
+        "reach": (TIME, lambda d: d.reach("start", START, "UTC"), {"new": OK, "start reached": NOOP}),
+    }, {"for_contract": NEW}),
     Grid(ContractSchedule, {
         "unscheduled": lambda: ContractSchedule.for_contract(uuid.uuid4()), "scheduled": _scheduled,
         "expired": lambda: _expired(_scheduled()),
