@@ -82,7 +82,7 @@ async def test_assets_are_put_by_their_id_listed_by_filter_and_paged(asset_cover
     refused(await asset_coverage.put("/api/v1/assets/ROB-X", json=robot, headers=CONTRACTS), 403, "auth.role_required")
     refused(await asset_coverage.put("/api/v1/assets/ROB%20X", json=robot, headers=MANAGER), 422, "request.invalid")
     refused(await asset_coverage.put("/api/v1/assets/ROB-Y", json={**robot, "licence_quantity": 5}, headers=MANAGER),
-            422, "request.invalid")
+            422, "asset.details_invalid")
     refused(await asset_coverage.get("/api/v1/assets/NOPE-1", headers=READER), 404, "asset.not_found")
 
 
@@ -110,6 +110,9 @@ async def test_a_vendor_contract_is_registered_once_by_its_natural_key_and_revis
                                        headers=MANAGER), 422, "dates.end_before_start", "end_date")
     refused(await asset_coverage.patch(f"/api/v1/operational-contracts/{cid}", json={"time_zone": "Mars/Olympus"},
                                        headers=MANAGER), 422, "dates.time_zone_unknown", "time_zone")
+    unknown_currency = {**body["operational"], "costs": {"currency": "XYZ", "payment_amount": "1.234"}}
+    refused(await asset_coverage.put(f"/api/v1/operational-contracts/{cid}/operational-terms", json=unknown_currency,
+                                     headers=MANAGER), 422, "operational_terms.invalid", "costs.currency")
 
     finance_costs = {**body["operational"], "costs": {**body["operational"]["costs"], "payment_amount": "999.00"}}
     costs = await asset_coverage.put(f"/api/v1/operational-contracts/{cid}/operational-terms", json=finance_costs,

@@ -14,6 +14,7 @@ from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, any_role
 from shared.backbone.rest import Limit, with_version
 from shared.events.assets import ASSET_ID_PATTERN, AssetDetails, AssetKind, Criticality
+from services.asset_coverage.api.bodies import AssetBody
 from services.asset_coverage.api.ownership import may_manage
 from services.asset_coverage.application import registry
 from services.asset_coverage.domain.asset import Asset
@@ -55,10 +56,10 @@ class AssetPage(BaseModel):
 
 @router.put("/{asset_id:path}", response_model=AssetView, status_code=status.HTTP_200_OK,
             responses={201: {"model": AssetView, "description": "The asset was registered"}})
-async def put_asset(asset_id: AssetIdPath, body: AssetDetails, response: Response,
+async def put_asset(asset_id: AssetIdPath, body: AssetBody, response: Response,
                     principal: Annotated[Principal, Depends(may_manage)], ctx: Ctx) -> AssetView:
     """Registers the asset (201) or revises it to these details (200; unchanged details record nothing)."""
-    asset, outcome = await registry.register_asset(ctx.uow(principal), asset_id, body)
+    asset, outcome = await registry.register_asset(ctx.uow(principal), asset_id, body.details())
     if outcome == "created":
         response.status_code = status.HTTP_201_CREATED
     response.headers["Location"] = f"/api/v1/assets/{asset_id}"

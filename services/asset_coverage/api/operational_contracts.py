@@ -19,6 +19,7 @@ from shared.backbone.rest import (
     Cursor, Date, IfMatch, Limit, Page, answer_created, expected_version, page_of, replayed, with_version,
 )
 from shared.events.coverage import ContractOrigin, OperationalTerms, VendorContractModel, VendorContractTerms
+from services.asset_coverage.api.bodies import OperationalTermsBody, VendorContractTermsBody
 from services.asset_coverage.api.ownership import costs_only, may_manage, may_set_operational, owned
 from services.asset_coverage.application import registry
 from services.asset_coverage.domain.operational_contract import OperationalContract, OperationalState
@@ -30,8 +31,8 @@ Manager = Annotated[Principal, Depends(may_manage)]
 
 
 class NewVendorContract(BaseModel):
-    terms: VendorContractTerms
-    operational: OperationalTerms = Field(default_factory=OperationalTerms)
+    terms: VendorContractTermsBody
+    operational: OperationalTermsBody = Field(default_factory=OperationalTermsBody)
     predecessor_id: UUID | None = Field(None, description="the contract this one renews (its links carry over)")
 
 
@@ -120,8 +121,8 @@ async def register_vendor_contract(body: NewVendorContract, response: Response, 
     natural key registered already answers 200 with the contract, revised to these terms if they
     differ (the rules of its state apply: 409 `active.start_date_frozen`, `active.end_date_extend_only`,
     `state.terminal`)."""
-    contract, outcome = await registry.register_vendor_contract(ctx.uow(principal), body.terms, body.operational,
-                                                                body.predecessor_id)
+    contract, outcome = await registry.register_vendor_contract(
+        ctx.uow(principal), body.terms.terms(), body.operational.terms(), body.predecessor_id)
     answer_created(response, f"/api/v1/operational-contracts/{contract.id}", outcome == "created")
     return _answer(response, contract)
 
@@ -165,14 +166,14 @@ async def revise_terms(contract_id: UUID, body: TermsChange, response: Response,
 
 @router.put("/{contract_id}/operational-terms", response_model=OperationalContractView)
 async def set_operational_terms(
-    contract_id: UUID, body: OperationalTerms, response: Response,
+    contract_id: UUID, body: OperationalTermsBody, response: Response,
     principal: Annotated[Principal, Depends(may_set_operational)], ctx: Ctx, if_match: IfMatch = None,
 ) -> OperationalContractView:
     """Replaces the operational terms (SLA, warranty, costs, renewal options, owners) of any
     contract, from contracting or not. Finance changes the costs only (else 403
     `ownership.finance_sets_costs_only`)."""
     with owned():
-        contract, _ = await registry.set_operational_terms(ctx.uow(principal), contract_id, body,
+        contract, _ = await registry.set_operational_terms(ctx.uow(principal), contract_id, body.terms(),
                                                            expected_version(if_match), costs_only=costs_only(principal))
     return _answer(response, contract)
 

@@ -14,6 +14,8 @@ import re
 from typing import Literal
 from uuid import UUID
 
+from pydantic import ValidationError
+
 from shared.backbone.errors import invalid
 from shared.backbone.unit_of_work import UnitOfWork, created_once
 from shared.events.assets import ASSET_ID_PATTERN, AssetDetails
@@ -135,7 +137,11 @@ def _merged(current: VendorContractTerms, changes: dict) -> VendorContractTerms:
             raise invalid(rules.TERMS_REQUIRED, f"{name} cannot be removed", name)
     if merged["end_date"] < merged["start_date"]:
         raise invalid(rules.DATES_END_BEFORE_START, "end_date must not be before start_date", "end_date")
-    return VendorContractTerms.model_validate(merged)
+    try:
+        return VendorContractTerms.model_validate(merged)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise invalid(rules.TERMS_INVALID, error["msg"], ".".join(map(str, error["loc"])) or None) from exc
 
 
 async def set_operational_terms_in(uow: UnitOfWork, contract_id: UUID, operational: OperationalTerms,

@@ -27,3 +27,8 @@ ASSET_ID_INVALID = "asset.id_invalid"
 FINANCE_SETS_COSTS_ONLY = "ownership.finance_sets_costs_only"
 # A revision changes terms; it cannot remove one a contract needs (number, name, model, dates, zone).
 TERMS_REQUIRED = "terms.required"
+# What the event models check beyond the request schema (ISO 4217 codes, decimal places, ranges,
+# licence fields for software only), refused naming the field.
+ASSET_DETAILS_INVALID = "asset.details_invalid"
+OPERATIONAL_TERMS_INVALID = "operational_terms.invalid"
+TERMS_INVALID = "terms.invalid"
