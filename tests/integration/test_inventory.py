@@ -235,3 +235,61 @@ async def test_the_scheduler_activates_then_expires_a_vendor_contract_by_its_dat
         listed = (await coverage.get("/api/v1/operational-contracts", params={"state": "expired", "limit": 500},
                                      headers=READER)).json()
         assert {cid, past["contract_id"]} <= {c["contract_id"] for c in listed["items"]}
+
+
+async def test_two_scheduler_replicas_and_a_restart_announce_each_date_once(service_env, stack):
+    """asset_coverage's VendorContractRegistered as it publishes them, all past their start; two
+    replicas sweep; a third scheduler starts after one more was registered while none ran."""
+    from services.asset_coverage.domain.operational_contract import OperationalContract
+    from shared.events.coverage import OperationalTerms, VendorContractTerms
+
+    def registered(zone: str):
+        terms = VendorContractTerms(number="VC-9", vendor="ABB Service", vendor_contract_number=uuid.uuid4().hex,
+                                    name="PLC support", contract_model="support", start_date=dt.date(2026, 11, 1),
+                                    end_date=dt.date(2027, 10, 31), time_zone=zone)
+        return OperationalContract.register_vendor_contract(terms, OperationalTerms()).pending_events[0]
+
+    async def publish(*events) -> None:
+        producer = AIOKafkaProducer(**stack.kafka_admin.options(), enable_idempotence=True)
+        await producer.start()
+        try:
+            for event in events:
+                topic, headers, value, key = to_kafka(Envelope(event, stream_version=1))
+                await producer.send_and_wait(topic, value=value, key=key.encode(), headers=headers)
+        finally:
+            await producer.stop()
+
+    contracts = [registered(zone) for zone in ["UTC", "Europe/Berlin", "America/New_York", "Pacific/Auckland"] * 3]
+    late = registered("Asia/Tokyo")
+    env = service_env("lifecycle_scheduler", ALLOW_CLOCK_CONTROL="true", SCHEDULER_TICK_SECONDS="0.05")
+    after = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)  # past every start, before every end
+    async with AsyncExitStack() as services:
+        one = await services.enter_async_context(running_service("lifecycle_scheduler", env))
+        two = await services.enter_async_context(running_service("lifecycle_scheduler", env))
+        for replica in (one, two):
+            replica.app.state.context.clock.set(dt.datetime(2026, 10, 1, tzinfo=dt.UTC))
+        await publish(*contracts)
+
+        async def all_set():
+            return all([(await one.get(f"/api/v1/operational-contracts/{e.contract_id}/timers",
+                                       headers=READER)).status_code == 200 for e in contracts])
+
+        await eventually(all_set, timeout=60)
+        for replica in (one, two):
+            replica.app.state.context.clock.set(after)
+
+        async def all_started():
+            return all([await stream(one, str(e.contract_id)) == ["OperationalContractStartReached"] for e in contracts])
+
+        await eventually(all_started, timeout=60)
+    await publish(late)  # no scheduler runs: it waits on the topic
+    async with running_service("lifecycle_scheduler", env) as three:
+        three.app.state.context.clock.set(after)
+
+        async def late_started():
+            return await stream(three, str(late.contract_id)) == ["OperationalContractStartReached"]
+
+        await eventually(late_started, timeout=60)
+        await asyncio.sleep(0.5)
+        for e in contracts:
+            assert await stream(three, str(e.contract_id)) == ["OperationalContractStartReached"]
