@@ -62,6 +62,7 @@ async def test_assets_are_put_by_their_id_listed_by_filter_and_paged(asset_cover
     for asset_id in ids:
         created = await asset_coverage.put(f"/api/v1/assets/{asset_id}", json=robot, headers=MANAGER)
         assert created.status_code == 201 and created.headers["etag"] == '"1"', created.text
+        assert created.headers["location"] == f"/api/v1/assets/{asset_id.replace('/', '%2F')}"
     again = await asset_coverage.put(f"/api/v1/assets/{ids[0]}", json=robot, headers=MANAGER)
     assert again.status_code == 200 and again.json()["version"] == 1  # unchanged: nothing recorded
     moved = await asset_coverage.put(f"/api/v1/assets/{ids[0]}", json={**robot, "owner": "ot-maria"}, headers=MANAGER)

@@ -5,6 +5,7 @@ software entitlements), keyed by the id operations knows them by.
 the path takes ids with `/` (a CMDB's ids), percent-encoded or not."""
 
 import datetime as dt
+from urllib.parse import quote
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
@@ -62,7 +63,7 @@ async def put_asset(asset_id: AssetIdPath, body: AssetBody, response: Response,
     asset, outcome = await registry.register_asset(ctx.uow(principal), asset_id, body.details())
     if outcome == "created":
         response.status_code = status.HTTP_201_CREATED
-    response.headers["Location"] = f"/api/v1/assets/{asset_id}"
+    response.headers["Location"] = f"/api/v1/assets/{quote(asset_id, safe='')}"  # a '#' is no fragment
     with_version(response, asset.version)
     return AssetView.of(asset)
 
