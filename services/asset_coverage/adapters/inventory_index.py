@@ -24,7 +24,7 @@ metadata = sa.MetaData()
 
 asset_index = sa.Table(
     "asset_index", metadata,
-    sa.Column("asset_id", sa.Text, primary_key=True),
+    sa.Column("asset_id", sa.Text(collation="C"), primary_key=True),  # pages in code point order, as ids are compared
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("site", sa.Text),
     sa.Column("criticality", sa.Text, nullable=False),

@@ -14,7 +14,7 @@ down_revision = "asset_coverage_0001"
 def upgrade() -> None:
     op.create_table(
         "asset_index",
-        sa.Column("asset_id", sa.Text, primary_key=True),
+        sa.Column("asset_id", sa.Text(collation="C"), primary_key=True),  # pages in code point order, as ids are compared
         sa.Column("kind", sa.Text, nullable=False),
         sa.Column("site", sa.Text),
         sa.Column("criticality", sa.Text, nullable=False),
