@@ -5,18 +5,26 @@ from pathlib import Path
 from shared.backbone.app import ServiceDefinition, Subscription, create_app
 from shared.events import topics
 from shared.events.contracts import ContractActivated
+from shared.events.lifecycle import ContractExpired
+from shared.events.operational_dates import OperationalContractEndReached, OperationalContractStartReached
 from services.asset_coverage.adapters.views import SqlViews
-from services.asset_coverage.api import coverage
-from services.asset_coverage.application.coverage import open_coverage
+from services.asset_coverage.api import assets, coverage, operational_contracts
+from services.asset_coverage.application import registry
 from services.catalogue import by_name
 
 definition = ServiceDefinition(
     spec=by_name("asset_coverage"),
-    routers=[coverage.router],
+    # assets last: its /assets/{asset_id:path} would otherwise take deeper /assets/... paths
+    routers=[coverage.router, operational_contracts.router, assets.router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
     produces=[topics.ASSET_COVERAGE, topics.ASSET_COVERAGE_ASSETS, topics.ASSET_COVERAGE_RENEWAL_TASKS,
               topics.ASSET_COVERAGE_CHANGE_WINDOWS],
-    subscriptions=[Subscription({ContractActivated: open_coverage})],
+    subscriptions=[Subscription({
+        ContractActivated: registry.open_from_contracting,
+        ContractExpired: registry.expire_from_contracting,
+        OperationalContractStartReached: registry.start_reached,
+        OperationalContractEndReached: registry.end_reached,
+    })],
     views=SqlViews,
 )
 

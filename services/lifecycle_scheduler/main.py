@@ -7,8 +7,8 @@ from shared.backbone.settings import ServiceSettings
 from shared.events import topics
 from shared.events.contracts import ContractActivated
 from services.catalogue import by_name
-from services.lifecycle_scheduler.api import quote_timers, schedules, service_timers
-from services.lifecycle_scheduler.application import quote_validity, timetables
+from services.lifecycle_scheduler.api import operational_contract_timers, quote_timers, schedules, service_timers
+from services.lifecycle_scheduler.application import operational_contract_dates, quote_validity, timetables
 from services.lifecycle_scheduler.application.scheduling import run_timers, schedule_expiry
 
 
@@ -18,7 +18,7 @@ class SchedulerSettings(ServiceSettings):
 
 definition = ServiceDefinition(
     spec=by_name("lifecycle_scheduler"),
-    routers=[schedules.router, service_timers.router, quote_timers.router],
+    routers=[schedules.router, service_timers.router, quote_timers.router, operational_contract_timers.router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
     produces=[topics.LIFECYCLE_SCHEDULES, topics.LIFECYCLE_SERVICE_CONTRACT_DATES, topics.LIFECYCLE_QUOTE_DATES,
               topics.LIFECYCLE_OPERATIONAL_CONTRACT_DATES, topics.LIFECYCLE_RENEWAL_DEADLINES, topics.LIFECYCLE_LINK_DATES],
@@ -26,6 +26,8 @@ definition = ServiceDefinition(
         Subscription({ContractActivated: schedule_expiry, **timetables.HANDLERS}),
         # Its own consumer: a quote event it cannot handle holds up no contract's timers.
         Subscription(quote_validity.HANDLERS, name="lifecycle_scheduler-quotes"),
+        # Vendor contracts' dates, from asset_coverage's contract stream: their own consumer likewise.
+        Subscription(operational_contract_dates.HANDLERS, name="lifecycle_scheduler-operational-contracts"),
     ],
     background=[run_timers],
     settings_class=SchedulerSettings,

@@ -14,11 +14,13 @@ METHODS = {"get", "put", "post", "patch", "delete"}
 CREATES = {
     "clm": {"/api/v1/contracts", "/api/v1/contract-requests", "/api/v1/clauses", "/api/v1/templates",
             "/api/v1/contracts/{contract_id}/comments", "/api/v1/comment-threads/{thread_id}/replies"},
-    "asset_coverage": {"/api/v1/contracts/{contract_id}/assets"},
+    "asset_coverage": {"/api/v1/contracts/{contract_id}/assets", "/api/v1/operational-contracts"},
     "order_sync": {"/api/v1/service-contracts", "/api/v1/sold-products", "/api/v1/install-base-items", "/api/v1/quotes"},
     "lifecycle_scheduler": set(),
     "projection": set(),
 }
+# PUTs that register a record under the id in their path or revise it: 201 or 200, the same body.
+UPSERTS = {("asset_coverage", "/api/v1/assets/{asset_id}")}
 NO_DATABASE = {("get", "/api/v1/ops/clock"), ("put", "/api/v1/ops/clock")}
 
 
@@ -64,6 +66,8 @@ def test_every_api_operation_documents_its_refusals_with_a_problem_body(service)
         if method == "post" and path in CREATES[name]:
             assert success == {"200", "201"}, (method, path)
             assert responses["200"]["content"] == responses["201"]["content"], (method, path)
+        elif method == "put" and (name, path) in UPSERTS:
+            assert success == {"200", "201"} and responses["200"]["content"] == responses["201"]["content"], path
         else:
             assert len(success) == 1, (method, path)
     assert "HTTPValidationError" not in schema["components"]["schemas"]

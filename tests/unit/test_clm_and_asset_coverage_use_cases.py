@@ -9,6 +9,7 @@ from shared.backbone.errors import ConcurrencyConflict, DomainError, NotFound
 from shared.backbone.memory import MemoryEventStore, MemoryUnitOfWork
 from shared.events.contracts import ContractActivated, Party
 from shared.events.envelope import Envelope
+from services.asset_coverage.adapters.memory_views import MemoryViews
 from services.asset_coverage.application import coverage as coverages
 from services.clm.application import contracts
 from services.clm.domain import rules
@@ -53,7 +54,8 @@ async def test_a_contract_is_activated_once_and_only_at_the_version_the_client_r
         await contracts.get_contract(new_uow(), uuid.uuid4())
 
 
-async def test_coverage_opens_once_on_activation_and_links_each_asset_once(new_uow, store):
+async def test_coverage_opens_once_on_activation_and_links_each_asset_once(store):
+    new_uow = lambda: MemoryUnitOfWork(store, views=MemoryViews)  # noqa: E731
     contract_id = uuid.uuid4()
     with pytest.raises(DomainError) as early:
         await coverages.link_asset(new_uow(), contract_id, "asset-1", "Robot arm")

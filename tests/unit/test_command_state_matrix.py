@@ -22,10 +22,15 @@ from shared.events.contracts import Party, RequestedAccount, RequestTerms
 from shared.events.documents import DocumentRef
 from shared.events.negotiation import NegotiatedTerms, TemplateUsed
 from shared.events.orders import ServiceState
+from services.asset_coverage.domain import rules as ops_rules
+from services.asset_coverage.domain.asset import Asset
 from services.asset_coverage.domain.operational_contract import OperationalContract
+from shared.events.assets import AssetDetails
+from shared.events.coverage import OperationalTerms, VendorContractTerms
 from shared.events.contracts import ContractActivated as _Activated, Party as _Party
 from services.clm.domain import rules as clm_rules
 from services.clm.domain.contract import Contract
+from services.lifecycle_scheduler.domain.operational_contract_dates import OperationalContractDates
 from services.lifecycle_scheduler.domain.schedule import ContractSchedule
 from services.lifecycle_scheduler.domain.timetable import ServiceContractTimetable, activation
 from services.order_sync.domain import install_base, rules
@@ -359,6 +364,51 @@ def _coverage() -> OperationalContract:
     return persisted(OperationalContract.open_from_contracting(activated))
 
 
+VENDOR = VendorContractTerms(number="VC-1", vendor="KUKA Service", vendor_contract_number="KS-1", name="Robot care",
+                             contract_model="maintenance", start_date=START, end_date=END, time_zone="Europe/Berlin")
+ROBOT = AssetDetails(kind="robot", name="Robot 7", site="Plant 4", criticality="critical")
+TERM_OPS, LEGAL = ops_rules.STATE_TERMINAL, ops_rules.LEGAL_TERMS_OWNED_BY_CONTRACTING
+OPERATIONAL_STATE_NAMES = ("draft", "active", "expired", "canceled", "from contracting",
+                           "from contracting, with the asset linked")
+
+
+def _vendor(*steps: Callable[[OperationalContract], object]) -> OperationalContract:
+    contract = OperationalContract.register_vendor_contract(VENDOR, OperationalTerms())
+    for step in steps:
+        step(contract)
+    return persisted(contract)
+
+
+OPERATIONAL_STATES = dict(zip(OPERATIONAL_STATE_NAMES, (
+    _vendor, lambda: _vendor(lambda c: c.activate(START)),
+    lambda: _vendor(lambda c: c.activate(START), lambda c: c.expire(END)),
+    lambda: _vendor(lambda c: c.cancel(DURING)),
+    _coverage, lambda: _with_asset(_coverage()),
+)))
+
+
+def _by_state(*outcomes: str) -> dict[str, str]:
+    return dict(zip(OPERATIONAL_STATE_NAMES, outcomes, strict=True))
+
+
+def _asset() -> Asset:
+    return persisted(Asset.register("ROB-7", ROBOT))
+
+
+def _covered(asset: Asset) -> Asset:
+    asset.restore(START, [uuid.uuid4()])
+    return persisted(asset)
+
+
+def _dates() -> OperationalContractDates:
+    return persisted(OperationalContractDates.for_contract(uuid.uuid4()))
+
+
+def _start_reached(dates: OperationalContractDates) -> OperationalContractDates:
+    dates.reach("start", START, "UTC")
+    return persisted(dates)
+
+
 def _timetable() -> ServiceContractTimetable:
     return ServiceContractTimetable.for_contract(uuid.uuid4())
 
@@ -474,9 +524,28 @@ GRIDS = [
     }, {"draft": NEW, "request": NEW, "request_from_quote": NEW, "same_request": QUERY, "check_draftable": QUERY,
         "check_can_add_version": QUERY, "drafting_dates": QUERY, "parties": QUERY, "deal_fields": QUERY,
         "request_variables": QUERY, "version_numbered": QUERY}),
-    Grid(OperationalContract, {"open": _coverage, "with the asset linked": lambda: _with_asset(_coverage())}, {
-        "link_asset": (CREATION, lambda c: c.link_asset("robot-7", "Robot 7"), {"open": OK, "with the asset linked": NOOP}),
-    }, {"open_from_contracting": NEW, "register_vendor_contract": NEW, "require_open": QUERY}),
+    Grid(OperationalContract, OPERATIONAL_STATES, {
+        "link_asset": (CREATION, lambda c: c.link_asset("robot-7", "Robot 7"),
+                       _by_state(OK, OK, TERM_OPS, TERM_OPS, OK, NOOP)),
+        "revise_terms": (FIELD_EDIT, lambda c: c.revise_terms(VENDOR.model_copy(update={"end_date": D(2028, 6, 30)})),
+                         _by_state(OK, OK, TERM_OPS, TERM_OPS, LEGAL, LEGAL)),
+        "set_operational_terms": (FIELD_EDIT, lambda c: c.set_operational_terms(OperationalTerms(owners=["ot-maria"])),
+                                  _by_state(OK, OK, TERM_OPS, TERM_OPS, OK, OK)),
+        "activate": (TIME, lambda c: c.activate(START), _by_state(OK, NOOP, NOOP, NOOP, NOOP, NOOP)),
+        "expire": (TIME, lambda c: c.expire(), _by_state(OK, OK, NOOP, NOOP, OK, OK)),
+        "cancel": (STATE_CHANGE, lambda c: c.cancel(D(2027, 7, 1), "plant closed"),
+                   _by_state(OK, OK, TERM_OPS, TERM_OPS, LEGAL, LEGAL)),
+    }, {"open_from_contracting": NEW, "register_vendor_contract": NEW, "require_open": QUERY,
+        "require_own_terms": QUERY}),
+    Grid(Asset, {"uncovered": _asset, "covered": lambda: _covered(_asset())}, {
+        "revise": (FIELD_EDIT, lambda a: a.revise(ROBOT.model_copy(update={"site": "Plant 5"})),
+                   {"uncovered": OK, "covered": OK}),
+        "lapse": (STATE_CHANGE, lambda a: a.lapse(AFTER, None, "contract_expired"), {"uncovered": NOOP, "covered": OK}),
+        "restore": (STATE_CHANGE, lambda a: a.restore(DURING, [uuid.uuid4()]), {"uncovered": OK, "covered": NOOP}),
+    }, {"register": NEW}),
+    Grid(OperationalContractDates, {"new": _dates, "start reached": lambda: _start_reached(_dates())}, {
+        "reach": (TIME, lambda d: d.reach("start", START, "UTC"), {"new": OK, "start reached": NOOP}),
+    }, {"for_contract": NEW}),
     Grid(ContractSchedule, {
         "unscheduled": lambda: ContractSchedule.for_contract(uuid.uuid4()), "scheduled": _scheduled,
         "expired": lambda: _expired(_scheduled()),

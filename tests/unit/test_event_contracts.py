@@ -21,6 +21,7 @@ from shared.events.install_base import (
     SoldProductSuspended,
 )
 from shared.events.lifecycle import DueTransition, QuoteValidityEnded, ServiceContractDateReached
+from shared.events.operational_dates import OperationalContractEndReached, OperationalContractStartReached
 from shared.events.orders import (
     ContractLineActivated,
     ContractLineAdded,
@@ -281,6 +282,14 @@ SAMPLES |= {
     AssetLinkRevised: AssetLinkRevised(contract_id=CONTRACT_ID, asset_id="CNC-0815", effective_from=dt.date(2026, 3, 1),
                                        effective_to=None),
     AssetUnlinked: AssetUnlinked(contract_id=CONTRACT_ID, asset_id="CNC-0815", reason="linked in error"),
+}
+SAMPLES |= {
+    OperationalContractStartReached: OperationalContractStartReached(
+        contract_id=CONTRACT_ID, start_date=dt.date(2026, 1, 1), time_zone="Europe/Berlin",
+        reached_at=dt.datetime(2025, 12, 31, 23, tzinfo=dt.UTC)),
+    OperationalContractEndReached: OperationalContractEndReached(
+        contract_id=CONTRACT_ID, end_date=dt.date(2026, 12, 31), time_zone="Europe/Berlin",
+        reached_at=dt.datetime(2026, 12, 31, 23, tzinfo=dt.UTC)),
 }
 GENERATED = export.generate()
 ASYNCAPI = yaml.safe_load(GENERATED[export.ASYNCAPI])

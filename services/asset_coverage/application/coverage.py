@@ -4,16 +4,15 @@ from uuid import UUID
 
 from shared.backbone.errors import ConflictingState
 from shared.backbone.unit_of_work import UnitOfWork
-from shared.events.contracts import ContractActivated
 from shared.events.envelope import Envelope
 from services.asset_coverage.domain.operational_contract import OperationalContract
 
 
 async def open_coverage(uow: UnitOfWork, envelope: Envelope) -> None:
-    """ContractActivated: the contract's coverage opens (once)."""
-    event: ContractActivated = envelope.event
-    if await uow.get(OperationalContract, str(event.contract_id)) is None:
-        uow.add(OperationalContract.open_from_contracting(event))
+    """ContractActivated: the contract's coverage opens (once); registry.open_from_contracting now."""
+    from services.asset_coverage.application.registry import open_from_contracting
+
+    await open_from_contracting(uow, envelope)
 
 
 async def link_asset(uow: UnitOfWork, contract_id: UUID, asset_id: str, asset_name: str) -> tuple[OperationalContract, bool]:

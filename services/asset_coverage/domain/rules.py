@@ -15,3 +15,20 @@ LEGAL_TERMS_OWNED_BY_CONTRACTING = "ownership.legal_terms_owned_by_contracting"
 LINK_WITHIN_CONTRACT = "link.within_contract"
 LINK_UNKNOWN = "link.unknown"
 ASSET_UNKNOWN = "asset.unknown"
+# Dates are read in an IANA time zone.
+TIME_ZONE_UNKNOWN = "dates.time_zone_unknown"
+# Vendor + vendor contract number are a vendor contract's natural key (its id follows from them).
+NATURAL_KEY_FIXED = "terms.natural_key_fixed"
+# A renewal names the contract it renews, which must exist here.
+PREDECESSOR_UNKNOWN = "contract.predecessor_unknown"
+# An asset's id is the one operations knows it by: letters, digits and . _ : / # - (ASSET_ID_PATTERN).
+ASSET_ID_INVALID = "asset.id_invalid"
+# Finance sets a contract's costs, nothing else of its operational terms.
+FINANCE_SETS_COSTS_ONLY = "ownership.finance_sets_costs_only"
+# A revision changes terms; it cannot remove one a contract needs (number, name, model, dates, zone).
+TERMS_REQUIRED = "terms.required"
+# What the event models check beyond the request schema (ISO 4217 codes, decimal places, ranges,
+# licence fields for software only), refused naming the field.
+ASSET_DETAILS_INVALID = "asset.details_invalid"
+OPERATIONAL_TERMS_INVALID = "operational_terms.invalid"
+TERMS_INVALID = "terms.invalid"

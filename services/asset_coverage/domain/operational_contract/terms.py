@@ -7,7 +7,8 @@ from enum import StrEnum
 from uuid import UUID, uuid5
 
 from shared.backbone.aggregate import Aggregate, applies
-from shared.backbone.errors import ConflictingState
+from shared.backbone.clock import is_plannable, is_time_zone
+from shared.backbone.errors import ConflictingState, invalid
 from shared.events.contracts import ContractActivated
 from shared.events.coverage import (
     ContractOrigin, CoverageOpened, OperationalContractActivated, OperationalContractCanceled,
@@ -35,6 +36,20 @@ class OperationalState(StrEnum):
 TERMINAL = frozenset({OperationalState.EXPIRED, OperationalState.CANCELED})
 
 
+def check_terms(terms: VendorContractTerms) -> None:
+    """What the schema cannot say of a vendor contract's terms: dates a timer can be set for, a known zone."""
+    if not is_time_zone(terms.time_zone):
+        raise invalid(rules.TIME_ZONE_UNKNOWN, f"{terms.time_zone!r} is not an IANA time zone", "time_zone")
+    for name in ("start_date", "end_date"):
+        if not is_plannable(getattr(terms, name)):
+            raise invalid(rules.DATES_OUT_OF_RANGE, f"{name} must lie between 1900-01-01 and 9998-12-31", name)
+
+
+def changed_fields(new, old) -> list[str]:
+    """Names of the model's fields whose values differ (old None: all of them)."""
+    return [name for name in type(new).model_fields if old is None or getattr(new, name) != getattr(old, name)]
+
+
 class ContractTerms(Aggregate):
     def __init__(self, aggregate_id: str):
         super().__init__(aggregate_id)
@@ -54,6 +69,7 @@ class ContractTerms(Aggregate):
     @classmethod
     def register_vendor_contract(cls, terms: VendorContractTerms, operational: OperationalTerms,
                                  predecessor_id: UUID | None = None):
+        check_terms(terms)
         contract = cls(str(vendor_contract_id(terms.vendor, terms.vendor_contract_number)))
         contract.record(VendorContractRegistered(contract_id=UUID(contract.id), terms=terms, operational=operational,
                                                  predecessor_id=predecessor_id))
@@ -70,6 +86,72 @@ class ContractTerms(Aggregate):
     def require_open(self) -> None:
         if self.state in TERMINAL:
             raise ConflictingState(rules.STATE_TERMINAL, f"contract {self.id} is {self.state}: nothing more changes")
+
+    def require_own_terms(self, field: str | None = None) -> None:
+        """Legal terms of a contract from contracting change in clm, never here."""
+        if self.origin == "contracting":
+            raise ConflictingState(rules.LEGAL_TERMS_OWNED_BY_CONTRACTING,
+                                   f"contract {self.id} came from contracting: its legal terms change there", field)
+
+    def revise_terms(self, terms: VendorContractTerms) -> bool:
+        """Draft: anything but the natural key; Active: start date fixed, end date only later.
+        False when nothing changed (a re-imported row changes nothing)."""
+        self.require_own_terms()
+        self.require_open()
+        check_terms(terms)
+        if vendor_contract_id(terms.vendor, terms.vendor_contract_number) != UUID(self.id):
+            raise invalid(rules.NATURAL_KEY_FIXED, "vendor and vendor_contract_number identify the contract: "
+                                                   "register another contract instead", "vendor_contract_number")
+        if self.state == OperationalState.ACTIVE:
+            if terms.start_date != self.start_date:
+                raise ConflictingState(rules.ACTIVE_START_DATE_FROZEN,
+                                       f"the contract is active since {self.start_date}: its start date is fixed",
+                                       "start_date")
+            if terms.end_date < self.end_date:
+                raise ConflictingState(rules.ACTIVE_END_DATE_EXTEND_ONLY,
+                                       f"the contract is active: its end date {self.end_date} can only be extended",
+                                       "end_date")
+        changed = changed_fields(terms, self.vendor_terms)
+        if changed:
+            self.record(VendorContractRevised(contract_id=UUID(self.id), terms=terms, changed=changed))
+        return bool(changed)
+
+    def set_operational_terms(self, operational: OperationalTerms) -> bool:
+        """SLA, warranty, costs, renewal options, owners, of any contract; False when nothing changed."""
+        self.require_open()
+        changed = changed_fields(operational, self.operational)
+        if changed:
+            self.record(OperationalTermsSet(contract_id=UUID(self.id), operational=operational, changed=changed))
+        return bool(changed)
+
+    def activate(self, on: dt.date) -> bool:
+        """The start date `on` was reached: a Draft whose start it still is becomes Active (a
+        start reached for a date since moved, or reached again, changes nothing)."""
+        if self.state != OperationalState.DRAFT or on != self.start_date:
+            return False
+        self.record(OperationalContractActivated(contract_id=UUID(self.id), on=on))
+        return True
+
+    def expire(self, end_date: dt.date | None = None) -> bool:
+        """The end date passed: expired from the day after. With `end_date` (a vendor contract's timer),
+        only if it is still the end date; a contract from contracting expires on its ContractExpired."""
+        if self.state in TERMINAL or (end_date is not None and end_date != self.end_date):
+            return False
+        self.record(OperationalContractExpired(contract_id=UUID(self.id), end_date=self.end_date))
+        return True
+
+    def cancel(self, on: dt.date, reason: str | None = None) -> bool:
+        """Covers nothing from `on`. Canceled again from the same date (a retry) changes nothing;
+        a contract from contracting ends there (terminated in clm), not here."""
+        if self.state == OperationalState.CANCELED and self.canceled_on == on:
+            return False
+        self.require_own_terms()
+        self.require_open()
+        if not is_plannable(on):
+            raise invalid(rules.DATES_OUT_OF_RANGE, "effective_on must lie between 1900-01-01 and 9998-12-31",
+                          "effective_on")
+        self.record(OperationalContractCanceled(contract_id=UUID(self.id), effective_on=on, reason=reason))
+        return True
 
     @applies
     def _on_vendor_registered(self, event: VendorContractRegistered) -> None:
