@@ -6,18 +6,25 @@ from shared.backbone.app import ServiceDefinition, Subscription, create_app
 from shared.events import topics
 from shared.events.contracts import ContractActivated
 from services.asset_coverage.adapters.views import SqlViews
-from services.asset_coverage.api import coverage
+from services.asset_coverage.api import calendar_feeds, change_windows, coverage
+from services.asset_coverage.application import calendar_index
 from services.asset_coverage.application.coverage import open_coverage
+from services.asset_coverage.settings import AssetCoverageSettings
 from services.catalogue import by_name
 
 definition = ServiceDefinition(
     spec=by_name("asset_coverage"),
-    routers=[coverage.router],
+    routers=[coverage.router, change_windows.router, calendar_feeds.router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
     produces=[topics.ASSET_COVERAGE, topics.ASSET_COVERAGE_ASSETS, topics.ASSET_COVERAGE_RENEWAL_TASKS,
               topics.ASSET_COVERAGE_CHANGE_WINDOWS],
-    subscriptions=[Subscription({ContractActivated: open_coverage})],
+    subscriptions=[
+        Subscription({ContractActivated: open_coverage}),
+        # The calendar feeds' index follows operations' own events (application/calendar_index.py).
+        Subscription(calendar_index.HANDLERS, name="asset_coverage-calendar"),
+    ],
     views=SqlViews,
+    settings_class=AssetCoverageSettings,
 )
 
 app = create_app(definition)

@@ -1,6 +1,8 @@
-"""Every table asset_coverage's code uses, in the MetaData objects that hold them: the backbone's only.
-Its migrations must create exactly these (tests/integration/test_migrations.py)."""
+"""Every table asset_coverage's code uses, in the MetaData objects that hold them: the backbone's, the
+change window index and the calendar feeds' tables. Its migrations must create exactly these
+(tests/integration/test_migrations.py)."""
 
 from shared.backbone import tables as backbone
+from services.asset_coverage.adapters import calendar_index, change_window_index
 
-metadata = (backbone.metadata,)
+metadata = (backbone.metadata, change_window_index.metadata, calendar_index.metadata)

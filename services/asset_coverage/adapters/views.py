@@ -2,8 +2,12 @@
 attribute per index; memory_views.py is the in-memory twin for unit tests of the use cases."""
 
 from shared.backbone.unit_of_work import UnitOfWork
+from services.asset_coverage.adapters.calendar_index import SqlCalendarIndex
+from services.asset_coverage.adapters.change_window_index import SqlChangeWindows
 
 
 class SqlViews:
     def __init__(self, uow: UnitOfWork):
         self._uow = uow
+        self.change_windows = SqlChangeWindows(uow.conn)
+        self.calendar = SqlCalendarIndex(uow.conn)
