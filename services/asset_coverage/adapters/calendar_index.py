@@ -98,7 +98,7 @@ class SqlCalendarIndex:
         c, l = calendar_contracts, calendar_links
         assets = sa.func.array_remove(sa.func.array_agg(sa.distinct(l.c.asset_id)), None).label("asset_ids")
         query = (sa.select(c, assets).outerjoin(l, l.c.contract_id == c.c.contract_id)
-                 .where(c.c.owners.any(owner), sa.not_(c.c.canceled)).group_by(c.c.contract_id).order_by(c.c.contract_id))
+                 .where(sa.literal(owner) == sa.any_(c.c.owners), sa.not_(c.c.canceled)).group_by(c.c.contract_id).order_by(c.c.contract_id))
         return list(await self._conn.execute(query))
 
 

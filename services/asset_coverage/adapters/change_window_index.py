@@ -97,7 +97,7 @@ class SqlChangeWindows:
         t, other = change_window_index, change_window_index.alias("other")
         query = sa.select(t).order_by(t.c.window_id)
         if asset_id is not None:
-            query = query.where(t.c.asset_ids.any(asset_id))
+            query = query.where(sa.literal(asset_id) == sa.any_(t.c.asset_ids))
         if site is not None:
             on_site = t.c.site == site
             if assets_at_site:
