@@ -121,3 +121,11 @@ async def test_a_revision_cannot_clear_a_required_field(uow):
     with pytest.raises(DomainError) as refused:
         await use_cases.revise_window(uow(), a, {"ends_at": None}, expected_version=None)
     assert refused.value.rule == "window.field_required"
+
+
+def test_instants_outside_the_plannable_dates_are_refused():
+    early = ChangeWindowPlan(title="t", starts_at=dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+                             ends_at=DAY, asset_ids=["ROB-1"])
+    with pytest.raises(DomainError) as refused:
+        ChangeWindow.plan_window(uuid.uuid4(), early)
+    assert (refused.value.rule, refused.value.field) == ("dates.out_of_range", "starts_at")

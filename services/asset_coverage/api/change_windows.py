@@ -8,11 +8,13 @@ from typing import Annotated
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
-from shared.backbone.rest import Cursor, IfMatch, Limit, Page, answer_created, expected_version, page_of, replayed, with_version
+from shared.backbone.rest import (
+    Cursor, IfMatch, Instant, Limit, Page, answer_created, expected_version, page_of, replayed, with_version,
+)
 from shared.events.change_windows import ChangeWindowPlan
 from services.asset_coverage.application import change_windows as use_cases
 from services.asset_coverage.domain.change_window import ChangeWindow, Overlap
@@ -25,6 +27,8 @@ may_plan = require_roles(Role.ASSET_MANAGER)
 
 class NewChangeWindow(ChangeWindowPlan):
     window_id: UUID | None = Field(None, description="Client-chosen id makes retries idempotent")
+    starts_at: Instant
+    ends_at: Instant
 
 
 class ChangeWindowChanges(BaseModel):
@@ -32,8 +36,8 @@ class ChangeWindowChanges(BaseModel):
 
     title: str | None = Field(None, min_length=1, max_length=300)
     description: str | None = Field(None, max_length=4000)
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
     time_zone: str | None = Field(None, max_length=64)
     asset_ids: list[str] | None = Field(None, max_length=500)
     site: str | None = Field(None, min_length=1, max_length=200)
@@ -113,8 +117,8 @@ async def list_windows(
     ctx: Ctx,
     asset_id: Annotated[str | None, Query(max_length=128)] = None,
     site: Annotated[str | None, Query(max_length=200)] = None,
-    from_: Annotated[AwareDatetime | None, Query(alias="from", description="windows ending after this instant")] = None,
-    to: Annotated[AwareDatetime | None, Query(description="windows starting before this instant")] = None,
+    from_: Annotated[Instant | None, Query(alias="from", description="windows ending after this instant")] = None,
+    to: Annotated[Instant | None, Query(description="windows starting before this instant")] = None,
     overlapping: Annotated[bool | None, Query(description="only windows that overlap another (true) or none (false)")] = None,
     cursor: Cursor = None,
     limit: Limit = 50,

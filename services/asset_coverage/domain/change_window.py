@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from shared.backbone.aggregate import Aggregate, applies
-from shared.backbone.clock import is_time_zone
+from shared.backbone.clock import EARLIEST_DATE, LATEST_DATE, is_plannable, is_time_zone
 from shared.backbone.errors import ConflictingState, invalid
 from shared.events.change_windows import (
     ChangeWindowCanceled, ChangeWindowOverlapFlagged, ChangeWindowPlan, ChangeWindowPlanned, ChangeWindowRevised,
@@ -37,12 +37,22 @@ def overlap(a: ChangeWindowPlan, b: ChangeWindowPlan) -> Overlap | None:
 
 
 def check_plan(plan: ChangeWindowPlan) -> None:
+    for name in ("starts_at", "ends_at"):
+        if not _plannable(getattr(plan, name)):
+            raise invalid(rules.DATES_OUT_OF_RANGE, f"{name} lies outside {EARLIEST_DATE}..{LATEST_DATE}", field=name)
     if plan.ends_at <= plan.starts_at:
         raise invalid(rules.WINDOW_ENDS_BEFORE_START, "ends_at must be after starts_at", field="ends_at")
     if not plan.asset_ids and plan.site is None:
         raise invalid(rules.WINDOW_NOTHING_AFFECTED, "a change window is on assets, a site, or both", field="asset_ids")
     if not is_time_zone(plan.time_zone):
         raise invalid(rules.WINDOW_UNKNOWN_TIME_ZONE, f"{plan.time_zone!r} is not an IANA time zone", field="time_zone")
+
+
+def _plannable(instant: dt.datetime) -> bool:
+    try:
+        return is_plannable(instant.astimezone(dt.UTC).date())
+    except OverflowError:  # 0001-01-01 with a positive offset is before datetime.min in UTC
+        return False
 
 
 class ChangeWindow(Aggregate):
