@@ -15,6 +15,7 @@ from shared.backbone.auth import Principal, Role, any_role, require_roles
 from shared.backbone.rest import (
     Cursor, IfMatch, Instant, Limit, Page, answer_created, expected_version, page_of, replayed, with_version,
 )
+from shared.events.assets import ASSET_ID_PATTERN
 from shared.events.change_windows import ChangeWindowPlan
 from services.asset_coverage.application import change_windows as use_cases
 from services.asset_coverage.domain.change_window import ChangeWindow, Overlap
@@ -39,7 +40,7 @@ class ChangeWindowChanges(BaseModel):
     starts_at: Instant | None = None
     ends_at: Instant | None = None
     time_zone: str | None = Field(None, max_length=64)
-    asset_ids: list[str] | None = Field(None, max_length=500)
+    asset_ids: list[Annotated[str, Field(pattern=ASSET_ID_PATTERN)]] | None = Field(None, max_length=500)
     site: str | None = Field(None, min_length=1, max_length=200)
     contract_id: UUID | None = None
     vendor: str | None = Field(None, max_length=200)
