@@ -51,8 +51,9 @@ async def revoke_feed(uow: UnitOfWork, feed_id: UUID, caller: str, may_revoke_an
         if feed is None or (feed.owner != caller and not may_revoke_any):
             raise NotFound(FEED, feed_id)
         await calendar_feeds.revoke(index.conn, index.feeds, feed_id, now)
+        revoked = await calendar_feeds.feed_by_id(index.conn, index.feeds, feed_id)
         await uow.commit()
-        return await calendar_feeds.feed_by_id(index.conn, index.feeds, feed_id)
+        return revoked
 
 
 async def render_feed(uow: UnitOfWork, token: str, offsets_days: tuple[int, ...], now: dt.datetime) -> bytes:
