@@ -8,24 +8,31 @@ from shared.events.contracts import ContractActivated
 from shared.events.lifecycle import ContractExpired
 from shared.events.operational_dates import OperationalContractEndReached, OperationalContractStartReached
 from services.asset_coverage.adapters.views import SqlViews
-from services.asset_coverage.api import assets, coverage, operational_contracts
-from services.asset_coverage.application import registry
+from services.asset_coverage.api import assets, calendar_feeds, change_windows, coverage, operational_contracts
+from services.asset_coverage.application import calendar_index, registry
+from services.asset_coverage.settings import AssetCoverageSettings
 from services.catalogue import by_name
 
 definition = ServiceDefinition(
     spec=by_name("asset_coverage"),
     # assets last: its /assets/{asset_id:path} would otherwise take deeper /assets/... paths
-    routers=[coverage.router, operational_contracts.router, assets.router],
+    routers=[coverage.router, operational_contracts.router, change_windows.router, calendar_feeds.router,
+             assets.router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
     produces=[topics.ASSET_COVERAGE, topics.ASSET_COVERAGE_ASSETS, topics.ASSET_COVERAGE_RENEWAL_TASKS,
               topics.ASSET_COVERAGE_CHANGE_WINDOWS],
-    subscriptions=[Subscription({
-        ContractActivated: registry.open_from_contracting,
-        ContractExpired: registry.expire_from_contracting,
-        OperationalContractStartReached: registry.start_reached,
-        OperationalContractEndReached: registry.end_reached,
-    })],
+    subscriptions=[
+        Subscription({
+            ContractActivated: registry.open_from_contracting,
+            ContractExpired: registry.expire_from_contracting,
+            OperationalContractStartReached: registry.start_reached,
+            OperationalContractEndReached: registry.end_reached,
+        }),
+        # The calendar feeds' index follows operations' own events (application/calendar_index.py).
+        Subscription(calendar_index.HANDLERS, name="asset_coverage-calendar"),
+    ],
     views=SqlViews,
+    settings_class=AssetCoverageSettings,
 )
 
 app = create_app(definition)

@@ -7,8 +7,8 @@
   the same record (and the same Location) when retried.
 - Reads: a record or 404 (`found`); lists page by an opaque cursor, the last key of the page, so
   a page never shifts when records are added before it (`Page`, `page_of`).
-- Inputs are read as documented: a date is `YYYY-MM-DD` (`Date`), an amount digits or a number
-  (`Amount`), not whatever else pydantic would coerce (0 as 1970-01-01, "1e3" as 1000).
+- Inputs are read as documented: a date is `YYYY-MM-DD` (`Date`), an instant ISO 8601 with its
+  offset (`Instant`), an amount digits or a number (`Amount`), not whatever else pydantic would coerce (0 as 1970-01-01, "1e3" as 1000).
 - A route reads what it declares: an unknown query parameter is refused rather than ignored, and
   so is text with a NUL character, which PostgreSQL cannot store (`declared_input`; the OpenAPI
   document says both).
@@ -26,7 +26,7 @@ from uuid import UUID
 
 from fastapi import Header, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, WithJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.backbone.errors import DomainError, NotFound
@@ -45,6 +45,8 @@ Limit = Annotated[int, Query(ge=1, le=500, description="Most items on one page")
 
 
 ISO_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# RFC 3339 date-time with its offset: what `Instant` reads.
+ISO_INSTANT_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}:?[0-9]{2})$"
 DECIMAL_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
 
 
@@ -58,6 +60,10 @@ def _matching(pattern: str, what: str, types: tuple[type, ...]) -> BeforeValidat
 
 
 Date = Annotated[dt.date, _matching(ISO_DATE_PATTERN, "a date as YYYY-MM-DD", (dt.date,))]
+Instant = Annotated[
+    AwareDatetime, _matching(ISO_INSTANT_PATTERN, "an instant as ISO 8601 with its offset, e.g. 2027-03-02T08:00:00+01:00",
+                             (dt.datetime,)),
+]
 Amount = Annotated[
     Decimal, Field(ge=0), _matching(DECIMAL_PATTERN, "an amount as digits, e.g. 9600.00", (Decimal, int, float)),
     WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": DECIMAL_PATTERN}]}),

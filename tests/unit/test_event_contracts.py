@@ -59,6 +59,9 @@ from shared.events.contracts import (
     ContractRequestEnriched, ContractRequestStateChanged, Party, RequestedAccount, RequestedDeal,
 )
 from shared.events.assets import AssetDetails, AssetRegistered, AssetRevised, CoverageLapsed, CoverageRestored
+from shared.events.change_windows import (
+    ChangeWindowCanceled, ChangeWindowOverlapFlagged, ChangeWindowPlan, ChangeWindowPlanned, ChangeWindowRevised,
+)
 from shared.events.coverage import (
     AssetLinked, AssetLinkRevised, AssetUnlinked, Costs, CoverageOpened, OperationalContractActivated,
     OperationalContractCanceled, OperationalContractExpired, OperationalTerms, OperationalTermsSet, ServiceLevel,
@@ -290,6 +293,23 @@ SAMPLES |= {
     OperationalContractEndReached: OperationalContractEndReached(
         contract_id=CONTRACT_ID, end_date=dt.date(2026, 12, 31), time_zone="Europe/Berlin",
         reached_at=dt.datetime(2026, 12, 31, 23, tzinfo=dt.UTC)),
+}
+# Change windows (docs/design/operations.md, "Change windows and calendar feeds")
+WINDOW_ID = uuid.UUID("5b0c6a1e-8f1f-4f4e-9a51-6f1d2f0c7a11")
+WINDOW_PLAN = ChangeWindowPlan(
+    title="KUKA warranty visit, cell 7", description="Gearbox inspection", time_zone="Europe/Berlin",
+    starts_at=dt.datetime(2027, 3, 2, 8, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+    ends_at=dt.datetime(2027, 3, 2, 12, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+    asset_ids=["ROB-0007"], site="Plant 4", contract_id=CONTRACT_ID, vendor="KUKA Service GmbH", owner="ot-maria")
+SAMPLES |= {
+    ChangeWindowPlanned: ChangeWindowPlanned(window_id=WINDOW_ID, plan=WINDOW_PLAN),
+    ChangeWindowRevised: ChangeWindowRevised(window_id=WINDOW_ID, plan=WINDOW_PLAN.model_copy(update={"title": "Visit"}),
+                                             changed=["title"]),
+    ChangeWindowCanceled: ChangeWindowCanceled(window_id=WINDOW_ID, reason="vendor postponed",
+                                               canceled_at=dt.datetime(2027, 2, 20, 9, tzinfo=dt.UTC)),
+    ChangeWindowOverlapFlagged: ChangeWindowOverlapFlagged(
+        window_id=WINDOW_ID, other_window_id=uuid.UUID("0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5"),
+        shared_asset_ids=["ROB-0007"], shared_site="Plant 4"),
 }
 GENERATED = export.generate()
 ASYNCAPI = yaml.safe_load(GENERATED[export.ASYNCAPI])

@@ -32,3 +32,14 @@ TERMS_REQUIRED = "terms.required"
 ASSET_DETAILS_INVALID = "asset.details_invalid"
 OPERATIONAL_TERMS_INVALID = "operational_terms.invalid"
 TERMS_INVALID = "terms.invalid"
+# A change window ends after it starts, names what it is on (assets and/or a site), in a known zone.
+WINDOW_ENDS_BEFORE_START = "window.ends_before_start"
+WINDOW_NOTHING_AFFECTED = "window.nothing_affected"
+WINDOW_UNKNOWN_TIME_ZONE = "window.unknown_time_zone"
+# A canceled change window changes no more.
+WINDOW_CANCELED = "window.canceled"
+# An owner's calendar feed is for the owner themself (an asset manager may subscribe to anyone's).
+FEED_OWNER_ONLY_SELF = "feed.owner_only_self"
+# A revision keeps the plan's required fields and leaves it valid.
+WINDOW_FIELD_REQUIRED = "window.field_required"
+WINDOW_FIELD_INVALID = "window.field_invalid"

@@ -62,8 +62,35 @@ contracts = sa.Table(
     sa.Column("governing_law", sa.Text),
     sa.Column("open_deviations", sa.Integer),
     sa.Column("open_comments", sa.Integer),
+    # The shared record of operations (asset_coverage): vendor contracts and the operational side of
+    # any contract (docs/design/operations.md, "The shared contract record"); see OPERATIONAL_COLUMNS.
+    sa.Column("contract_origin", sa.Text),  # contracting | operations (`origin` is the request's: quote | self_service)
+    sa.Column("vendor", sa.Text),
+    sa.Column("vendor_contract_number", sa.Text),
+    sa.Column("customer", sa.Text),
+    sa.Column("parent_id", sa.Uuid),  # the predecessor a renewal succeeds
+    sa.Column("canceled_on", sa.Date),
+    sa.Column("cancel_reason", sa.Text),
+    sa.Column("owners", JSONB),
+    sa.Column("sla_response_hours", sa.Numeric),
+    sa.Column("sla_resolution_hours", sa.Numeric),
+    sa.Column("service_hours", sa.Text),
+    sa.Column("warranty_terms", sa.Text),
+    sa.Column("warranty_until", sa.Date),
+    sa.Column("renewable", sa.Boolean),
+    sa.Column("renewal_options", sa.Text),
+    sa.Column("renewal_notice_days", sa.Integer),
+    sa.Column("payment_amount", sa.Numeric),
+    sa.Column("payment_schedule", sa.Text),
+    sa.Column("cost_per_unit", sa.Numeric),
+    sa.Column("cost_center", sa.Text),
+    sa.Column("po_number", sa.Text),
+    sa.Column("tax", sa.Numeric),
+    sa.Column("cost_currency", sa.Text),  # the costs' currency (`currency` is the request's deal)
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("contracts_state_end", "state", "end_date"),
+    sa.Index("contracts_vendor", "vendor", "contract_id"),
+    sa.Index("contracts_origin", "contract_origin", "contract_id"),
     sa.Index("contracts_request_state", "request_state", "contract_id"),
     sa.Index("contracts_classification", "classification", "contract_id"),
 )
@@ -75,9 +102,14 @@ contract_assets = sa.Table(
     sa.Column("asset_id", sa.Text, primary_key=True),
     sa.Column("asset_name", sa.Text, nullable=False),
     sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("effective_from", sa.Date),  # none: from the contract's start
+    sa.Column("effective_to", sa.Date),  # none: to the contract's end
+    sa.Column("carried_from", sa.Uuid),  # the predecessor contract the link came from
+    sa.Index("contract_assets_asset", "asset_id"),
 )
 
-STATE_ORDER = {None: 0, "draft": 1, "active": 2, "expired": 3}
+# Expired and canceled are terminal; a contract is never both (asset_coverage refuses it).
+STATE_ORDER = {None: 0, "draft": 1, "active": 2, "expired": 3, "canceled": 4}
 
 
 async def merge_contract(conn: AsyncConnection, contract_id: UUID, at: dt.datetime, *, state: str | None = None, **fields) -> None:
@@ -111,12 +143,35 @@ async def merge_request(conn: AsyncConnection, contract_id: UUID, at: dt.datetim
     await conn.execute(statement.on_conflict_do_update(index_elements=[contracts.c.contract_id], set_=updates))
 
 
-async def link_asset(conn: AsyncConnection, contract_id: UUID, asset_id: str, asset_name: str, at: dt.datetime) -> None:
+async def link_asset(conn: AsyncConnection, contract_id: UUID, asset_id: str, asset_name: str, at: dt.datetime,
+                     effective_from: dt.date | None = None, effective_to: dt.date | None = None,
+                     carried_from: UUID | None = None) -> None:
     await conn.execute(
         insert(contract_assets)
-        .values(contract_id=contract_id, asset_id=asset_id, asset_name=asset_name, linked_at=at)
+        .values(contract_id=contract_id, asset_id=asset_id, asset_name=asset_name, linked_at=at,
+                effective_from=effective_from, effective_to=effective_to, carried_from=carried_from)
         .on_conflict_do_nothing()
     )
+
+
+async def link_of(conn: AsyncConnection, contract_id: UUID, asset_id: str):
+    return (await conn.execute(sa.select(contract_assets).where(
+        contract_assets.c.contract_id == contract_id, contract_assets.c.asset_id == asset_id))).one_or_none()
+
+
+async def revise_link(conn: AsyncConnection, contract_id: UUID, asset_id: str, effective_from: dt.date | None,
+                      effective_to: dt.date | None) -> None:
+    await conn.execute(contract_assets.update().where(
+        contract_assets.c.contract_id == contract_id, contract_assets.c.asset_id == asset_id,
+    ).values(effective_from=effective_from, effective_to=effective_to))
+
+
+async def unlink_asset(conn: AsyncConnection, contract_id: UUID, asset_id: str) -> None:
+    await conn.execute(contract_assets.delete().where(
+        contract_assets.c.contract_id == contract_id, contract_assets.c.asset_id == asset_id))
+
+
+ASSET_COLUMNS = ("asset_id", "asset_name", "linked_at", "effective_from", "effective_to", "carried_from")
 
 
 async def get(conn: AsyncConnection, contract_id: UUID) -> dict | None:
@@ -124,7 +179,7 @@ async def get(conn: AsyncConnection, contract_id: UUID) -> dict | None:
     if row is None:
         return None
     assets = await conn.execute(
-        sa.select(contract_assets.c.asset_id, contract_assets.c.asset_name, contract_assets.c.linked_at)
+        sa.select(*(contract_assets.c[name] for name in ASSET_COLUMNS))
         .where(contract_assets.c.contract_id == contract_id)
         .order_by(contract_assets.c.asset_id)
     )
@@ -134,8 +189,19 @@ async def get(conn: AsyncConnection, contract_id: UUID) -> dict | None:
 async def search(
     conn: AsyncConnection, *, state: str | None, party: str | None, ends_before: dt.date | None,
     after: UUID | None, limit: int, request_state: str | None = None, classification: str | None = None,
+    contract_origin: str | None = None, vendor: str | None = None, contract_model: str | None = None,
+    asset_id: str | None = None,
 ) -> list[dict]:
     query = sa.select(contracts).order_by(contracts.c.contract_id).limit(limit)
+    if contract_origin:
+        query = query.where(contracts.c.contract_origin == contract_origin)
+    if vendor:
+        query = query.where(sa.func.lower(contracts.c.vendor) == vendor.lower())
+    if contract_model:
+        query = query.where(contracts.c.contract_model == contract_model)
+    if asset_id:
+        query = query.where(sa.exists().where(contract_assets.c.contract_id == contracts.c.contract_id,
+                                              contract_assets.c.asset_id == asset_id))
     if state:
         query = query.where(contracts.c.state == state)
     if request_state:
@@ -155,11 +221,11 @@ async def search(
         for a in await conn.execute(
             sa.select(contract_assets).where(contract_assets.c.contract_id.in_(ids)).order_by(contract_assets.c.asset_id)
         ):
-            assets[a.contract_id].append({"asset_id": a.asset_id, "asset_name": a.asset_name, "linked_at": a.linked_at})
+            assets[a.contract_id].append({name: getattr(a, name) for name in ASSET_COLUMNS})
         for r in rows:
             r["assets"] = assets[r["contract_id"]]
     return rows
 
 
 async def clear(conn: AsyncConnection) -> None:
-    await conn.execute(sa.text("TRUNCATE contracts, contract_assets"))
+    await conn.execute(sa.text("TRUNCATE contracts, contract_assets, contract_history"))

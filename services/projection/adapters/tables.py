@@ -1,8 +1,10 @@
 """Every table projection's code uses, in the MetaData objects that hold them: the backbone's and
-the read models' (negotiation_records and service_contract_records add theirs to contract_records.metadata). Its
+the read models' (contract_history, negotiation_records and service_contract_records add theirs to contract_records.metadata). Its
 migrations must create exactly these (tests/integration/test_migrations.py)."""
 
-from services.projection.adapters import contract_records, negotiation_records, service_contract_records  # noqa: F401 (their tables)
+from services.projection.adapters import (  # noqa: F401 (their tables)
+    contract_history, contract_records, negotiation_records, service_contract_records,
+)
 from shared.backbone import tables as backbone
 
 metadata = (backbone.metadata, contract_records.metadata)

@@ -9,21 +9,23 @@ from shared.events.contracts import (
     ContractActivated, ContractAssigned, ContractClassified, ContractDrafted, ContractRequested, ContractRequestEnriched,
     ContractRequestStateChanged,
 )
-from shared.events.coverage import AssetLinked
 from shared.events.envelope import Envelope
 from shared.events.lifecycle import ContractExpired, ExpiryScheduled
 from shared.events.orders import ServiceContractRecorded
+from services.projection.adapters import contract_history as history
 from services.projection.adapters import contract_records as records
 
 
 async def _contract_terms(uow: UnitOfWork, envelope: Envelope) -> None:
     event: ContractDrafted | ContractActivated = envelope.event
+    terms = {"number": event.number, "title": event.title, "contract_model": event.contract_model,
+             "start_date": event.start_date, "end_date": event.end_date, "time_zone": event.time_zone}
+    if isinstance(event, ContractActivated):  # the terms as drafted, on clm's stream before it: what changed
+        await history.record_changes(uow.conn, event.contract_id, envelope, terms, unless_unset="start_date")
     await records.merge_contract(
         uow.conn, event.contract_id, envelope.time,
-        state="draft" if isinstance(event, ContractDrafted) else "active",
-        number=event.number, title=event.title, contract_model=event.contract_model,
-        start_date=event.start_date, end_date=event.end_date, time_zone=event.time_zone,
-        parties=[p.model_dump() for p in event.parties],
+        state="draft" if isinstance(event, ContractDrafted) else "active", contract_origin="contracting",
+        parties=[p.model_dump() for p in event.parties], **terms,
     )
 
 
@@ -66,11 +68,6 @@ async def _contract_assigned(uow: UnitOfWork, envelope: Envelope) -> None:
                                 queue=event.queue, assignee=event.assignee, assignee_role=event.assignee_role)
 
 
-async def _asset_linked(uow: UnitOfWork, envelope: Envelope) -> None:
-    event: AssetLinked = envelope.event
-    await records.link_asset(uow.conn, event.contract_id, event.asset_id, event.asset_name, envelope.time)
-
-
 async def _service_contract_recorded(uow: UnitOfWork, envelope: Envelope) -> None:
     event: ServiceContractRecorded = envelope.event
     await records.merge_contract(uow.conn, event.contract_id, envelope.time, service_contract_number=event.number)
@@ -94,7 +91,6 @@ HANDLERS: HandlerTable = {
     ContractAssigned: _contract_assigned,
     ContractDrafted: _contract_terms,
     ContractActivated: _contract_terms,
-    AssetLinked: _asset_linked,
     ServiceContractRecorded: _service_contract_recorded,
     ExpiryScheduled: _expiry_scheduled,
     ContractExpired: _contract_expired,

@@ -7,21 +7,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.backbone.rest import found
 from shared.events.orders import ServiceState
-from services.projection.adapters import contract_records, negotiation_records, service_contract_records
+from services.projection.adapters import contract_history, contract_records, negotiation_records, service_contract_records
 
 
 async def contract(engine: AsyncEngine, contract_id: UUID) -> dict:
+    """The record with its history of dates and terms."""
     async with engine.connect() as conn:
-        return found(await contract_records.get(conn, contract_id), "contract", contract_id)
+        record = found(await contract_records.get(conn, contract_id), "contract", contract_id)
+        return {**record, "history": await contract_history.history_of(conn, contract_id)}
 
 
 async def contracts(
     engine: AsyncEngine, *, state: str | None, party: str | None, ends_before: dt.date | None, after: UUID | None, limit: int,
-    request_state: str | None = None, classification: str | None = None,
+    request_state: str | None = None, classification: str | None = None, **filters: str | None,
 ) -> list[dict]:
+    """`filters`: contract_origin, vendor, contract_model, asset_id (contract_records.search)."""
     async with engine.connect() as conn:
         return await contract_records.search(conn, state=state, party=party, ends_before=ends_before, after=after, limit=limit,
-                                             request_state=request_state, classification=classification)
+                                             request_state=request_state, classification=classification, **filters)
 
 
 async def deviations(engine: AsyncEngine, contract_id: UUID, *, status: str | None, after: UUID | None,
