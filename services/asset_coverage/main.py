@@ -5,18 +5,21 @@ from pathlib import Path
 from shared.backbone.app import ServiceDefinition, Subscription, create_app
 from shared.events import topics
 from shared.events.contracts import ContractActivated
+from shared.events.link_dates import AssetLinkDateReached
 from services.asset_coverage.adapters.views import SqlViews
-from services.asset_coverage.api import coverage
+from services.asset_coverage.api import links, proofs
 from services.asset_coverage.application.coverage import open_coverage
+from services.asset_coverage.application.link_dates import reach_link_date
 from services.catalogue import by_name
 
 definition = ServiceDefinition(
     spec=by_name("asset_coverage"),
-    routers=[coverage.router],
+    routers=[links.router, proofs.router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
     produces=[topics.ASSET_COVERAGE, topics.ASSET_COVERAGE_ASSETS, topics.ASSET_COVERAGE_RENEWAL_TASKS,
               topics.ASSET_COVERAGE_CHANGE_WINDOWS],
-    subscriptions=[Subscription({ContractActivated: open_coverage})],
+    subscriptions=[Subscription({ContractActivated: open_coverage}),
+                   Subscription({AssetLinkDateReached: reach_link_date}, name="asset_coverage-link-dates")],
     views=SqlViews,
 )
 

@@ -23,6 +23,8 @@ from shared.events.documents import DocumentRef
 from shared.events.negotiation import NegotiatedTerms, TemplateUsed
 from shared.events.orders import ServiceState
 from services.asset_coverage.domain.operational_contract import OperationalContract
+from services.asset_coverage.domain.operational_contract.links import LinkRequest
+from shared.events.coverage import OperationalContractExpired
 from shared.events.contracts import ContractActivated as _Activated, Party as _Party
 from services.clm.domain import rules as clm_rules
 from services.clm.domain.contract import Contract
@@ -345,6 +347,11 @@ def _with_asset(coverage: OperationalContract) -> OperationalContract:
     return persisted(coverage)
 
 
+def _expired_coverage(coverage: OperationalContract) -> OperationalContract:
+    coverage.record(OperationalContractExpired(contract_id=uuid.UUID(coverage.id), end_date=coverage.end_date))
+    return persisted(coverage)
+
+
 def _new_sold() -> SoldProduct:
     return persisted(sold())
 
@@ -474,8 +481,18 @@ GRIDS = [
     }, {"draft": NEW, "request": NEW, "request_from_quote": NEW, "same_request": QUERY, "check_draftable": QUERY,
         "check_can_add_version": QUERY, "drafting_dates": QUERY, "parties": QUERY, "deal_fields": QUERY,
         "request_variables": QUERY, "version_numbered": QUERY}),
-    Grid(OperationalContract, {"open": _coverage, "with the asset linked": lambda: _with_asset(_coverage())}, {
-        "link_asset": (CREATION, lambda c: c.link_asset("robot-7", "Robot 7"), {"open": OK, "with the asset linked": NOOP}),
+    Grid(OperationalContract, {"open": _coverage, "with the asset linked": lambda: _with_asset(_coverage()),
+                               "expired": lambda: _expired_coverage(_with_asset(_coverage()))}, {
+        "link_asset": (CREATION, lambda c: c.link_asset("robot-7", "Robot 7"),
+                       {"open": OK, "with the asset linked": NOOP, "expired": TERM}),
+        "link_assets": (CREATION, lambda c: c.link_assets([LinkRequest("cnc-2", "CNC 2")]),
+                        {"open": OK, "with the asset linked": OK, "expired": TERM}),
+        "revise_link": (FIELD_EDIT, lambda c: c.revise_link("robot-7", START, None),
+                        {"open": "link.not_found", "with the asset linked": OK, "expired": TERM}),
+        "unlink": (FIELD_EDIT, lambda c: c.unlink("robot-7"),
+                   {"open": "link.not_found", "with the asset linked": OK, "expired": TERM}),
+        "carry_links_from": (CREATION, lambda c: c.carry_links_from(_with_asset(_coverage())),
+                             {"open": OK, "with the asset linked": NOOP, "expired": TERM}),
     }, {"open_from_contracting": NEW, "register_vendor_contract": NEW, "require_open": QUERY}),
     Grid(ContractSchedule, {
         "unscheduled": lambda: ContractSchedule.for_contract(uuid.uuid4()), "scheduled": _scheduled,

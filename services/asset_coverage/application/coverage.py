@@ -1,11 +1,9 @@
-"""Use cases of asset coverage."""
+"""Use cases of asset coverage fed by contracting: a contract activated there opens here."""
 
-from uuid import UUID
-
-from shared.backbone.errors import ConflictingState
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.contracts import ContractActivated
 from shared.events.envelope import Envelope
+from services.asset_coverage.application.following import save_coverage
 from services.asset_coverage.domain.operational_contract import OperationalContract
 
 
@@ -14,23 +12,4 @@ async def open_coverage(uow: UnitOfWork, envelope: Envelope) -> None:
     event: ContractActivated = envelope.event
     if await uow.get(OperationalContract, str(event.contract_id)) is None:
         uow.add(OperationalContract.open_from_contracting(event))
-
-
-async def link_asset(uow: UnitOfWork, contract_id: UUID, asset_id: str, asset_name: str) -> tuple[OperationalContract, bool]:
-    async with uow:
-        coverage = await uow.get(OperationalContract, str(contract_id))
-        if coverage is None:
-            raise ConflictingState(
-                "coverage.contract_not_active",
-                f"contract {contract_id} is not active (or its activation has not reached this service yet)",
-                field="contract_id",
-            )
-        linked = coverage.link_asset(asset_id, asset_name)
-        await uow.commit()
-        return coverage, linked
-
-
-async def get_coverage(uow: UnitOfWork, contract_id: UUID) -> OperationalContract:
-    async with uow:
-        coverage = await uow.require(OperationalContract, str(contract_id), "coverage")
-        return coverage
+        await save_coverage(uow, envelope.time.date())
