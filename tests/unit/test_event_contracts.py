@@ -57,6 +57,7 @@ from shared.events.contracts import (
     ClassificationReason, ContractActivated, ContractAssigned, ContractClassified, ContractDrafted, ContractRequested,
     ContractRequestEnriched, ContractRequestStateChanged, Party, RequestedAccount, RequestedDeal,
 )
+from shared.events.link_dates import AssetLinkDateReached
 from shared.events.assets import AssetDetails, AssetRegistered, AssetRevised, CoverageLapsed, CoverageRestored
 from shared.events.coverage import (
     AssetLinked, AssetLinkRevised, AssetUnlinked, Costs, CoverageOpened, OperationalContractActivated,
@@ -281,6 +282,12 @@ SAMPLES |= {
     AssetLinkRevised: AssetLinkRevised(contract_id=CONTRACT_ID, asset_id="CNC-0815", effective_from=dt.date(2026, 3, 1),
                                        effective_to=None),
     AssetUnlinked: AssetUnlinked(contract_id=CONTRACT_ID, asset_id="CNC-0815", reason="linked in error"),
+}
+SAMPLES |= {
+    AssetLinkDateReached: AssetLinkDateReached(
+        link_id=uuid.uuid5(uuid.UUID("0b3f5a2e-8c41-5f6d-a7e9-3d2c1b0a9f84"), f"{CONTRACT_ID}/CNC-0815"),
+        contract_id=CONTRACT_ID, asset_id="CNC-0815", which="end", on=dt.date(2026, 7, 1),
+        reached_at=dt.datetime(2026, 7, 1, tzinfo=dt.UTC)),
 }
 GENERATED = export.generate()
 ASYNCAPI = yaml.safe_load(GENERATED[export.ASYNCAPI])

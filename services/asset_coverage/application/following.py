@@ -6,8 +6,10 @@ CoverageLapsed or CoverageRestored on its Asset (docs/design/operations.md, "Lap
 
 import datetime as dt
 from typing import Protocol
+from uuid import UUID
 
 from shared.backbone.unit_of_work import UnitOfWork
+from shared.events.assets import LapseReason
 from shared.events.coverage import AssetLinked, AssetLinkRevised, AssetUnlinked
 from services.asset_coverage.domain import coverage as rules_of_coverage
 from services.asset_coverage.domain.asset import Asset
@@ -47,14 +49,15 @@ async def save_coverage(uow: UnitOfWork, today: dt.date) -> None:
     """Brings the index in line with the aggregates changed in this unit of work, then records the
     lapses and restorations it implies for `today`."""
     index = coverage_index(uow)
-    concerned: set[str] = set()
+    causes: dict[str, set[UUID]] = {}
     for aggregate in uow.changed():
         if isinstance(aggregate, OperationalContract):
             contract_changed, asset_ids = changes_of(aggregate.pending_events)
             await index.save_contract(aggregate, contract_changed=contract_changed, asset_ids=asset_ids)
-            concerned |= asset_ids | (set(aggregate.links) if contract_changed else set())
+            for asset_id in asset_ids | (set(aggregate.links) if contract_changed else set()):
+                causes.setdefault(asset_id, set()).add(UUID(aggregate.id))
     await _save_assets(uow)  # assets registered in this transaction are evaluated too
-    if await evaluate(uow, sorted(concerned), today):
+    if await evaluate(uow, sorted(causes), today, causes):
         await _save_assets(uow)
 
 
@@ -64,9 +67,11 @@ async def _save_assets(uow: UnitOfWork) -> None:
             await coverage_index(uow).save_asset(aggregate)
 
 
-async def evaluate(uow: UnitOfWork, asset_ids: list[str], today: dt.date) -> int:
+async def evaluate(uow: UnitOfWork, asset_ids: list[str], today: dt.date,
+                   causes: dict[str, set[UUID]] | None = None) -> int:
     """Records CoverageLapsed / CoverageRestored on each registered asset whose status differs from
-    what the index says for `today`; how many flipped. Only those are read from the store."""
+    what the index says for `today`; how many flipped. Only those are read from the store. A lapse
+    names the contract changed in this transaction (`causes`), else the one whose coverage ended last."""
     if not asset_ids:
         return 0
     flipped = 0
@@ -83,8 +88,16 @@ async def evaluate(uow: UnitOfWork, asset_ids: list[str], today: dt.date) -> int
         if covering:
             flipped += asset.restore(today, sorted({c.contract.contract_id for c in covering}, key=str))
         else:
-            flipped += asset.lapse(today, *rules_of_coverage.last_cover(linked[asset_id], today))
+            flipped += asset.lapse(today, *_lapse_cause(linked[asset_id], (causes or {}).get(asset_id, set()), today))
     return flipped
+
+
+def _lapse_cause(links: list[Linked], changed: set[UUID], today: dt.date) -> tuple[UUID | None, LapseReason]:
+    unlinked = sorted(changed - {linked.contract.contract_id for linked in links}, key=str)
+    if unlinked:
+        return unlinked[0], "link_changed"
+    of_changed = [linked for linked in links if linked.contract.contract_id in changed]
+    return rules_of_coverage.last_cover(of_changed or links, today)
 
 
 async def commit(uow: UnitOfWork, today: dt.date) -> None:
