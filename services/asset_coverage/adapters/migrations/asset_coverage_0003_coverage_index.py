@@ -10,8 +10,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 revision = "asset_coverage_0003"
 down_revision = "asset_coverage_0001"
 
-_KNOWN = (sa.Column("known_from", sa.DateTime(timezone=True), nullable=False),
-          sa.Column("known_to", sa.DateTime(timezone=True)))
+
+
+def _known() -> tuple[sa.Column, sa.Column]:
+    return (sa.Column("known_from", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("known_to", sa.DateTime(timezone=True)))
 
 
 def upgrade() -> None:
@@ -22,7 +25,7 @@ def upgrade() -> None:
         sa.Column("effective_from", sa.Date),
         sa.Column("effective_to", sa.Date),
         sa.Column("carried_from", sa.Uuid),
-        *(c.copy() for c in _KNOWN),
+        *_known(),
     )
     op.create_index("coverage_link_facts_current", "coverage_link_facts", ["asset_id", "contract_id"], unique=True,
                     postgresql_where=sa.text("known_to IS NULL"))
@@ -42,7 +45,7 @@ def upgrade() -> None:
         sa.Column("canceled_on", sa.Date),
         sa.Column("sla", JSONB),
         sa.Column("warranty", JSONB),
-        *(c.copy() for c in _KNOWN),
+        *_known(),
     )
     op.create_index("coverage_contract_facts_current", "coverage_contract_facts", ["contract_id"], unique=True,
                     postgresql_where=sa.text("known_to IS NULL"))
