@@ -8,7 +8,7 @@ from shared.events import topics
 from shared.events.contracts import ContractActivated
 from services.catalogue import by_name
 from services.lifecycle_scheduler.api import quote_timers, schedules, service_timers
-from services.lifecycle_scheduler.application import quote_validity, timetables
+from services.lifecycle_scheduler.application import link_dates, quote_validity, timetables
 from services.lifecycle_scheduler.application.scheduling import run_timers, schedule_expiry
 
 
@@ -26,6 +26,7 @@ definition = ServiceDefinition(
         Subscription({ContractActivated: schedule_expiry, **timetables.HANDLERS}),
         # Its own consumer: a quote event it cannot handle holds up no contract's timers.
         Subscription(quote_validity.HANDLERS, name="lifecycle_scheduler-quotes"),
+        Subscription(link_dates.HANDLERS, name="lifecycle_scheduler-links"),
     ],
     background=[run_timers],
     settings_class=SchedulerSettings,

@@ -1,15 +1,22 @@
 """Events of the scheduler's link-date timers (docs/design/operations.md): a link's future start or
 its end passed, so the asset's coverage may change on that date. Keyed by the link's id,
-uuid5(LINK_NAMESPACE, f"{contract_id}/{asset_id}") (services/asset_coverage/domain/operational_contract/links.py)."""
+`link_id(contract_id, asset_id)`."""
 
 import datetime as dt
 from typing import Literal
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from pydantic import Field
 
 from shared.events import topics
 from shared.events.base import Event
+
+# A link's id (for its timers and reports): uuid5 of "<contract id>/<asset id>".
+LINK_NAMESPACE = UUID("0b3f5a2e-8c41-5f6d-a7e9-3d2c1b0a9f84")
+
+
+def link_id(contract_id: UUID | str, asset_id: str) -> UUID:
+    return uuid5(LINK_NAMESPACE, f"{contract_id}/{asset_id}")
 
 
 class AssetLinkDateReached(Event):

@@ -17,12 +17,14 @@ from shared.events import topics
 from shared.events.assets import AssetDetails
 from shared.events.coverage import OperationalContractActivated, OperationalTerms, ServiceLevel, VendorContractTerms
 from shared.events.envelope import from_kafka
+from shared.events.link_dates import link_id
+from services.lifecycle_scheduler.adapters import link_timers
 from services.asset_coverage.adapters.coverage_rebuild import rebuild_coverage_index
 from services.asset_coverage.adapters.coverage_tables import contract_facts, coverage_assets, link_facts
 from services.asset_coverage.application.following import commit
 from services.asset_coverage.domain.asset import Asset
 from services.asset_coverage.domain.operational_contract import OperationalContract
-from tests.conftest import bearer, running_service
+from tests.conftest import bearer, eventually, running_service
 
 pytestmark = pytest.mark.integration
 
@@ -217,3 +219,29 @@ async def test_the_index_rebuilt_from_the_log_is_the_live_one(service):
     assert rebuilt == live
     ours = [r for r in live["coverage_link_facts"] if r[1].startswith(f"SRV-{tag}")]
     assert len(ours) == 4  # three links, one of them revised (its old row ends); the unlinked one ended
+
+
+async def test_a_link_end_in_the_future_lapses_the_asset_when_the_scheduler_reaches_it(service, service_env, stack):
+    tag = uuid.uuid4().hex[:6]
+    asset = f"ROB-{tag}"
+    await register_assets(service, [asset])
+    contract_id = await vendor_contract(service)
+    env = service_env("lifecycle_scheduler", ALLOW_CLOCK_CONTROL="true", SCHEDULER_TICK_SECONDS="0.2")
+    async with running_service("lifecycle_scheduler", env) as scheduler:
+        scheduler.app.state.context.clock.set(NOW)
+        linked = await service.post(f"/api/v1/contracts/{contract_id}/assets",
+                                    json={"asset_id": asset, "effective_to": "2027-03-10"}, headers=ASSET_MANAGER)
+        assert linked.status_code == 201, linked.text
+        link = link_id(contract_id, asset)
+
+        async def timer_set():
+            async with scheduler.app.state.context.engine.connect() as conn:
+                return [(t.which, t.first_day) for t in await link_timers.timers_of(conn, link)]
+
+        assert await eventually(timer_set) == [("end", dt.date(2027, 3, 11))]
+        assert (await coverage(service, asset))["covered"]
+        scheduler.app.state.context.clock.set(dt.datetime(2027, 3, 11, 0, 1, tzinfo=dt.UTC))
+        reached = await on_kafka(stack, topics.LIFECYCLE_LINK_DATES, str(link), "AssetLinkDateReached")
+        assert (reached.event.which, reached.event.on) == ("end", dt.date(2027, 3, 11))
+        lapsed = await on_kafka(stack, topics.ASSET_COVERAGE_ASSETS, asset, "CoverageLapsed")
+        assert (lapsed.event.on, lapsed.event.reason) == (dt.date(2027, 3, 11), "link_ended")

@@ -14,7 +14,11 @@ from shared.events.coverage import (
     OperationalContractActivated, OperationalContractCanceled, OperationalContractExpired, OperationalTerms,
     ServiceLevel, VendorContractTerms,
 )
+from shared.events.envelope import Envelope
+from shared.events.link_dates import AssetLinkDateReached, link_id
 from services.asset_coverage.adapters.memory_views import MemoryViews
+from services.asset_coverage.application.link_dates import reach_link_date
+from services.lifecycle_scheduler.domain.link_dates import LinkDates, first_day_of
 from services.asset_coverage.application import linking, proofs
 from services.asset_coverage.application.following import commit
 from services.asset_coverage.domain import rules
@@ -222,3 +226,28 @@ async def test_an_answer_as_known_before_a_backdated_change_shows_the_old_link(n
     assert (await _proof(new_uow, "R-1", TODAY)).links[0][1] == "link_ended"
     assert (await _proof(new_uow, "R-1", TODAY, known_before)).links[0][1] is None
     assert (await _proof(new_uow, "R-1", TODAY, dt.datetime(2000, 1, 1, tzinfo=dt.UTC))).links == []
+
+
+async def test_a_link_end_reached_by_the_scheduler_lapses_the_asset_on_that_day(new_uow, store):
+    await _register(new_uow, ("R-1", "critical"))
+    contract_id = await _vendor_contract(new_uow, "V-1")
+    await linking.link_asset(new_uow(), TODAY, contract_id, "R-1", None, dt.date(2027, 6, 30))
+    reached = AssetLinkDateReached(link_id=link_id(contract_id, "R-1"), contract_id=contract_id, asset_id="R-1",
+                                   which="end", on=dt.date(2027, 7, 1), reached_at=dt.datetime(2027, 7, 1, tzinfo=dt.UTC))
+    for _ in range(2):  # redelivered: the second finds the asset lapsed already
+        async with new_uow() as uow:
+            await reach_link_date(uow, Envelope(reached, stream_version=1))
+            await uow.commit()
+    assert _asset_events(store, "R-1")[1:] == [CoverageLapsed(asset_id="R-1", on=dt.date(2027, 7, 1),
+                                                              last_contract_id=contract_id, reason="link_ended")]
+
+
+def test_link_dates_are_announced_once_per_date():
+    contract_id = uuid.uuid4()
+    dates = LinkDates.for_link(contract_id, "R-1")
+    assert dates.id == str(link_id(contract_id, "R-1"))
+    assert dates.reach(contract_id, "R-1", "end", dt.date(2027, 7, 1)) is True
+    assert dates.reach(contract_id, "R-1", "end", dt.date(2027, 7, 1)) is False
+    assert dates.reach(contract_id, "R-1", "start", dt.date(2027, 7, 1)) is True
+    assert [first_day_of("end", dt.date(2027, 6, 30)), first_day_of("start", dt.date(2027, 6, 30)),
+            first_day_of("end", None)] == [dt.date(2027, 7, 1), dt.date(2027, 6, 30), None]

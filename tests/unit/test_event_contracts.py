@@ -57,7 +57,7 @@ from shared.events.contracts import (
     ClassificationReason, ContractActivated, ContractAssigned, ContractClassified, ContractDrafted, ContractRequested,
     ContractRequestEnriched, ContractRequestStateChanged, Party, RequestedAccount, RequestedDeal,
 )
-from shared.events.link_dates import AssetLinkDateReached
+from shared.events.link_dates import AssetLinkDateReached, link_id
 from shared.events.assets import AssetDetails, AssetRegistered, AssetRevised, CoverageLapsed, CoverageRestored
 from shared.events.coverage import (
     AssetLinked, AssetLinkRevised, AssetUnlinked, Costs, CoverageOpened, OperationalContractActivated,
@@ -285,7 +285,7 @@ SAMPLES |= {
 }
 SAMPLES |= {
     AssetLinkDateReached: AssetLinkDateReached(
-        link_id=uuid.uuid5(uuid.UUID("0b3f5a2e-8c41-5f6d-a7e9-3d2c1b0a9f84"), f"{CONTRACT_ID}/CNC-0815"),
+        link_id=link_id(CONTRACT_ID, "CNC-0815"),
         contract_id=CONTRACT_ID, asset_id="CNC-0815", which="end", on=dt.date(2026, 7, 1),
         reached_at=dt.datetime(2026, 7, 1, tzinfo=dt.UTC)),
 }

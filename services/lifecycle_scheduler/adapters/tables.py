@@ -1,8 +1,8 @@
 """Every table lifecycle_scheduler's code uses, in the MetaData objects that hold them: the
-backbone's and the timers (service_timers and quote_timers add theirs to timers.metadata). Its migrations
+backbone's and the timers (service_timers, quote_timers and link_timers add theirs to timers.metadata). Its migrations
 must create exactly these (tests/integration/test_migrations.py)."""
 
-from services.lifecycle_scheduler.adapters import quote_timers, service_timers, timers  # noqa: F401 (their tables)
+from services.lifecycle_scheduler.adapters import link_timers, quote_timers, service_timers, timers  # noqa: F401 (their tables)
 from shared.backbone import tables as backbone
 
 metadata = (backbone.metadata, timers.metadata)

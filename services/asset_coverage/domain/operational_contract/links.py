@@ -4,21 +4,13 @@ allowed), or removed as recorded in error; a renewal successor carries its prede
 
 import datetime as dt
 from dataclasses import dataclass
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from shared.backbone.aggregate import applies
 from shared.backbone.errors import NotFound, invalid
 from shared.events.coverage import AssetLinked, AssetLinkRevised, AssetUnlinked
 from services.asset_coverage.domain import rules
 from services.asset_coverage.domain.operational_contract.terms import ContractTerms
-
-# A link's id (for its timers and reports): uuid5 of "<contract id>/<asset id>".
-LINK_NAMESPACE = UUID("0b3f5a2e-8c41-5f6d-a7e9-3d2c1b0a9f84")
-
-
-def link_id(contract_id: UUID | str, asset_id: str) -> UUID:
-    return uuid5(LINK_NAMESPACE, f"{contract_id}/{asset_id}")
-
 
 @dataclass(frozen=True)
 class Link:
