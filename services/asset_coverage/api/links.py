@@ -7,11 +7,12 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
 from shared.backbone.clock import today_in
+from shared.backbone.errors import invalid
 from shared.backbone.rest import IfMatch, answer_created, expected_version, replayed, with_version
 from shared.events.assets import ASSET_ID_PATTERN, AssetKind, Criticality
 from services.asset_coverage.application import linking
@@ -47,12 +48,6 @@ class LinkMany(LinkDates):
 
     asset_ids: list[AssetIdText] | None = Field(default=None, min_length=1, max_length=MAX_BULK_LINKS)
     filter: AssetFilter | None = None
-
-    @model_validator(mode="after")
-    def _one_of(self) -> "LinkMany":
-        if (self.asset_ids is None) == (self.filter is None):
-            raise ValueError("give either asset_ids or filter")
-        return self
 
 
 class LinkedAsset(BaseModel):
@@ -152,6 +147,8 @@ async def link_many(
     """Links up to 5,000 assets in one append: the ids listed (all registered, else 422 `asset.unknown`
     with the `unknown` ids), or every registered asset matching the filter (kind, site, criticality)."""
     uow, today = ctx.uow(principal), _today(ctx)
+    if (body.asset_ids is None) == (body.filter is None):
+        raise invalid("links.list_or_filter", "give either asset_ids or filter", field="asset_ids")
     if body.asset_ids is not None:
         contract, changed = await linking.link_assets(uow, today, contract_id, body.asset_ids,
                                                       body.effective_from, body.effective_to)

@@ -2,11 +2,12 @@
 500 assets in one call, as a ticket or a work order asks) and /api/v1/uncovered-assets. Any role reads."""
 
 import datetime as dt
+import re
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import any_role
@@ -20,8 +21,19 @@ from services.asset_coverage.domain.coverage import NotCovering
 
 router = APIRouter(tags=["coverage"], dependencies=[Depends(any_role)])
 
-KnownAt = Annotated[dt.datetime | None, Query(
-    description="ISO instant with its offset: the answer as the log knew it then (default: now)")]
+# An instant with its offset, as RFC 3339 writes it (a number or a zoneless time is not one).
+INSTANT_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+
+
+def _instant(value: object) -> object:
+    if isinstance(value, str) and re.fullmatch(INSTANT_PATTERN, value) or isinstance(value, dt.datetime):
+        return value
+    raise ValueError(f"an instant as YYYY-MM-DDTHH:MM:SS with its offset (Z or +01:00), not {value!r}")
+
+
+Instant = Annotated[dt.datetime, BeforeValidator(_instant), Field(json_schema_extra={"pattern": INSTANT_PATTERN})]
+KnownAt = Annotated[Instant | None, Query(
+    description="the answer as the log knew it at this instant (RFC 3339 with its offset; default: now)")]
 On = Annotated[Date | None, Query(description="the date to prove coverage on (default: today, service clock)")]
 
 
@@ -79,7 +91,7 @@ def _contract_view(linked, reason) -> ContractCoverage:
 class CoverageQuery(BaseModel):
     asset_ids: list[Annotated[str, Field(pattern=ASSET_ID_PATTERN)]] = Field(min_length=1, max_length=MAX_ASSETS_PER_QUERY)
     on: Date | None = Field(default=None, description="default: today (service clock)")
-    known_at: dt.datetime | None = Field(default=None, description="default: now")
+    known_at: Instant | None = Field(default=None, description="the answer as known at this instant; default: now")
 
 
 class CoverageAnswer(BaseModel):
@@ -102,8 +114,6 @@ class UncoveredPage(BaseModel):
 
 def _when(ctx: ServiceContext, on: dt.date | None, known_at: dt.datetime | None) -> tuple[dt.date, dt.datetime | None, dt.datetime]:
     """The date and the instant asked (None: as known now, the current rows), and the instant to show."""
-    if known_at is not None and known_at.tzinfo is None:
-        known_at = known_at.replace(tzinfo=dt.UTC)
     return on or today_in(ctx.clock, "UTC"), known_at, known_at or ctx.clock.now()
 
 
