@@ -23,10 +23,12 @@ import uuid
 from pathlib import Path
 
 import asyncpg
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.backbone.migrations import upgrade_to_head
 from shared.backbone.unit_of_work import UnitOfWork
+from services.asset_coverage.adapters.coverage_index import linked_query
 from services.asset_coverage.adapters.views import SqlViews
 from services.asset_coverage.application import proofs
 
@@ -96,7 +98,19 @@ async def timed(engine, asset_ids: list[str], known_at: dt.datetime | None) -> f
     return time.perf_counter() - started
 
 
-async def run(dsn: str, assets: int, contracts: int, queries: int) -> None:
+async def show_plans(dsn: str, schema: str, assets: int) -> None:
+    conn = await asyncpg.connect(dsn, server_settings={"search_path": schema})
+    try:
+        for known_at in (None, REVISED_AT - dt.timedelta(days=1)):
+            query = linked_query([asset_id(assets // 2)], known_at).compile(
+                dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+            plan = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {query}")
+            print(f"-- plan, known_at={known_at}:\n" + "\n".join(r[0] for r in plan))
+    finally:
+        await conn.close()
+
+
+async def run(dsn: str, assets: int, contracts: int, queries: int, explain: bool) -> None:
     schema = f"bench_coverage_{os.getpid()}"
     admin = await asyncpg.connect(dsn)
     await admin.execute(f"CREATE SCHEMA {schema}")
@@ -106,6 +120,8 @@ async def run(dsn: str, assets: int, contracts: int, queries: int) -> None:
         await upgrade_to_head(engine, schema, MIGRATIONS)
         await load(dsn, schema, assets, contracts)
         rng = random.Random(7)
+        if explain:
+            await show_plans(dsn, schema, assets)
         for _ in range(50):  # warm the pool, the statement cache and the index pages touched first
             await timed(engine, [asset_id(rng.randrange(assets))], None)
         figures("single asset, as known now", [await timed(engine, [asset_id(rng.randrange(assets))], None)
@@ -125,10 +141,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assets", type=int, default=1_000_000)
     parser.add_argument("--contracts", type=int, default=200_000)
+    parser.add_argument("--explain", action="store_true", help="print the plans of the proof's query")
     parser.add_argument("--queries", type=int, default=2000, help="single-asset proofs timed (a quarter as many of 50)")
     args = parser.parse_args()
     dsn = os.environ.get("DATABASE_URL", DEFAULT_DSN).replace("postgresql+asyncpg://", "postgresql://")
-    asyncio.run(run(dsn, args.assets, args.contracts, args.queries))
+    asyncio.run(run(dsn, args.assets, args.contracts, args.queries, args.explain))
 
 
 if __name__ == "__main__":

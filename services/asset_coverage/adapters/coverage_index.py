@@ -58,6 +58,16 @@ def _bitemporal(table: sa.Table, known_at: dt.datetime | None):
     return sa.and_(table.c.known_from <= known_at, sa.or_(table.c.known_to.is_(None), table.c.known_to > known_at))
 
 
+def linked_query(asset_ids: list[str], known_at: dt.datetime | None) -> sa.Select:
+    return (
+        sa.select(*(link_facts.c[c] for c in LINK_COLUMNS),
+                  *(contract_facts.c[c] for c in CONTRACT_COLUMNS if c != "contract_id"))
+        .join(contract_facts, contract_facts.c.contract_id == link_facts.c.contract_id)
+        .where(link_facts.c.asset_id == sa.any_(sa.cast(list(asset_ids), ARRAY(sa.Text))),
+               _bitemporal(link_facts, known_at), _bitemporal(contract_facts, known_at))
+    )
+
+
 class SqlCoverageIndex:
     def __init__(self, conn: AsyncConnection):
         self._conn = conn
@@ -98,15 +108,8 @@ class SqlCoverageIndex:
 
     async def linked(self, asset_ids: list[str], known_at: dt.datetime | None = None) -> dict[str, list[Linked]]:
         """Each asset's links with their contracts, as known now (None) or at `known_at`."""
-        query = (
-            sa.select(*(link_facts.c[c] for c in LINK_COLUMNS),
-                      *(contract_facts.c[c] for c in CONTRACT_COLUMNS if c != "contract_id"))
-            .join(contract_facts, contract_facts.c.contract_id == link_facts.c.contract_id)
-            .where(link_facts.c.asset_id == sa.any_(sa.cast(list(asset_ids), ARRAY(sa.Text))),
-                   _bitemporal(link_facts, known_at), _bitemporal(contract_facts, known_at))
-        )
         found: dict[str, list[Linked]] = {asset_id: [] for asset_id in asset_ids}
-        for row in await self._conn.execute(query):
+        for row in await self._conn.execute(linked_query(asset_ids, known_at)):
             found[row.asset_id].append(linked_of(row))
         return found
 
