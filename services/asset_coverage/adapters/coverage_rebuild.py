@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from shared.backbone import event_store
 from services.asset_coverage.adapters.coverage_index import SqlCoverageIndex
 from services.asset_coverage.adapters.coverage_tables import contract_facts, coverage_assets, link_facts
-from services.asset_coverage.application.following import changes_of
 from services.asset_coverage.domain.asset import Asset
 from services.asset_coverage.domain.operational_contract import OperationalContract
+from services.asset_coverage.domain.operational_contract.links import changes_of
 
 CONTRACT_STREAM_TYPES = {OperationalContract.stream_type, "coverage"}  # streams written before vendor contracts
 

@@ -10,13 +10,11 @@ from uuid import UUID
 
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.assets import LapseReason
-from shared.events.coverage import AssetLinked, AssetLinkRevised, AssetUnlinked
 from services.asset_coverage.domain import coverage as rules_of_coverage
 from services.asset_coverage.domain.asset import Asset
 from services.asset_coverage.domain.coverage import Linked
 from services.asset_coverage.domain.operational_contract import OperationalContract
-
-LINK_EVENTS = (AssetLinked, AssetLinkRevised, AssetUnlinked)
+from services.asset_coverage.domain.operational_contract.links import changes_of
 
 
 class CoverageIndex(Protocol):
@@ -37,12 +35,6 @@ class CoverageIndex(Protocol):
 
 def coverage_index(uow: UnitOfWork) -> CoverageIndex:
     return uow.views.coverage
-
-
-def changes_of(events: list) -> tuple[bool, set[str]]:
-    """Whether the events change the contract's own facts, and the assets whose links they change."""
-    assets = {e.asset_id for e in events if isinstance(e, LINK_EVENTS)}
-    return any(not isinstance(e, LINK_EVENTS) for e in events), assets
 
 
 async def save_coverage(uow: UnitOfWork, today: dt.date) -> None:

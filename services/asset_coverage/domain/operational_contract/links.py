@@ -12,6 +12,15 @@ from shared.events.coverage import AssetLinked, AssetLinkRevised, AssetUnlinked
 from services.asset_coverage.domain import rules
 from services.asset_coverage.domain.operational_contract.terms import ContractTerms
 
+LINK_EVENTS = (AssetLinked, AssetLinkRevised, AssetUnlinked)
+
+
+def changes_of(events: list) -> tuple[bool, set[str]]:
+    """Whether the events change the contract's own facts, and the assets whose links they change."""
+    assets = {e.asset_id for e in events if isinstance(e, LINK_EVENTS)}
+    return any(not isinstance(e, LINK_EVENTS) for e in events), assets
+
+
 @dataclass(frozen=True)
 class Link:
     asset_id: str
