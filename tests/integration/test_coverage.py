@@ -245,3 +245,22 @@ async def test_a_link_end_in_the_future_lapses_the_asset_when_the_scheduler_reac
         assert (reached.event.which, reached.event.on) == ("end", dt.date(2027, 3, 11))
         lapsed = await on_kafka(stack, topics.ASSET_COVERAGE_ASSETS, asset, "CoverageLapsed")
         assert (lapsed.event.on, lapsed.event.reason) == (dt.date(2027, 3, 11), "link_ended")
+
+
+async def test_5000_assets_are_linked_in_one_request_and_one_append(service):
+    tag = uuid.uuid4().hex[:6]
+    assets = [f"PLC-{tag}-{i:04}" for i in range(5000)]
+    await register_assets(service, assets, criticality="low")
+    contract_id = await vendor_contract(service)
+    started = asyncio.get_running_loop().time()
+    linked = await service.post(f"/api/v1/contracts/{contract_id}/asset-links", json={"asset_ids": assets},
+                                headers=ASSET_MANAGER)
+    seconds = asyncio.get_running_loop().time() - started
+    assert linked.status_code == 200, linked.text
+    assert len(linked.json()["linked"]) == 5000
+    async with service.app.state.context.engine.connect() as conn:
+        appended = await conn.execute(sa.text(
+            "SELECT count(*), count(DISTINCT recorded_at) FROM events WHERE stream_id = :c AND event_type = 'AssetLinked'"),
+            {"c": contract_id})
+        assert tuple(appended.one()) == (5000, 1)
+    print(f"5,000 links with their 5,000 CoverageRestored in {seconds:.1f} s")
