@@ -113,6 +113,29 @@ class SqlCoverageIndex:
             found[row.asset_id].append(linked_of(row))
         return found
 
+    async def proof_facts(self, asset_ids: list[str], known_at: dt.datetime | None = None,
+                          ) -> tuple[set[str], dict[str, list[Linked]]]:
+        """What a proof reads, in one query: which of the assets are registered, and `linked`."""
+        asked = sa.func.unnest(sa.cast(list(asset_ids), ARRAY(sa.Text))).table_valued("asset_id").render_derived(name="asked")
+        facts = link_facts.join(contract_facts, sa.and_(contract_facts.c.contract_id == link_facts.c.contract_id,
+                                                        _bitemporal(contract_facts, known_at)))
+        query = (
+            sa.select(asked.c.asset_id.label("asked"), coverage_assets.c.asset_id.is_not(None).label("registered"),
+                      *(link_facts.c[c] for c in LINK_COLUMNS),
+                      *(contract_facts.c[c] for c in CONTRACT_COLUMNS if c != "contract_id"))
+            .select_from(asked.outerjoin(coverage_assets, coverage_assets.c.asset_id == asked.c.asset_id)
+                         .outerjoin(facts, sa.and_(link_facts.c.asset_id == asked.c.asset_id,
+                                                   _bitemporal(link_facts, known_at))))
+        )
+        registered: set[str] = set()
+        found: dict[str, list[Linked]] = {asset_id: [] for asset_id in asset_ids}
+        for row in await self._conn.execute(query):
+            if row.registered:
+                registered.add(row.asked)
+            if row.contract_id is not None:
+                found[row.asked].append(linked_of(row))
+        return registered, found
+
     async def assets_among(self, asset_ids: list[str]) -> dict:
         """The registered assets among `asset_ids`: id -> its row (name, kind, site, criticality, covered)."""
         query = sa.select(coverage_assets).where(coverage_assets.c.asset_id == sa.any_(sa.cast(list(asset_ids), ARRAY(sa.Text))))

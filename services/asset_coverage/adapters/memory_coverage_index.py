@@ -60,6 +60,10 @@ class MemoryCoverageIndex:
                     found[asset_id].append(linked_of({**contract, **link}))
         return found
 
+    async def proof_facts(self, asset_ids: list[str], known_at: dt.datetime | None = None,
+                          ) -> tuple[set[str], dict[str, list[Linked]]]:
+        return set(await self.assets_among(asset_ids)), await self.linked(asset_ids, known_at)
+
     async def assets_among(self, asset_ids: list[str]) -> dict:
         assets = self._uow.table("coverage_assets")
         return {asset_id: assets[asset_id] for asset_id in asset_ids if asset_id in assets}

@@ -27,6 +27,10 @@ class CoverageIndex(Protocol):
 
     async def linked(self, asset_ids: list[str], known_at: dt.datetime | None = None) -> dict[str, list[Linked]]: ...
 
+    async def proof_facts(self, asset_ids: list[str], known_at: dt.datetime | None = None,
+                          ) -> tuple[set[str], dict[str, list[Linked]]]:
+        """Which of the assets are registered, and `linked`: what a proof reads, at once."""
+
     async def assets_among(self, asset_ids: list[str]) -> dict: ...
 
     async def assets(self, *, kind: str | None = None, site: str | None = None, criticality: str | None = None,

@@ -26,9 +26,7 @@ async def coverage_of(uow: UnitOfWork, asset_ids: list[str], on: dt.date,
     """One proof per asset, in the order given; an unregistered asset is marked so, with what links it."""
     asset_ids = list(dict.fromkeys(asset_ids))
     async with uow:
-        index = coverage_index(uow)
-        registered = await index.assets_among(asset_ids)
-        linked = await index.linked(asset_ids, known_at)
+        registered, linked = await coverage_index(uow).proof_facts(asset_ids, known_at)
     proofs = []
     for asset_id in asset_ids:
         links = sorted(linked[asset_id], key=lambda x: (x.contract.start_date, str(x.contract.contract_id)))
