@@ -6,17 +6,19 @@ from shared.backbone.app import ServiceDefinition, Subscription, create_app
 from shared.events import topics
 from shared.events.contracts import ContractActivated
 from shared.events.lifecycle import ContractExpired
+from shared.events.link_dates import AssetLinkDateReached
 from shared.events.operational_dates import OperationalContractEndReached, OperationalContractStartReached
 from services.asset_coverage.adapters.views import SqlViews
-from services.asset_coverage.api import assets, calendar_feeds, change_windows, coverage, operational_contracts
+from services.asset_coverage.api import assets, calendar_feeds, change_windows, links, operational_contracts, proofs
 from services.asset_coverage.application import calendar_index, registry
+from services.asset_coverage.application.link_dates import reach_link_date
 from services.asset_coverage.settings import AssetCoverageSettings
 from services.catalogue import by_name
 
 definition = ServiceDefinition(
     spec=by_name("asset_coverage"),
     # assets last: its /assets/{asset_id:path} would otherwise take deeper /assets/... paths
-    routers=[coverage.router, operational_contracts.router, change_windows.router, calendar_feeds.router,
+    routers=[links.router, proofs.router, operational_contracts.router, change_windows.router, calendar_feeds.router,
              assets.router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
     produces=[topics.ASSET_COVERAGE, topics.ASSET_COVERAGE_ASSETS, topics.ASSET_COVERAGE_RENEWAL_TASKS,
@@ -30,6 +32,7 @@ definition = ServiceDefinition(
         }),
         # The calendar feeds' index follows operations' own events (application/calendar_index.py).
         Subscription(calendar_index.HANDLERS, name="asset_coverage-calendar"),
+        Subscription({AssetLinkDateReached: reach_link_date}, name="asset_coverage-link-dates"),
     ],
     views=SqlViews,
     settings_class=AssetCoverageSettings,

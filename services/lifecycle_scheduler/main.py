@@ -8,7 +8,7 @@ from shared.events import topics
 from shared.events.contracts import ContractActivated
 from services.catalogue import by_name
 from services.lifecycle_scheduler.api import operational_contract_timers, quote_timers, schedules, service_timers
-from services.lifecycle_scheduler.application import operational_contract_dates, quote_validity, timetables
+from services.lifecycle_scheduler.application import link_dates, operational_contract_dates, quote_validity, timetables
 from services.lifecycle_scheduler.application.scheduling import run_timers, schedule_expiry
 
 
@@ -28,6 +28,7 @@ definition = ServiceDefinition(
         Subscription(quote_validity.HANDLERS, name="lifecycle_scheduler-quotes"),
         # Vendor contracts' dates, from asset_coverage's contract stream: their own consumer likewise.
         Subscription(operational_contract_dates.HANDLERS, name="lifecycle_scheduler-operational-contracts"),
+        Subscription(link_dates.HANDLERS, name="lifecycle_scheduler-links"),
     ],
     background=[run_timers],
     settings_class=SchedulerSettings,

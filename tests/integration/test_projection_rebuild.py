@@ -9,6 +9,9 @@ from contextlib import AsyncExitStack
 import pytest
 import sqlalchemy as sa
 
+from services.asset_coverage.application import following
+from services.asset_coverage.domain.asset import Asset
+from shared.events.assets import AssetDetails
 from services.projection.adapters.contract_records import contract_assets, contracts
 from services.projection.adapters.negotiation_records import contract_comment_threads, contract_deviations
 from services.projection.adapters.service_contract_records import (
@@ -60,6 +63,12 @@ async def test_rebuilt_read_model_equals_the_live_one(service_env, stack):
         projection_engine = projection.app.state.context.engine
         story = Story(account="Rebuild Robotics")
         await publish(stack.kafka_admin, story.envelopes())
+
+        async with coverage.app.state.context.uow() as uow:  # only registered assets are linked
+            for n in range(0, 6, 2):
+                if await uow.get(Asset, f"A-{n}") is None:
+                    uow.add(Asset.register(f"A-{n}", AssetDetails(kind="plc", name="PLC")))
+            await following.commit(uow, dt.date(2026, 1, 1))
 
         ids = []
         for i in range(6):

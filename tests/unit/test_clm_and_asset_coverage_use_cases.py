@@ -10,7 +10,10 @@ from shared.backbone.memory import MemoryEventStore, MemoryUnitOfWork
 from shared.events.contracts import ContractActivated, Party
 from shared.events.envelope import Envelope
 from services.asset_coverage.adapters.memory_views import MemoryViews
-from services.asset_coverage.application import coverage as coverages
+from services.asset_coverage.application import linking, registry
+from services.asset_coverage.application.following import commit
+from services.asset_coverage.domain.asset import Asset
+from shared.events.assets import AssetDetails
 from services.clm.application import contracts
 from services.clm.domain import rules
 from services.clm.domain.contract import ContractState
@@ -27,7 +30,7 @@ def store() -> MemoryEventStore:
 
 @pytest.fixture
 def new_uow(store):
-    return lambda: MemoryUnitOfWork(store)
+    return lambda: MemoryUnitOfWork(store, views=MemoryViews)
 
 
 async def test_a_contract_draft_is_idempotent_and_other_terms_for_its_id_are_refused(new_uow):
@@ -54,19 +57,22 @@ async def test_a_contract_is_activated_once_and_only_at_the_version_the_client_r
         await contracts.get_contract(new_uow(), uuid.uuid4())
 
 
-async def test_coverage_opens_once_on_activation_and_links_each_asset_once(store):
-    new_uow = lambda: MemoryUnitOfWork(store, views=MemoryViews)  # noqa: E731
-    contract_id = uuid.uuid4()
+async def test_coverage_opens_once_on_activation_and_links_each_registered_asset_once(new_uow, store):
+    contract_id, today = uuid.uuid4(), dt.date(2027, 3, 1)
+    async with new_uow() as uow:
+        uow.add(Asset.register("asset-1", AssetDetails(kind="robot", name="Robot arm")))
+        await commit(uow, today)
     with pytest.raises(DomainError) as early:
-        await coverages.link_asset(new_uow(), contract_id, "asset-1", "Robot arm")
+        await linking.link_asset(new_uow(), today, contract_id, "asset-1")
     assert early.value.rule == "coverage.contract_not_active"
     activated = Envelope(ContractActivated(contract_id=contract_id, **TERMS), stream_version=2)
     for _ in range(2):  # redelivered
         async with new_uow() as uow:
-            await coverages.open_coverage(uow, activated)
+            await registry.open_from_contracting(uow, activated)
             await uow.commit()
-    _, linked = await coverages.link_asset(new_uow(), contract_id, "asset-1", "Robot arm")
-    coverage, linked_again = await coverages.link_asset(new_uow(), contract_id, "asset-1", "Robot arm")
+    _, linked = await linking.link_asset(new_uow(), today, contract_id, "asset-1")
+    coverage, linked_again = await linking.link_asset(new_uow(), today, contract_id, "asset-1")
     assert (linked, linked_again, {a: l.asset_name for a, l in coverage.links.items()}) == (True, False, {"asset-1": "Robot arm"})
-    assert (await coverages.get_coverage(new_uow(), contract_id)).start_date == dt.date(2027, 1, 1)
-    assert len(store.events) == 2
+    assert (await linking.get_contract(new_uow(), contract_id)).start_date == dt.date(2027, 1, 1)
+    assert [type(r.event).__name__ for r in store.events] == [
+        "AssetRegistered", "CoverageOpened", "AssetLinked", "CoverageRestored"]

@@ -25,8 +25,9 @@ from shared.events.orders import ServiceState
 from services.asset_coverage.domain import rules as ops_rules
 from services.asset_coverage.domain.asset import Asset
 from services.asset_coverage.domain.operational_contract import OperationalContract
+from services.asset_coverage.domain.operational_contract.links import LinkRequest
 from shared.events.assets import AssetDetails
-from shared.events.coverage import OperationalTerms, VendorContractTerms
+from shared.events.coverage import OperationalContractExpired, OperationalTerms, VendorContractTerms
 from shared.events.contracts import ContractActivated as _Activated, Party as _Party
 from services.clm.domain import rules as clm_rules
 from services.clm.domain.contract import Contract
@@ -350,6 +351,11 @@ def _with_asset(coverage: OperationalContract) -> OperationalContract:
     return persisted(coverage)
 
 
+def _expired_coverage(coverage: OperationalContract) -> OperationalContract:
+    coverage.record(OperationalContractExpired(contract_id=uuid.UUID(coverage.id), end_date=coverage.end_date))
+    return persisted(coverage)
+
+
 def _new_sold() -> SoldProduct:
     return persisted(sold())
 
@@ -368,6 +374,7 @@ VENDOR = VendorContractTerms(number="VC-1", vendor="KUKA Service", vendor_contra
                              contract_model="maintenance", start_date=START, end_date=END, time_zone="Europe/Berlin")
 ROBOT = AssetDetails(kind="robot", name="Robot 7", site="Plant 4", criticality="critical")
 TERM_OPS, LEGAL = ops_rules.STATE_TERMINAL, ops_rules.LEGAL_TERMS_OWNED_BY_CONTRACTING
+NO_LINK = "link.not_found"
 OPERATIONAL_STATE_NAMES = ("draft", "active", "expired", "canceled", "from contracting",
                            "from contracting, with the asset linked")
 
@@ -531,6 +538,14 @@ GRIDS = [
                          _by_state(OK, OK, TERM_OPS, TERM_OPS, LEGAL, LEGAL)),
         "set_operational_terms": (FIELD_EDIT, lambda c: c.set_operational_terms(OperationalTerms(owners=["ot-maria"])),
                                   _by_state(OK, OK, TERM_OPS, TERM_OPS, OK, OK)),
+        "link_assets": (CREATION, lambda c: c.link_assets([LinkRequest("cnc-2", "CNC 2")]),
+                        _by_state(OK, OK, TERM_OPS, TERM_OPS, OK, OK)),
+        "revise_link": (FIELD_EDIT, lambda c: c.revise_link("robot-7", START, None),
+                        _by_state(NO_LINK, NO_LINK, TERM_OPS, TERM_OPS, NO_LINK, OK)),
+        "unlink": (FIELD_EDIT, lambda c: c.unlink("robot-7"),
+                   _by_state(NO_LINK, NO_LINK, TERM_OPS, TERM_OPS, NO_LINK, OK)),
+        "carry_links_from": (CREATION, lambda c: c.carry_links_from(_with_asset(_coverage())),
+                             _by_state(OK, OK, TERM_OPS, TERM_OPS, OK, NOOP)),
         "activate": (TIME, lambda c: c.activate(START), _by_state(OK, NOOP, NOOP, NOOP, NOOP, NOOP)),
         "expire": (TIME, lambda c: c.expire(), _by_state(OK, OK, NOOP, NOOP, OK, OK)),
         "cancel": (STATE_CHANGE, lambda c: c.cancel(D(2027, 7, 1), "plant closed"),

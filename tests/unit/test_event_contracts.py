@@ -58,6 +58,7 @@ from shared.events.contracts import (
     ClassificationReason, ContractActivated, ContractAssigned, ContractClassified, ContractDrafted, ContractRequested,
     ContractRequestEnriched, ContractRequestStateChanged, Party, RequestedAccount, RequestedDeal,
 )
+from shared.events.link_dates import AssetLinkDateReached, link_id
 from shared.events.assets import AssetDetails, AssetRegistered, AssetRevised, CoverageLapsed, CoverageRestored
 from shared.events.change_windows import (
     ChangeWindowCanceled, ChangeWindowOverlapFlagged, ChangeWindowPlan, ChangeWindowPlanned, ChangeWindowRevised,
@@ -310,6 +311,12 @@ SAMPLES |= {
     ChangeWindowOverlapFlagged: ChangeWindowOverlapFlagged(
         window_id=WINDOW_ID, other_window_id=uuid.UUID("0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5"),
         shared_asset_ids=["ROB-0007"], shared_site="Plant 4"),
+}
+SAMPLES |= {
+    AssetLinkDateReached: AssetLinkDateReached(
+        link_id=link_id(CONTRACT_ID, "CNC-0815"),
+        contract_id=CONTRACT_ID, asset_id="CNC-0815", which="end", on=dt.date(2026, 7, 1),
+        reached_at=dt.datetime(2026, 7, 1, tzinfo=dt.UTC)),
 }
 GENERATED = export.generate()
 ASYNCAPI = yaml.safe_load(GENERATED[export.ASYNCAPI])

@@ -11,6 +11,7 @@ from shared.backbone.memory import MemoryUnitOfWork
 from shared.events.change_windows import ChangeWindowPlan
 from services.asset_coverage.adapters.change_window_index import window_row
 from services.asset_coverage.adapters.inventory_index import asset_row, contract_row
+from services.asset_coverage.adapters.memory_coverage_index import MemoryCoverageIndex
 from services.asset_coverage.domain.asset import Asset
 from services.asset_coverage.domain.change_window import ChangeWindow
 from services.asset_coverage.domain.operational_contract import OperationalContract
@@ -52,6 +53,7 @@ class MemoryViews:
         self._uow = uow
         self.inventory = MemoryInventoryIndex(uow)
         self.change_windows = MemoryChangeWindows(uow)
+        self.coverage = MemoryCoverageIndex(uow)
 
 
 class MemoryChangeWindows:

@@ -4,6 +4,7 @@ attribute per index; memory_views.py is the in-memory twin for unit tests of the
 from shared.backbone.unit_of_work import UnitOfWork
 from services.asset_coverage.adapters.calendar_index import SqlCalendarIndex
 from services.asset_coverage.adapters.change_window_index import SqlChangeWindows
+from services.asset_coverage.adapters.coverage_index import SqlCoverageIndex
 from services.asset_coverage.adapters.inventory_index import SqlInventoryIndex
 
 
@@ -11,5 +12,6 @@ class SqlViews:
     def __init__(self, uow: UnitOfWork):
         self._uow = uow
         self.inventory = SqlInventoryIndex(uow.conn)
+        self.coverage = SqlCoverageIndex(uow.conn)
         self.change_windows = SqlChangeWindows(uow.conn)
         self.calendar = SqlCalendarIndex(uow.conn)

@@ -5,8 +5,9 @@ contracting, a vendor contract's start or end date reached by the scheduler).
 
 Each command comes twice: `<command>` opens and commits its own unit of work; `<command>_in` works
 inside one already open (an import commits a batch of rows in one transaction) and leaves the
-commit to its caller. Both bring the query tables in line (`save_views`) before returning, so what
-a commit makes durable is always indexed with it.
+commit to its caller. Both bring the inventory's tables in line (`save_views`) before returning;
+the coverage index and the lapses it implies follow at the commit (`following.commit`), or, for a
+caller of `_in` commands, through `following.save_coverage` once before its own commit.
 """
 
 import datetime as dt
@@ -24,6 +25,8 @@ from shared.events.coverage import OperationalTerms, VendorContractTerms
 from shared.events.envelope import Envelope
 from shared.events.lifecycle import ContractExpired
 from shared.events.operational_dates import OperationalContractEndReached, OperationalContractStartReached
+from services.asset_coverage.application import following
+from services.asset_coverage.application.linking import carry_links
 from services.asset_coverage.application.views import save_views
 from services.asset_coverage.domain import rules
 from services.asset_coverage.domain.asset import Asset
@@ -59,7 +62,7 @@ async def register_asset_in(uow: UnitOfWork, asset_id: str, details: AssetDetail
 async def register_asset(uow: UnitOfWork, asset_id: str, details: AssetDetails) -> tuple[Asset, Outcome]:
     async with uow:
         asset, outcome = await register_asset_in(uow, asset_id, details)
-        await uow.commit()
+        await following.commit(uow)
         return asset, outcome
 
 
@@ -94,6 +97,7 @@ async def register_vendor_contract_in(
                       "predecessor_id")
     contract = OperationalContract.register_vendor_contract(terms, operational, predecessor_id)
     uow.add(contract)
+    await carry_links(uow, contract)  # a renewal covers what its predecessor covered
     await save_views(uow, contract)
     return contract, "created"
 
@@ -104,7 +108,7 @@ async def register_vendor_contract(
 ) -> tuple[OperationalContract, Outcome]:
     async with uow:
         contract, outcome = await register_vendor_contract_in(uow, terms, operational, predecessor_id)
-        await uow.commit()
+        await following.commit(uow)
         return contract, outcome
 
 
@@ -114,7 +118,7 @@ async def revise_terms(uow: UnitOfWork, contract_id: UUID, terms: VendorContract
         contract = await uow.require(OperationalContract, str(contract_id), "operational_contract", expected_version)
         outcome = _outcome(contract.revise_terms(terms))
         await save_views(uow, contract)
-        await uow.commit()
+        await following.commit(uow)
         return contract, outcome
 
 
@@ -126,7 +130,7 @@ async def change_terms(uow: UnitOfWork, contract_id: UUID, changes: dict,
         contract.require_own_terms()
         outcome = _outcome(contract.revise_terms(_merged(contract.vendor_terms, changes)))
         await save_views(uow, contract)
-        await uow.commit()
+        await following.commit(uow)
         return contract, outcome
 
 
@@ -166,7 +170,7 @@ async def set_operational_terms(uow: UnitOfWork, contract_id: UUID, operational:
     async with uow:
         contract, outcome = await set_operational_terms_in(uow, contract_id, operational, expected_version,
                                                            costs_only=costs_only)
-        await uow.commit()
+        await following.commit(uow)
         return contract, outcome
 
 
@@ -176,7 +180,7 @@ async def cancel_contract(uow: UnitOfWork, contract_id: UUID, effective_on: dt.d
         contract = await uow.require(OperationalContract, str(contract_id), "operational_contract", expected_version)
         outcome = _outcome(contract.cancel(effective_on, reason))
         await save_views(uow, contract)
-        await uow.commit()
+        await following.commit(uow)
         return contract, outcome
 
 
@@ -202,6 +206,7 @@ async def open_from_contracting(uow: UnitOfWork, envelope: Envelope) -> None:
         contract = OperationalContract.open_from_contracting(event)
         uow.add(contract)
         await save_views(uow, contract)
+        await following.save_coverage(uow, max(event.start_date, envelope.time.date()))
 
 
 async def expire_from_contracting(uow: UnitOfWork, envelope: Envelope) -> None:
@@ -212,6 +217,7 @@ async def expire_from_contracting(uow: UnitOfWork, envelope: Envelope) -> None:
     if contract is not None and contract.origin == "contracting":
         contract.expire()
         await save_views(uow, contract)
+        await following.save_coverage(uow, event.end_date + dt.timedelta(days=1))
 
 
 async def start_reached(uow: UnitOfWork, envelope: Envelope) -> None:
@@ -221,6 +227,7 @@ async def start_reached(uow: UnitOfWork, envelope: Envelope) -> None:
     if contract is not None:
         contract.activate(event.start_date)
         await save_views(uow, contract)
+        await following.save_coverage(uow, event.start_date)
 
 
 async def end_reached(uow: UnitOfWork, envelope: Envelope) -> None:
@@ -230,3 +237,4 @@ async def end_reached(uow: UnitOfWork, envelope: Envelope) -> None:
     if contract is not None:
         contract.expire(event.end_date)
         await save_views(uow, contract)
+        await following.save_coverage(uow, event.end_date + dt.timedelta(days=1))

@@ -11,7 +11,7 @@ from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.contracts import ContractActivated
 from shared.events.envelope import Envelope
 from services.lifecycle_scheduler.adapters import timers
-from services.lifecycle_scheduler.application import operational_contract_dates, quote_validity, timetables
+from services.lifecycle_scheduler.application import link_dates, operational_contract_dates, quote_validity, timetables
 from services.lifecycle_scheduler.domain.schedule import ContractSchedule
 
 log = get_logger(__name__)
@@ -48,7 +48,8 @@ async def run_timers(ctx: ServiceContext, stop: asyncio.Event) -> None:
         mark = timetables.SweepMark()  # each sweep starts from the earliest due timer
         sweeps = (partial(fire_due_timers, ctx), partial(timetables.fire_due_service_timers, ctx, mark=mark),
                   partial(quote_validity.fire_due_quote_timers, ctx),
-                  partial(operational_contract_dates.fire_due_operational_contract_timers, ctx))
+                  partial(operational_contract_dates.fire_due_operational_contract_timers, ctx),
+                  partial(link_dates.fire_due_link_timers, ctx))
         # Each kind of timer on its own, so a failing sweep of one does not hold up the other.
         for fire in sweeps:
             try:
