@@ -6,17 +6,22 @@ from shared.backbone.app import ServiceDefinition, Subscription, create_app
 from shared.events import topics
 from shared.events.contracts import ContractActivated
 from services.asset_coverage.adapters.views import SqlViews
-from services.asset_coverage.api import coverage
+from services.asset_coverage.api import coverage, renewal_tasks
+from services.asset_coverage.application import renewal_tasks as renewal_task_handlers
 from services.asset_coverage.application.coverage import open_coverage
 from services.catalogue import by_name
 
 definition = ServiceDefinition(
     spec=by_name("asset_coverage"),
-    routers=[coverage.router],
+    routers=[coverage.router, renewal_tasks.router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
     produces=[topics.ASSET_COVERAGE, topics.ASSET_COVERAGE_ASSETS, topics.ASSET_COVERAGE_RENEWAL_TASKS,
               topics.ASSET_COVERAGE_CHANGE_WINDOWS],
-    subscriptions=[Subscription({ContractActivated: open_coverage})],
+    subscriptions=[
+        Subscription({ContractActivated: open_coverage}),
+        # Its own consumer: renewal deadlines and the contract events that supersede tasks.
+        Subscription(renewal_task_handlers.HANDLERS, name="asset_coverage-renewal-tasks"),
+    ],
     views=SqlViews,
 )
 

@@ -15,3 +15,6 @@ LEGAL_TERMS_OWNED_BY_CONTRACTING = "ownership.legal_terms_owned_by_contracting"
 LINK_WITHIN_CONTRACT = "link.within_contract"
 LINK_UNKNOWN = "link.unknown"
 ASSET_UNKNOWN = "asset.unknown"
+# A renewal task is completed by an asset manager or one of its assignees; a superseded one is done.
+RENEWAL_TASK_NOT_ASSIGNEE = "renewal_task.not_assignee"
+RENEWAL_TASK_SUPERSEDED = "renewal_task.superseded"

@@ -1,8 +1,11 @@
 """Every table lifecycle_scheduler's code uses, in the MetaData objects that hold them: the
-backbone's and the timers (service_timers and quote_timers add theirs to timers.metadata). Its migrations
+backbone's and the timers (service_timers, quote_timers, renewal_timers and the notification
+channel's deliveries add theirs to timers.metadata). Its migrations
 must create exactly these (tests/integration/test_migrations.py)."""
 
-from services.lifecycle_scheduler.adapters import quote_timers, service_timers, timers  # noqa: F401 (their tables)
+from services.lifecycle_scheduler.adapters import (  # noqa: F401 (their tables)
+    deliveries, quote_timers, renewal_timers, service_timers, timers,
+)
 from shared.backbone import tables as backbone
 
 metadata = (backbone.metadata, timers.metadata)
