@@ -57,6 +57,10 @@ from shared.events.contracts import (
     ClassificationReason, ContractActivated, ContractAssigned, ContractClassified, ContractDrafted, ContractRequested,
     ContractRequestEnriched, ContractRequestStateChanged, Party, RequestedAccount, RequestedDeal,
 )
+from shared.events.renewal_deadlines import RenewalDeadlineReached
+from shared.events.renewal_tasks import (
+    RenewalTaskCompleted, RenewalTaskDeadlineReached, RenewalTaskOpened, RenewalTaskSuperseded, renewal_task_id,
+)
 from shared.events.assets import AssetDetails, AssetRegistered, AssetRevised, CoverageLapsed, CoverageRestored
 from shared.events.coverage import (
     AssetLinked, AssetLinkRevised, AssetUnlinked, Costs, CoverageOpened, OperationalContractActivated,
@@ -281,6 +285,20 @@ SAMPLES |= {
     AssetLinkRevised: AssetLinkRevised(contract_id=CONTRACT_ID, asset_id="CNC-0815", effective_from=dt.date(2026, 3, 1),
                                        effective_to=None),
     AssetUnlinked: AssetUnlinked(contract_id=CONTRACT_ID, asset_id="CNC-0815", reason="linked in error"),
+}
+SAMPLES |= {
+    RenewalDeadlineReached: RenewalDeadlineReached(
+        task_id=renewal_task_id(CONTRACT_ID, dt.date(2026, 12, 31)), contract_id=CONTRACT_ID, end_date=dt.date(2026, 12, 31),
+        days_before=30, reached_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC)),
+    RenewalTaskOpened: RenewalTaskOpened(
+        task_id=renewal_task_id(CONTRACT_ID, dt.date(2026, 12, 31)), contract_id=CONTRACT_ID, end_date=dt.date(2026, 12, 31),
+        days_before=90, title="Renew KUKA maintenance (ends 2026-12-31)", assignees=["ot-lead@plant4.example", "role:asset_manager"]),
+    RenewalTaskDeadlineReached: RenewalTaskDeadlineReached(task_id=renewal_task_id(CONTRACT_ID, dt.date(2026, 12, 31)),
+                                                           days_before=30),
+    RenewalTaskCompleted: RenewalTaskCompleted(task_id=renewal_task_id(CONTRACT_ID, dt.date(2026, 12, 31)), by="u-17",
+                                               note="renewed for a year"),
+    RenewalTaskSuperseded: RenewalTaskSuperseded(task_id=renewal_task_id(CONTRACT_ID, dt.date(2026, 12, 31)),
+                                                 reason="end_date_moved"),
 }
 GENERATED = export.generate()
 ASYNCAPI = yaml.safe_load(GENERATED[export.ASYNCAPI])
