@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import AnyHttpUrl, BaseModel, Field, UrlConstraints, model_validator
 
 from shared.backbone.app import ServiceContext, context
-from shared.backbone.auth import Principal, Role, authenticated, require_roles
+from shared.backbone.auth import Principal, Role, any_role, require_roles
 from shared.backbone.rest import Cursor, Limit, Page, page_of
 from services.lifecycle_scheduler.application import notifying
 
@@ -59,7 +59,7 @@ def _may_manage(principal: Principal, recipient: str) -> None:
 
 @router.put("/notification-subscriptions/{recipient}", response_model=SubscriptionView)
 async def put_subscription(recipient: Recipient, body: SubscriptionBody,
-                           principal: Annotated[Principal, Depends(authenticated)],
+                           principal: Annotated[Principal, Depends(any_role)],
                            ctx: Annotated[ServiceContext, Depends(context)]) -> SubscriptionView:
     """Replaces where the recipient is reached (fields left out are cleared)."""
     _may_manage(principal, recipient)
@@ -70,7 +70,7 @@ async def put_subscription(recipient: Recipient, body: SubscriptionBody,
 
 
 @router.get("/notification-subscriptions/{recipient}", response_model=SubscriptionView)
-async def get_subscription(recipient: Recipient, principal: Annotated[Principal, Depends(authenticated)],
+async def get_subscription(recipient: Recipient, principal: Annotated[Principal, Depends(any_role)],
                            ctx: Annotated[ServiceContext, Depends(context)]) -> SubscriptionView:
     _may_manage(principal, recipient)
     return SubscriptionView.of(await notifying.get_subscription(ctx.uow(principal), recipient))
