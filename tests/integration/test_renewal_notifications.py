@@ -1,0 +1,100 @@
+"""Renewal tasks through the notification channel, on the real PostgreSQL, Kafka and SMTP server:
+a vendor contract's renewal deadline opens its task, each owner is mailed once (a redelivered
+event sends nothing more), the reminder repeats after NOTIFY_REPEAT_DAYS, completing the task stops it."""
+
+import asyncio
+import datetime as dt
+import uuid
+
+import pytest
+
+from shared.events.coverage import OperationalTerms, VendorContractTerms
+from shared.events.envelope import Envelope
+from shared.events.renewal_tasks import RenewalTaskOpened, renewal_task_id
+from services.asset_coverage.domain.operational_contract import OperationalContract
+from services.lifecycle_scheduler.adapters import deliveries as store
+from services.lifecycle_scheduler.application import renewal_reminders
+from tests.conftest import bearer, eventually, running_service, token
+
+pytestmark = pytest.mark.integration
+
+FAST = {"ALLOW_CLOCK_CONTROL": "true", "SCHEDULER_TICK_SECONDS": "0.2", "NOTIFY_SEND_TICK_SECONDS": "0.2",
+        "NOTIFY_REPEAT_DAYS": "7", "NOTIFY_ESCALATE_AFTER": "10"}
+
+
+async def _register_vendor_contract(asset_coverage, end_date: dt.date, owners: list[str]) -> uuid.UUID:
+    """As the vendor contract API and the import will (built by another part): the aggregate's event."""
+    suffix = uuid.uuid4().hex[:8]
+    terms = VendorContractTerms(number=f"OPS-{suffix}", vendor="KUKA", vendor_contract_number=f"KV-{suffix}",
+                                name=f"Robot maintenance {suffix}", contract_model="maintenance",
+                                start_date=end_date - dt.timedelta(days=365), end_date=end_date)
+    contract = OperationalContract.register_vendor_contract(terms, OperationalTerms(owners=owners))
+    async with asset_coverage.app.state.context.uow(actor="test") as uow:
+        uow.add(contract)
+        await uow.commit()
+    return uuid.UUID(contract.id)
+
+
+async def test_a_renewal_deadline_mails_each_owner_once_repeats_until_the_task_is_completed(service_env, smtp_server):
+    run = uuid.uuid4().hex[:8]
+    owners = [f"ot-lead-{run}@plant4.example", f"maintenance-{run}@plant4.example"]
+    mails = lambda: {owner: smtp_server.mailbox.to(owner) for owner in owners}  # noqa: E731
+    async with running_service("lifecycle_scheduler", service_env("lifecycle_scheduler", **FAST)) as scheduler:
+        await asyncio.sleep(0.5)  # its loops read the notification settings of this environment
+        async with running_service("asset_coverage", service_env("asset_coverage")) as asset_coverage:
+            end = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=20)
+            contract_id = await _register_vendor_contract(asset_coverage, end, owners)
+            task_id = renewal_task_id(contract_id, end)
+
+            # 90, 60 and 30 days before the end are past: one mail (30 days), not three.
+            received = await eventually(lambda: _each_has(mails, 1), timeout=60)
+            assert all("Renewal due in 30 days" in m[0]["Subject"] for m in received.values())
+            r = await asset_coverage.get(f"/api/v1/renewal-tasks?contract_id={contract_id}", headers=bearer("sales"))
+            [task] = r.json()["items"]
+            assert (task["task_id"], task["state"], task["assignees"], task["deadlines"]) == (
+                str(task_id), "open", owners, [30])
+            r = await scheduler.get(f"/api/v1/contracts/{contract_id}/renewal-deadlines", headers=bearer("sales"))
+            assert [(d["days_before"], d["fired_at"] is not None, d["skipped"]) for d in r.json()["deadlines"]] == [
+                (90, True, True), (60, True, True), (30, True, False), (0, False, False)]
+
+            # The same event again (as Kafka may redeliver it past the inbox): no new delivery, no new mail.
+            opened = RenewalTaskOpened(task_id=task_id, contract_id=contract_id, end_date=end, days_before=30,
+                                       title=task["title"], assignees=owners)
+            ctx = scheduler.app.state.context
+            async with ctx.uow(actor="test") as uow:
+                await renewal_reminders.HANDLERS[RenewalTaskOpened](uow, Envelope(opened, stream_version=1))
+                await uow.commit()
+            series = f"renewal_task:{task_id}"
+            r = await scheduler.get(f"/api/v1/notification-deliveries?series_key={series}", headers=bearer("sre"))
+            assert sorted((d["recipient"], d["state"]) for d in r.json()["items"]) == [(o, "sent") for o in sorted(owners)]
+
+            ctx.clock.advance(dt.timedelta(days=7, hours=1))  # the reminder repeats while the task is open
+            await eventually(lambda: _each_has(mails, 2), timeout=30)
+
+            r = await asset_coverage.post(f"/api/v1/renewal-tasks/{task_id}/complete", json={"note": "not mine"},
+                                          headers={"Authorization": f"Bearer {token('sales', subject='u-99')}"})
+            assert (r.status_code, r.json()["rule"]) == (403, "renewal_task.not_assignee")
+            by_owner = {"Authorization": f"Bearer {token('sales', subject=owners[0])}"}
+            r = await asset_coverage.post(f"/api/v1/renewal-tasks/{task_id}/complete", json={"note": "renewed"},
+                                          headers=by_owner)
+            assert (r.status_code, r.json()["state"], r.json()["completed_by"]) == (200, "completed", owners[0])
+            again = await asset_coverage.post(f"/api/v1/renewal-tasks/{task_id}/complete", json={"note": "renewed"},
+                                              headers=by_owner)
+            assert (again.status_code, again.json()["version"]) == (200, r.json()["version"])
+
+            await eventually(lambda: _stopped(ctx, series), timeout=30)
+            ctx.clock.advance(dt.timedelta(days=8))
+            await asyncio.sleep(2)  # several sweeps
+            assert {o: len(m) for o, m in mails().items()} == {o: 2 for o in owners}
+
+
+async def _each_has(mails, count: int):
+    found = mails()
+    assert {o: len(m) for o, m in found.items()} == {o: count for o in found}
+    return found
+
+
+async def _stopped(ctx, series_key: str) -> bool:
+    async with ctx.uow(actor="test") as uow:
+        row = await store.series_of(uow.conn, series_key)
+        return row is not None and row.stopped_at is not None
