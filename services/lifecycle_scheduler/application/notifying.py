@@ -166,13 +166,9 @@ async def retry_delivery(uow: UnitOfWork, delivery_id: UUID, now: dt.datetime):
                                    f"{row.recipient} has no subscription: subscribe it, then the next occurrence reaches it")
         if row.state != "pending":
             await store.update_delivery(uow.conn, delivery_id, state="pending", attempts=0, next_attempt_at=now)
+        row = await store.delivery(uow.conn, delivery_id)
         await uow.commit()
-        return await _reread(uow, delivery_id)
-
-
-async def _reread(uow: UnitOfWork, delivery_id: UUID):
-    async with uow:
-        return await store.delivery(uow.conn, delivery_id)
+        return row
 
 
 async def list_deliveries(uow: UnitOfWork, **filters) -> list:
@@ -184,9 +180,9 @@ async def put_subscription(uow: UnitOfWork, recipient: str, email: str | None, w
                            webhook_secret: str | None, now: dt.datetime):
     async with uow:
         await store.put_subscription(uow.conn, recipient, email, webhook_url, webhook_secret, now)
+        row = await store.subscription(uow.conn, recipient)
         await uow.commit()
-    async with uow:
-        return await store.subscription(uow.conn, recipient)
+        return row
 
 
 async def get_subscription(uow: UnitOfWork, recipient: str):
