@@ -50,8 +50,10 @@ class NotificationSettings(BaseSettings):
     webhook_timeout_seconds: float = 10.0
 
     def smtp(self) -> SmtpServer:
-        return SmtpServer(self.smtp_host, self.smtp_port, self.smtp_username,
-                          self.smtp_password.get_secret_value() if self.smtp_password else None,
+        """Without a user name (unset or empty) no login is tried: a local relay needs none."""
+        login = bool(self.smtp_username)
+        return SmtpServer(self.smtp_host, self.smtp_port, self.smtp_username if login else None,
+                          self.smtp_password.get_secret_value() if login and self.smtp_password else None,
                           self.smtp_starttls, self.smtp_from)
 
     @property
