@@ -1,12 +1,15 @@
 """Renewal tasks through the notification channel, on the real PostgreSQL, Kafka and SMTP server:
 a vendor contract's renewal deadline opens its task, each owner is mailed once (a redelivered
-event sends nothing more), the reminder repeats after NOTIFY_REPEAT_DAYS, completing the task stops it."""
+event sends nothing more), the reminder repeats after NOTIFY_REPEAT_DAYS, completing the task stops
+it; two replicas announce a deadline and mail it once."""
 
 import asyncio
 import datetime as dt
 import uuid
+from contextlib import AsyncExitStack
 
 import pytest
+import sqlalchemy as sa
 
 from shared.events.coverage import OperationalTerms, VendorContractTerms
 from shared.events.envelope import Envelope
@@ -98,3 +101,51 @@ async def _stopped(ctx, series_key: str) -> bool:
     async with ctx.uow(actor="test") as uow:
         row = await store.series_of(uow.conn, series_key)
         return row is not None and row.stopped_at is not None
+
+
+async def _deadline_events(engine, task_id: uuid.UUID) -> list[int]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(sa.text(
+            "SELECT payload FROM events WHERE stream_id = :s AND event_type = 'RenewalDeadlineReached'"),
+            {"s": str(task_id)})
+        return [row.payload["days_before"] for row in rows]
+
+
+async def test_two_replicas_announce_the_latest_due_deadline_once_and_mail_each_owner_once(service_env, smtp_server):
+    run = uuid.uuid4().hex[:8]
+    env = service_env("lifecycle_scheduler", **{**FAST, "SCHEDULER_TICK_SECONDS": "0.05", "NOTIFY_SEND_TICK_SECONDS": "0.05"})
+    async with AsyncExitStack() as stack:
+        one = await stack.enter_async_context(running_service("lifecycle_scheduler", env))
+        two = await stack.enter_async_context(running_service("lifecycle_scheduler", env))
+        await asyncio.sleep(0.5)
+        asset_coverage = await stack.enter_async_context(running_service("asset_coverage", service_env("asset_coverage")))
+        end = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=100)
+        owners = {i: f"owner-{run}-{i}@plant4.example" for i in range(4)}
+        contracts = [await _register_vendor_contract(asset_coverage, end, [owners[i]]) for i in owners]
+        tasks = [renewal_task_id(c, end) for c in contracts]
+
+        async def planned():
+            for contract_id in contracts:
+                r = await one.get(f"/api/v1/contracts/{contract_id}/renewal-deadlines", headers=bearer("sre"))
+                assert len(r.json()["deadlines"]) == 4
+            return True
+
+        await eventually(planned)
+        engine = one.app.state.context.engine
+        assert [await _deadline_events(engine, t) for t in tasks] == [[]] * 4  # none due yet
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=71)  # 90, 60 and 30 days before the end: due at once
+        for replica in (one, two):
+            replica.app.state.context.clock.set(later)
+
+        async def announced():
+            return all([await _deadline_events(engine, t) for t in tasks])
+
+        await eventually(announced)
+        await eventually(lambda: _all_mailed(smtp_server, owners.values()), timeout=60)
+        await asyncio.sleep(1.5)  # many more sweeps by both replicas
+        assert [await _deadline_events(engine, t) for t in tasks] == [[30]] * 4
+        assert [len(smtp_server.mailbox.to(o)) for o in owners.values()] == [1] * 4
+
+
+async def _all_mailed(smtp_server, owners) -> bool:
+    return all(smtp_server.mailbox.to(o) for o in owners)

@@ -37,8 +37,8 @@ async def _opened(uow: UnitOfWork, envelope: Envelope) -> None:
     e: RenewalTaskOpened = envelope.event
     data = {"kind": "renewal_task", "contract_id": str(e.contract_id), "end_date": e.end_date.isoformat(),
             "title": e.title}
-    await notifying.request_notification(
-        uow.conn, _request(e.task_id, e.days_before, e.title, tuple(e.assignees), data), envelope.time)
+    request = _request(e.task_id, e.days_before, e.title, tuple(e.assignees), data)
+    await notifying.request_notification(uow.conn, request, notifying.channel_now(envelope.time))
 
 
 async def _deadline(uow: UnitOfWork, envelope: Envelope) -> None:
@@ -47,13 +47,12 @@ async def _deadline(uow: UnitOfWork, envelope: Envelope) -> None:
     series = await store.series_of(uow.conn, series_key(e.task_id))
     if series is None:  # the opening occurrence never reached us: nothing to address
         return
-    await notifying.request_notification(
-        uow.conn, _request(e.task_id, e.days_before, series.data["title"], tuple(series.recipients), series.data),
-        envelope.time)
+    request = _request(e.task_id, e.days_before, series.data["title"], tuple(series.recipients), series.data)
+    await notifying.request_notification(uow.conn, request, notifying.channel_now(envelope.time))
 
 
 async def _done(uow: UnitOfWork, envelope: Envelope) -> None:
-    await notifying.stop_series(uow.conn, series_key(envelope.event.task_id), envelope.time)
+    await notifying.stop_series(uow.conn, series_key(envelope.event.task_id), notifying.channel_now(envelope.time))
 
 
 HANDLERS: HandlerTable = {
