@@ -128,7 +128,8 @@ def up() -> int:
     for spec in SERVICES:
         print(f"  {spec.name:<20} http://127.0.0.1:{spec.local_port}/docs   ({spec.summary})")
     print(f"\n  PostgreSQL  {admin_url.split('@')[-1]}\n  Kafka       {bootstrap}")
-    print(f"  SMTP        {smtp_env['SMTP_HOST']}:{smtp_env['SMTP_PORT']}   mails received: {_smtp().mailbox.directory}")
+    print(f"  SMTP        {smtp_env['SMTP_HOST']}:{smtp_env['SMTP_PORT']}"
+          f"   mails received: {_smtp().mailbox.directory}")
     print(f"\na development token with every role is in {STATE / 'token'}:\n  export TOKEN=$(cat {STATE / 'token'})")
     print(f"logs: {STATE / 'logs'}    stop: make stop")
     return 0

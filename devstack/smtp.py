@@ -32,6 +32,7 @@ class MailboxHandler:
         content = envelope.original_content or envelope.content
         name = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}"
         header = f"X-Envelope-To: {', '.join(envelope.rcpt_tos)}\r\n".encode()
+        self.mailbox.mkdir(parents=True, exist_ok=True)  # again: a test session may have cleared its state
         temporary = self.mailbox / f".{name}.tmp"
         temporary.write_bytes(header + content)
         temporary.rename(self.mailbox / f"{name}.eml")  # a reader never sees half a message
@@ -63,8 +64,9 @@ class LocalSmtp:
 
     def start(self) -> tuple[str, int]:
         if not self.is_running():
-            start_detached("smtp", [sys.executable, "-m", "devstack.smtp", "--host", self.host, "--port", str(self.port),
-                                    "--mailbox", str(self.mailbox.directory)],
+            argv = [sys.executable, "-m", "devstack.smtp", "--host", self.host, "--port", str(self.port),
+                    "--mailbox", str(self.mailbox.directory)]
+            start_detached("smtp", argv,
                            env=None, cwd=Path(__file__).resolve().parent.parent, log_path=self.root / "smtp.log",
                            pid_path=self._pid)
         wait_tcp(self.host, self.port, timeout=30)

@@ -46,7 +46,8 @@ async def deadline_reached(uow: UnitOfWork, envelope: Envelope) -> None:
     await _save(uow)
 
 
-async def _supersede_open(uow: UnitOfWork, contract_id: UUID, reason: str, keep_end_date: dt.date | None = None) -> None:
+async def _supersede_open(uow: UnitOfWork, contract_id: UUID, reason: str,
+                          keep_end_date: dt.date | None = None) -> None:
     for row in await uow.views.renewal_tasks.tasks(state=TaskState.OPEN.value, contract_id=contract_id, limit=500):
         if row["end_date"] != keep_end_date:
             task = await uow.get(RenewalTask, str(row["task_id"]))
