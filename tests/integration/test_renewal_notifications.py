@@ -1,7 +1,8 @@
 """Renewal tasks through the notification channel, on the real PostgreSQL, Kafka and SMTP server:
 a vendor contract's renewal deadline opens its task, each owner is mailed once (a redelivered
 event sends nothing more), the reminder repeats after NOTIFY_REPEAT_DAYS, completing the task stops
-it; two replicas announce a deadline and mail it once."""
+it; two replicas announce a deadline and mail it once; a moved end date or an ended contract
+supersedes the task and replans or drops its deadlines."""
 
 import asyncio
 import datetime as dt
@@ -11,7 +12,9 @@ from contextlib import AsyncExitStack
 import pytest
 import sqlalchemy as sa
 
-from shared.events.coverage import OperationalTerms, VendorContractTerms
+from shared.events.coverage import (
+    OperationalContractCanceled, OperationalTerms, VendorContractRevised, VendorContractTerms,
+)
 from shared.events.envelope import Envelope
 from shared.events.renewal_tasks import RenewalTaskOpened, renewal_task_id
 from services.asset_coverage.domain.operational_contract import OperationalContract
@@ -149,3 +152,60 @@ async def test_two_replicas_announce_the_latest_due_deadline_once_and_mail_each_
 
 async def _all_mailed(smtp_server, owners) -> bool:
     return all(smtp_server.mailbox.to(o) for o in owners)
+
+
+async def _record(asset_coverage, contract_id: uuid.UUID, event) -> None:
+    """As the contract use cases will (built by another part): the event on the contract's stream."""
+    async with asset_coverage.app.state.context.uow(actor="test") as uow:
+        contract = await uow.get(OperationalContract, str(contract_id))
+        contract.record(event)
+        await uow.commit()
+
+
+async def test_a_moved_end_date_supersedes_the_task_and_plans_the_new_period_and_an_ended_contract_drops_it(
+        service_env, smtp_server):
+    owner = f"ot-lead-{uuid.uuid4().hex[:8]}@plant4.example"
+    async with running_service("lifecycle_scheduler", service_env("lifecycle_scheduler", **FAST)) as scheduler:
+        await asyncio.sleep(0.5)
+        async with running_service("asset_coverage", service_env("asset_coverage")) as asset_coverage:
+            end = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=20)
+            contract_id = await _register_vendor_contract(asset_coverage, end, [owner])
+            await eventually(lambda: _mailed(smtp_server, owner), timeout=60)
+
+            async def tasks():
+                r = await asset_coverage.get(f"/api/v1/renewal-tasks?contract_id={contract_id}", headers=bearer("sales"))
+                return {t["end_date"]: (t["state"], t["superseded_because"]) for t in r.json()["items"]}
+
+            async def deadlines():
+                r = await scheduler.get(f"/api/v1/contracts/{contract_id}/renewal-deadlines", headers=bearer("sales"))
+                return {(d["end_date"], d["days_before"]): d["fired_at"] is not None for d in r.json()["deadlines"]}
+
+            moved = end + dt.timedelta(days=180)
+            async with asset_coverage.app.state.context.uow(actor="test") as uow:
+                terms = (await uow.get(OperationalContract, str(contract_id))).vendor_terms
+            await _record(asset_coverage, contract_id, VendorContractRevised(
+                contract_id=contract_id, terms=terms.model_copy(update={"end_date": moved}), changed=["end_date"]))
+
+            async def superseded_and_replanned():
+                assert await tasks() == {end.isoformat(): ("superseded", "end_date_moved")}
+                assert await deadlines() == {
+                    **{(end.isoformat(), d): True for d in (90, 60, 30)},  # the old period's fired ones stay
+                    **{(moved.isoformat(), d): False for d in (90, 60, 30, 0)}}
+                return True
+
+            await eventually(superseded_and_replanned, timeout=30)
+            series = f"renewal_task:{renewal_task_id(contract_id, end)}"
+            await eventually(lambda: _stopped(scheduler.app.state.context, series), timeout=30)
+
+            await _record(asset_coverage, contract_id, OperationalContractCanceled(
+                contract_id=contract_id, effective_on=dt.datetime.now(dt.UTC).date(), reason="plant closed"))
+
+            async def dropped():  # the new period's unfired deadlines are gone; what fired stays
+                return await deadlines() == {(end.isoformat(), d): True for d in (90, 60, 30)}
+
+            await eventually(dropped, timeout=30)
+            assert len(smtp_server.mailbox.to(owner)) == 1
+
+
+async def _mailed(smtp_server, address: str) -> bool:
+    return bool(smtp_server.mailbox.to(address))
