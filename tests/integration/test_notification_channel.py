@@ -55,9 +55,11 @@ def webhook_receiver():
     server.shutdown()
 
 
-async def test_a_subscribed_webhook_receives_a_signed_post_and_the_secret_is_never_returned(service_env, webhook_receiver):
+async def test_a_subscribed_webhook_receives_a_signed_post_and_the_secret_is_never_returned(
+        service_env, webhook_receiver, smtp_server):
     url, received = webhook_receiver
     recipient, secret = f"role:plant4-ops-{uuid.uuid4().hex[:6]}", "whsec-0123456789abcdef"
+    team = f"{recipient.removeprefix('role:')}@plant4.example"
     async with running_service("lifecycle_scheduler", service_env("lifecycle_scheduler", **FAST)) as scheduler:
         path = f"/api/v1/notification-subscriptions/{recipient}"
         for bad in ({"webhook_url": "ftp://127.0.0.1/x", "webhook_secret": secret}, {"webhook_url": url}):
@@ -65,8 +67,11 @@ async def test_a_subscribed_webhook_receives_a_signed_post_and_the_secret_is_nev
             assert r.status_code == 422, bad
         r = await scheduler.put(path, json={"webhook_url": url, "webhook_secret": secret}, headers=bearer("sales"))
         assert r.status_code == 403  # not their own: an sre or asset manager subscribes a role
-        r = await scheduler.put(path, json={"webhook_url": url, "webhook_secret": secret}, headers=bearer("asset_manager"))
+        r = await scheduler.put(path, json={"email": team, "webhook_url": url, "webhook_secret": secret},
+                                headers=bearer("asset_manager"))
         assert r.status_code == 200 and r.json()["has_webhook_secret"] and secret not in r.text
+        r = await scheduler.get(path, headers=bearer("sre"))
+        assert (r.json()["email"], r.json()["webhook_url"]) == (team, url) and secret not in r.text
 
         series = await _request(scheduler.app.state.context, (recipient,), "Renewal due in 30 days: robots")
         await eventually(lambda: _got(received), timeout=30)
@@ -76,14 +81,26 @@ async def test_a_subscribed_webhook_receives_a_signed_post_and_the_secret_is_nev
         payload = json.loads(body)
         assert (payload["subject"], payload["recipient"], payload["data"]) == (
             "Renewal due in 30 days: robots", recipient, {"kind": "test"})
-        r = await scheduler.get(f"/api/v1/notification-deliveries?series_key={series}", headers=bearer("sre"))
-        [delivery] = r.json()["items"]
-        assert (delivery["channel"], delivery["state"], delivery["delivery_id"]) == (
-            "webhook", "sent", headers["X-CLM-Delivery-Id"])
+        await eventually(lambda: _mailed(smtp_server, team), timeout=30)  # and its e-mail, through the subscription
+
+        async def both_sent():  # marked sent when the sender's batch commits, just after sending
+            r = await scheduler.get(f"/api/v1/notification-deliveries?series_key={series}", headers=bearer("sre"))
+            found = {d["channel"]: d for d in r.json()["items"]}
+            assert sorted(found) == ["email", "webhook"] and {d["state"] for d in found.values()} == {"sent"}, found
+            return found
+
+        by_channel = await eventually(both_sent, timeout=10)
+        assert by_channel["webhook"]["delivery_id"] == headers["X-CLM-Delivery-Id"]
+        [mail] = smtp_server.mailbox.to(team)
+        assert mail["X-CLM-Delivery-Id"] == by_channel["email"]["delivery_id"]
 
 
 async def _got(received):
     return len(received) == 1
+
+
+async def _mailed(smtp_server, address: str) -> bool:
+    return bool(smtp_server.mailbox.to(address))
 
 
 class _Refusing:
