@@ -62,9 +62,11 @@ async def test_a_subscribed_webhook_receives_a_signed_post_and_the_secret_is_nev
     team = f"{recipient.removeprefix('role:')}@plant4.example"
     async with running_service("lifecycle_scheduler", service_env("lifecycle_scheduler", **FAST)) as scheduler:
         path = f"/api/v1/notification-subscriptions/{recipient}"
-        for bad in ({"webhook_url": "ftp://127.0.0.1/x", "webhook_secret": secret}, {"webhook_url": url}):
-            r = await scheduler.put(path, json=bad, headers=bearer("asset_manager"))
-            assert r.status_code == 422, bad
+        r = await scheduler.put(path, json={"webhook_url": "ftp://127.0.0.1/x", "webhook_secret": secret},
+                                headers=bearer("asset_manager"))
+        assert (r.status_code, r.json()["errors"][0]["field"]) == (422, "webhook_url")
+        r = await scheduler.put(path, json={"webhook_url": url}, headers=bearer("asset_manager"))
+        assert (r.status_code, r.json()["rule"]) == (422, "notification.webhook_secret_required")
         r = await scheduler.put(path, json={"webhook_url": url, "webhook_secret": secret}, headers=bearer("sales"))
         assert r.status_code == 403  # not their own: an sre or asset manager subscribes a role
         r = await scheduler.put(path, json={"email": team, "webhook_url": url, "webhook_secret": secret},

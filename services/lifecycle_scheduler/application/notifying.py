@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.backbone.app import ServiceContext
 from shared.backbone.clock import Clock
-from shared.backbone.errors import ConflictingState, NotFound
+from shared.backbone.errors import ConflictingState, NotFound, invalid
 from shared.backbone.logging import get_logger
 from shared.backbone.unit_of_work import UnitOfWork
 from services.lifecycle_scheduler.adapters import deliveries as store
@@ -192,6 +192,10 @@ async def list_deliveries(uow: UnitOfWork, **filters) -> list:
 
 async def put_subscription(uow: UnitOfWork, recipient: str, email: str | None, webhook_url: str | None,
                            webhook_secret: str | None, now: dt.datetime):
+    """Receivers verify what they get with the secret: a webhook without one is refused."""
+    if webhook_url and not webhook_secret:
+        raise invalid("notification.webhook_secret_required", "webhook_secret is required with webhook_url",
+                      field="webhook_secret")
     async with uow:
         await store.put_subscription(uow.conn, recipient, email, webhook_url, webhook_secret, now)
         row = await store.subscription(uow.conn, recipient)
