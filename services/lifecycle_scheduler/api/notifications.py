@@ -17,7 +17,7 @@ from services.lifecycle_scheduler.application import notifying
 router = APIRouter(tags=["notifications"])
 
 may_watch_deliveries = require_roles(Role.SRE, Role.ASSET_MANAGER, Role.CONTRACT_MANAGER)
-RECIPIENT_PATTERN = r"^(role:)?[A-Za-z0-9._@+-]{1,320}$"
+RECIPIENT_PATTERN = r"^(role:)?[A-Za-z0-9._@+|:-]{1,320}$"
 Recipient = Annotated[str, Path(pattern=RECIPIENT_PATTERN, description="a user id or role:<name>")]
 WebhookUrl = Annotated[AnyHttpUrl, UrlConstraints(allowed_schemes=["http", "https"], max_length=2000)]
 DeliveryState = Literal["pending", "sent", "failed", "canceled"]
