@@ -54,7 +54,9 @@ async def test_a_renewal_deadline_mails_each_owner_once_repeats_until_the_task_i
 
             # 90, 60 and 30 days before the end are past: one mail (30 days), not three.
             received = await eventually(lambda: _each_has(mails, 1), timeout=60)
-            assert all("Renewal due in 30 days" in m[0]["Subject"] for m in received.values())
+            # (a long Subject is folded after its colon: unfolded, its value starts with that space)
+            assert all(m[0]["Subject"].strip().startswith(f"Renewal due by {end}: Renew Robot maintenance")
+                       and "in 30 days as of this notice" in m[0].get_content() for m in received.values())
             r = await asset_coverage.get(f"/api/v1/renewal-tasks?contract_id={contract_id}", headers=bearer("sales"))
             [task] = r.json()["items"]
             assert (task["task_id"], task["state"], task["assignees"], task["deadlines"]) == (
@@ -81,7 +83,8 @@ async def test_a_renewal_deadline_mails_each_owner_once_repeats_until_the_task_i
             await eventually(one_sent_per_owner, timeout=10)
 
             ctx.clock.advance(dt.timedelta(days=7, hours=1))  # the reminder repeats while the task is open
-            await eventually(lambda: _each_has(mails, 2), timeout=30)
+            repeated = await eventually(lambda: _each_has(mails, 2), timeout=30)
+            assert all(m[1]["Subject"].strip() == f"Reminder: {m[0]['Subject'].strip()}" for m in repeated.values())
 
             r = await asset_coverage.post(f"/api/v1/renewal-tasks/{task_id}/complete", json={"note": "not mine"},
                                           headers={"Authorization": f"Bearer {token('sales', subject='u-99')}"})

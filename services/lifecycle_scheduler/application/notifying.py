@@ -103,7 +103,8 @@ async def stop_series(conn: AsyncConnection, series_key: str, now: dt.datetime) 
 def _repeat_of(series) -> NotificationRequest:
     return NotificationRequest(
         series_key=series.series_key, occurrence_key=f"{series.series_key}/repeat/{series.occurrences + 1}",
-        recipients=tuple(series.recipients), subject=series.subject, body=series.body,
+        recipients=tuple(series.recipients), subject=f"Reminder: {series.subject.removeprefix('Reminder: ')}",
+        body=series.body,
         repeat_days=series.repeat_days, escalate_after=series.escalate_after, escalate_to=tuple(series.escalate_to),
         data=series.data)
 

@@ -22,10 +22,11 @@ def series_key(task_id) -> str:
 def _request(task_id, days_before: int, title: str, recipients: tuple[str, ...], data: dict) -> NotificationRequest:
     config = notifying.settings()
     when = "today" if days_before == 0 else f"in {days_before} days"
+    # The subject names the date, not a count of days: the repeats of this occurrence carry it too.
     return NotificationRequest(
         series_key=series_key(task_id), occurrence_key=f"{series_key(task_id)}/deadline/{days_before}",
-        recipients=recipients, subject=f"Renewal due {when}: {title}",
-        body=(f"{title}\n\nThe contract period ends {when} ({data['end_date']}).\n"
+        recipients=recipients, subject=f"Renewal due by {data['end_date']}: {title}",
+        body=(f"{title}\n\nThe contract period ends on {data['end_date']} ({when} as of this notice).\n"
               f"Renewal task: /api/v1/renewal-tasks/{task_id}\n"
               f"Complete it there (POST .../complete) once renewed or decided; until then this reminder repeats "
               f"every {config.notify_repeat_days} days.\n"),
