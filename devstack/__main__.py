@@ -1,6 +1,7 @@
 """The local platform: `python -m devstack up|down|status` (what `make run` / `make stop` call).
 
-`up` starts PostgreSQL and Kafka as local processes unless DATABASE_URL (a superuser DSN) and
+`up` starts PostgreSQL, Kafka and an SMTP server (aiosmtpd, storing every mail it receives in
+.devstack/dev/smtp/mailbox as .eml files) as local processes unless DATABASE_URL (a superuser DSN) and
 KAFKA_BOOTSTRAP_SERVERS point at existing ones, provisions the database roles and schemas (and, on
 its own broker, the topics and each service's Kafka ACLs: SASL/SCRAM, one principal per service),
 starts every service (each applies its migrations), waits until all are ready, and prints
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from devstack.kafka import ADMIN_USER, LocalKafka
 from devstack.postgres import LocalPostgres
+from devstack.smtp import LocalSmtp
 from devstack.process import pid_alive, start_detached, stop_pidfile, wait_http_ok
 from services import kafka_access
 from services.catalogue import SERVICES
@@ -29,6 +31,11 @@ STATE = ROOT / ".devstack" / "dev"
 # Below Linux's ephemeral range (32768-60999): a port in it may be taken as the source port of an
 # outgoing connection while the broker or the database is down, which keeps it from binding again.
 PG_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT = 25432, 29092, 29093
+SMTP_PORT = 25025
+
+
+def _smtp() -> LocalSmtp:
+    return LocalSmtp(STATE / "smtp", port=int(os.environ.get("DEV_SMTP_PORT", SMTP_PORT)))
 
 
 def _postgres() -> LocalPostgres:
@@ -84,6 +91,12 @@ def up() -> int:
         asyncio.run(kafka_access.provision(kafka.admin))
         kafka_env = {"KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512"}
     asyncio.run(provision(admin_url, {s.name: env[password_env(s)] for s in SERVICES}))
+    smtp_env = {"SMTP_HOST": os.environ["SMTP_HOST"], "SMTP_PORT": os.environ.get("SMTP_PORT", "25")} \
+        if os.environ.get("SMTP_HOST") else None
+    if smtp_env is None:
+        print("starting the SMTP server ...", flush=True)
+        host, port = _smtp().start()
+        smtp_env = {"SMTP_HOST": host, "SMTP_PORT": str(port)}
     for spec in SERVICES:
         if pid_alive(_pid_path(spec.name)):
             continue
@@ -99,6 +112,8 @@ def up() -> int:
         }
         if spec.name in ("lifecycle_scheduler", "order_sync"):
             service_env["ALLOW_CLOCK_CONTROL"] = "true"  # dev stack only: lets you move time (the two that read dates)
+        if spec.name == "lifecycle_scheduler":
+            service_env |= smtp_env  # the notification channel mails through it
         start_detached(spec.name, [sys.executable, "-m", spec.module], env=service_env, cwd=ROOT,
                        log_path=STATE / "logs" / f"{spec.name}.log", pid_path=_pid_path(spec.name))
     for spec in SERVICES:
@@ -113,6 +128,8 @@ def up() -> int:
     for spec in SERVICES:
         print(f"  {spec.name:<20} http://127.0.0.1:{spec.local_port}/docs   ({spec.summary})")
     print(f"\n  PostgreSQL  {admin_url.split('@')[-1]}\n  Kafka       {bootstrap}")
+    print(f"  SMTP        {smtp_env['SMTP_HOST']}:{smtp_env['SMTP_PORT']}"
+          f"   mails received: {_smtp().mailbox.directory}")
     print(f"\na development token with every role is in {STATE / 'token'}:\n  export TOKEN=$(cat {STATE / 'token'})")
     print(f"logs: {STATE / 'logs'}    stop: make stop")
     return 0
@@ -125,6 +142,9 @@ def down() -> int:
     if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and _kafka().is_running():
         _kafka().stop()
         print("stopped Kafka")
+    if not os.environ.get("SMTP_HOST") and _smtp().is_running():
+        _smtp().stop()
+        print("stopped the SMTP server")
     if not os.environ.get("DATABASE_URL") and _postgres().is_running():
         _postgres().stop()
         print("stopped PostgreSQL")
@@ -137,6 +157,7 @@ def status() -> int:
         print(f"{spec.name:<20} {'running pid ' + str(pid) if pid else 'stopped'}")
     print(f"{'kafka':<20} {'running' if _kafka().is_running() else 'stopped'}")
     print(f"{'postgres':<20} {'running' if _postgres().is_running() else 'stopped'}")
+    print(f"{'smtp':<20} {'running' if _smtp().is_running() else 'stopped'}")
     return 0
 
 

@@ -14,7 +14,8 @@ from shared.backbone.auth import issue_token
 from shared.backbone.database import create_engine
 from shared.backbone.migrations import upgrade_to_head
 from services.provision import provision, service_database_url
-from tests.stack import TEST_PASSWORDS, start_stack
+from devstack.smtp import LocalSmtp
+from tests.stack import ROOT, TEST_PASSWORDS, start_stack
 
 JWT_SECRET = "test-secret-not-for-production-use-0123456789"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -36,17 +37,33 @@ def stack():
     stack.close()
 
 
+TEST_SMTP_PORT = 26425  # below the ephemeral range, as the database's and broker's are
+
+
 @pytest.fixture(scope="session")
-def service_env(stack):
-    """The environment a service process needs, by service name."""
+def smtp_server():
+    """The session's SMTP server (aiosmtpd, a local process like the database and the broker):
+    `smtp_server.mailbox` reads every mail it received."""
+    server = LocalSmtp(ROOT / ".devstack" / "test" / "smtp", port=int(os.environ.get("TEST_SMTP_PORT", TEST_SMTP_PORT)))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def service_env(stack, smtp_server):
+    """The environment a service process needs, by service name (the scheduler mails through the
+    session's SMTP server)."""
 
     def env(name: str, **extra: str) -> dict[str, str]:
         spec = by_name(name)
+        smtp = {"SMTP_HOST": smtp_server.host, "SMTP_PORT": str(smtp_server.port)} if name == "lifecycle_scheduler" else {}
         return {
             "DATABASE_URL": service_database_url(stack.admin_url, spec, TEST_PASSWORDS[name]),
             **stack.kafka_env(name),
             "AUTH_JWT_SECRET": JWT_SECRET,
             "LOG_LEVEL": "WARNING",
+            **smtp,
             **extra,
         }
 

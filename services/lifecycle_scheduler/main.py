@@ -7,8 +7,14 @@ from shared.backbone.settings import ServiceSettings
 from shared.events import topics
 from shared.events.contracts import ContractActivated
 from services.catalogue import by_name
-from services.lifecycle_scheduler.api import operational_contract_timers, quote_timers, schedules, service_timers
-from services.lifecycle_scheduler.application import link_dates, operational_contract_dates, quote_validity, timetables
+from services.lifecycle_scheduler.api import (
+    notifications, operational_contract_timers, quote_timers, renewal_deadlines as renewal_deadline_api, schedules,
+    service_timers,
+)
+from services.lifecycle_scheduler.application import (
+    link_dates, operational_contract_dates, quote_validity, renewal_deadlines, renewal_reminders, timetables,
+)
+from services.lifecycle_scheduler.application.notifying import run_notifications
 from services.lifecycle_scheduler.application.scheduling import run_timers, schedule_expiry
 
 
@@ -18,7 +24,8 @@ class SchedulerSettings(ServiceSettings):
 
 definition = ServiceDefinition(
     spec=by_name("lifecycle_scheduler"),
-    routers=[schedules.router, service_timers.router, quote_timers.router, operational_contract_timers.router],
+    routers=[schedules.router, service_timers.router, quote_timers.router, operational_contract_timers.router,
+             renewal_deadline_api.router, notifications.router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
     produces=[topics.LIFECYCLE_SCHEDULES, topics.LIFECYCLE_SERVICE_CONTRACT_DATES, topics.LIFECYCLE_QUOTE_DATES,
               topics.LIFECYCLE_OPERATIONAL_CONTRACT_DATES, topics.LIFECYCLE_RENEWAL_DEADLINES, topics.LIFECYCLE_LINK_DATES],
@@ -29,8 +36,11 @@ definition = ServiceDefinition(
         # Vendor contracts' dates, from asset_coverage's contract stream: their own consumer likewise.
         Subscription(operational_contract_dates.HANDLERS, name="lifecycle_scheduler-operational-contracts"),
         Subscription(link_dates.HANDLERS, name="lifecycle_scheduler-links"),
+        # Operations' contract dates -> renewal deadlines; renewal tasks -> the notification channel.
+        Subscription(renewal_deadlines.HANDLERS, name="lifecycle_scheduler-renewals"),
+        Subscription(renewal_reminders.HANDLERS, name="lifecycle_scheduler-notifications"),
     ],
-    background=[run_timers],
+    background=[run_timers, run_notifications],
     settings_class=SchedulerSettings,
 )
 

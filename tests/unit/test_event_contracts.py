@@ -59,6 +59,10 @@ from shared.events.contracts import (
     ContractRequestEnriched, ContractRequestStateChanged, Party, RequestedAccount, RequestedDeal,
 )
 from shared.events.link_dates import AssetLinkDateReached, link_id
+from shared.events.renewal_deadlines import RenewalDeadlineReached
+from shared.events.renewal_tasks import (
+    RenewalTaskCompleted, RenewalTaskDeadlineReached, RenewalTaskOpened, RenewalTaskSuperseded, renewal_task_id,
+)
 from shared.events.assets import AssetDetails, AssetRegistered, AssetRevised, CoverageLapsed, CoverageRestored
 from shared.events.change_windows import (
     ChangeWindowCanceled, ChangeWindowOverlapFlagged, ChangeWindowPlan, ChangeWindowPlanned, ChangeWindowRevised,
@@ -317,6 +321,18 @@ SAMPLES |= {
         link_id=link_id(CONTRACT_ID, "CNC-0815"),
         contract_id=CONTRACT_ID, asset_id="CNC-0815", which="end", on=dt.date(2026, 7, 1),
         reached_at=dt.datetime(2026, 7, 1, tzinfo=dt.UTC)),
+    RenewalDeadlineReached: RenewalDeadlineReached(
+        task_id=renewal_task_id(CONTRACT_ID, dt.date(2026, 12, 31)), contract_id=CONTRACT_ID, end_date=dt.date(2026, 12, 31),
+        days_before=30, reached_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC)),
+    RenewalTaskOpened: RenewalTaskOpened(
+        task_id=renewal_task_id(CONTRACT_ID, dt.date(2026, 12, 31)), contract_id=CONTRACT_ID, end_date=dt.date(2026, 12, 31),
+        days_before=90, title="Renew KUKA maintenance (ends 2026-12-31)", assignees=["ot-lead@plant4.example", "role:asset_manager"]),
+    RenewalTaskDeadlineReached: RenewalTaskDeadlineReached(task_id=renewal_task_id(CONTRACT_ID, dt.date(2026, 12, 31)),
+                                                           days_before=30),
+    RenewalTaskCompleted: RenewalTaskCompleted(task_id=renewal_task_id(CONTRACT_ID, dt.date(2026, 12, 31)), by="u-17",
+                                               note="renewed for a year"),
+    RenewalTaskSuperseded: RenewalTaskSuperseded(task_id=renewal_task_id(CONTRACT_ID, dt.date(2026, 12, 31)),
+                                                 reason="end_date_moved"),
 }
 GENERATED = export.generate()
 ASYNCAPI = yaml.safe_load(GENERATED[export.ASYNCAPI])

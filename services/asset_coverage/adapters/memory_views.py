@@ -7,14 +7,18 @@ import datetime as dt
 from types import SimpleNamespace
 from uuid import UUID
 
+from uuid import UUID
+
 from shared.backbone.memory import MemoryUnitOfWork
 from shared.events.change_windows import ChangeWindowPlan
 from services.asset_coverage.adapters.change_window_index import window_row
 from services.asset_coverage.adapters.inventory_index import asset_row, contract_row
 from services.asset_coverage.adapters.memory_coverage_index import MemoryCoverageIndex
+from services.asset_coverage.adapters.renewal_task_index import matches, task_row
 from services.asset_coverage.domain.asset import Asset
 from services.asset_coverage.domain.change_window import ChangeWindow
 from services.asset_coverage.domain.operational_contract import OperationalContract
+from services.asset_coverage.domain.renewal_task import RenewalTask
 
 
 class MemoryInventoryIndex:
@@ -48,12 +52,26 @@ class MemoryInventoryIndex:
         return [SimpleNamespace(**r) for r in rows[:limit]]
 
 
+class MemoryRenewalTaskIndex:
+    def __init__(self, uow: MemoryUnitOfWork):
+        self._uow = uow
+
+    async def save_task(self, task: RenewalTask) -> None:
+        self._uow.table("renewal_tasks")[task.task_id] = task_row(task)
+
+    async def tasks(self, *, after: UUID | None = None, limit: int = 100, **filters) -> list[dict]:
+        filters = {"state": None, "contract_id": None, "assignee": None, "due_before": None, **filters}
+        rows = sorted(self._uow.table("renewal_tasks").items())
+        return [row for key, row in rows if (after is None or key > after) and matches(row, **filters)][:limit]
+
+
 class MemoryViews:
     def __init__(self, uow: MemoryUnitOfWork):
         self._uow = uow
         self.inventory = MemoryInventoryIndex(uow)
         self.change_windows = MemoryChangeWindows(uow)
         self.coverage = MemoryCoverageIndex(uow)
+        self.renewal_tasks = MemoryRenewalTaskIndex(uow)
 
 
 class MemoryChangeWindows:

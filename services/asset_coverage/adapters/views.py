@@ -6,6 +6,7 @@ from services.asset_coverage.adapters.calendar_index import SqlCalendarIndex
 from services.asset_coverage.adapters.change_window_index import SqlChangeWindows
 from services.asset_coverage.adapters.coverage_index import SqlCoverageIndex
 from services.asset_coverage.adapters.inventory_index import SqlInventoryIndex
+from services.asset_coverage.adapters.renewal_task_index import SqlRenewalTaskIndex
 
 
 class SqlViews:
@@ -13,5 +14,6 @@ class SqlViews:
         self._uow = uow
         self.inventory = SqlInventoryIndex(uow.conn)
         self.coverage = SqlCoverageIndex(uow.conn)
+        self.renewal_tasks = SqlRenewalTaskIndex(uow)
         self.change_windows = SqlChangeWindows(uow.conn)
         self.calendar = SqlCalendarIndex(uow.conn)

@@ -43,3 +43,6 @@ FEED_OWNER_ONLY_SELF = "feed.owner_only_self"
 # A revision keeps the plan's required fields and leaves it valid.
 WINDOW_FIELD_REQUIRED = "window.field_required"
 WINDOW_FIELD_INVALID = "window.field_invalid"
+# A renewal task is completed by an asset manager or one of its assignees; a superseded one is done.
+RENEWAL_TASK_NOT_ASSIGNEE = "renewal_task.not_assignee"
+RENEWAL_TASK_SUPERSEDED = "renewal_task.superseded"

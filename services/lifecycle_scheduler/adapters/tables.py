@@ -1,9 +1,10 @@
 """Every table lifecycle_scheduler's code uses, in the MetaData objects that hold them: the
-backbone's and the timers (service_timers, quote_timers, operational_contract_timers and link_timers add
-theirs to timers.metadata). Its migrations must create exactly these (tests/integration/test_migrations.py)."""
+backbone's and the timers (service_timers, quote_timers, operational_contract_timers, link_timers,
+renewal_timers and the notification channel's deliveries add theirs to timers.metadata). Its
+migrations must create exactly these (tests/integration/test_migrations.py)."""
 
 from services.lifecycle_scheduler.adapters import (  # noqa: F401 (their tables)
-    link_timers, operational_contract_timers, quote_timers, service_timers, timers,
+    deliveries, link_timers, operational_contract_timers, quote_timers, renewal_timers, service_timers, timers,
 )
 from shared.backbone import tables as backbone
 

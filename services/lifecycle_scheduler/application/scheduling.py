@@ -11,7 +11,9 @@ from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.contracts import ContractActivated
 from shared.events.envelope import Envelope
 from services.lifecycle_scheduler.adapters import timers
-from services.lifecycle_scheduler.application import link_dates, operational_contract_dates, quote_validity, timetables
+from services.lifecycle_scheduler.application import (
+    link_dates, operational_contract_dates, quote_validity, renewal_deadlines, timetables,
+)
 from services.lifecycle_scheduler.domain.schedule import ContractSchedule
 
 log = get_logger(__name__)
@@ -44,12 +46,14 @@ async def fire_due_timers(ctx: ServiceContext, batch_size: int = 200) -> int:
 async def run_timers(ctx: ServiceContext, stop: asyncio.Event) -> None:
     """Background loop. A timer that fell due while the service was down fires on the first sweep."""
     tick = getattr(ctx.settings, "scheduler_tick_seconds", 1.0)
+    renewal_deadlines.offsets.cache_clear()  # RENEWAL_TASK_OFFSETS_DAYS as this start's environment says
     while not stop.is_set():
         mark = timetables.SweepMark()  # each sweep starts from the earliest due timer
         sweeps = (partial(fire_due_timers, ctx), partial(timetables.fire_due_service_timers, ctx, mark=mark),
                   partial(quote_validity.fire_due_quote_timers, ctx),
                   partial(operational_contract_dates.fire_due_operational_contract_timers, ctx),
-                  partial(link_dates.fire_due_link_timers, ctx))
+                  partial(link_dates.fire_due_link_timers, ctx),
+                  partial(renewal_deadlines.fire_due_renewal_timers, ctx))
         # Each kind of timer on its own, so a failing sweep of one does not hold up the other.
         for fire in sweeps:
             try:

@@ -8,7 +8,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "asset_coverage_0003"
-down_revision = "asset_coverage_0006"
+down_revision = "asset_coverage_0002"
 
 
 
