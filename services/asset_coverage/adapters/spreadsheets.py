@@ -1,0 +1,119 @@
+"""Reading an uploaded spreadsheet row by row, never whole: XLSX through openpyxl's read-only mode
+(formulas kept as written, `data_only=False`, so a formula where a value is expected is seen), CSV
+through the csv module over a text stream (UTF-8 with or without BOM; `,` `;` or tab, from the
+header line). What is neither is refused as not a spreadsheet."""
+
+import codecs
+import csv
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Literal
+
+from openpyxl import load_workbook
+
+from shared.backbone.errors import invalid
+from services.asset_coverage.application.import_columns import NOT_A_SPREADSHEET
+
+FileFormat = Literal["xlsx", "csv"]
+_SAMPLE_BYTES = 64 * 1024
+_DELIMITERS = (",", ";", "\t")
+
+
+def sniff(path: Path) -> FileFormat:
+    """xlsx for a zip holding a workbook, csv for UTF-8 text; 422 import.not_a_spreadsheet otherwise."""
+    if zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as package:
+                if "xl/workbook.xml" in package.namelist():
+                    return "xlsx"
+        except zipfile.BadZipFile:
+            pass
+        raise invalid(NOT_A_SPREADSHEET, "the file is a zip archive but not an XLSX workbook", field="file")
+    with path.open("rb") as file:
+        sample = file.read(_SAMPLE_BYTES)
+    try:
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(sample, final=len(sample) < _SAMPLE_BYTES)
+    except UnicodeDecodeError:
+        raise invalid(NOT_A_SPREADSHEET, "the file is neither an XLSX workbook nor CSV text in UTF-8", field="file") from None
+    if "\x00" in text:
+        raise invalid(NOT_A_SPREADSHEET, "the file is neither an XLSX workbook nor CSV text (it holds binary data)",
+                      field="file")
+    return "csv"
+
+
+@dataclass
+class Sheet:
+    """An opened spreadsheet: its rows from the header (row 1), and how many data rows it has."""
+
+    format: FileFormat
+    total_rows: int | None
+    _rows: Iterator[tuple]
+    _close: callable
+
+    def rows(self) -> Iterator[tuple[int, tuple]]:
+        """(row number as the spreadsheet shows it, cells), the header first."""
+        return enumerate(self._rows, start=1)
+
+    def close(self) -> None:
+        self._close()
+
+    def __enter__(self) -> "Sheet":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_sheet(path: Path, format: FileFormat | None = None) -> Sheet:
+    format = format or sniff(path)
+    return _open_xlsx(path) if format == "xlsx" else _open_csv(path)
+
+
+def _open_xlsx(path: Path) -> Sheet:
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # a damaged package: openpyxl raises what the part's parser raised
+        raise invalid(NOT_A_SPREADSHEET, f"the XLSX workbook cannot be read: {type(exc).__name__}", field="file") from None
+    sheet = workbook.worksheets[0]
+    declared = sheet.max_row or _rows_in_part(path, sheet._worksheet_path)  # the dimension, when written
+    total = max(declared - 1, 0) if declared else None
+    return Sheet("xlsx", total, sheet.iter_rows(min_row=1, values_only=True), workbook.close)
+
+
+def _open_csv(path: Path) -> Sheet:
+    total = _line_count(path)
+    file = path.open("r", encoding="utf-8-sig", errors="replace", newline="")
+    try:
+        first_line = file.readline()
+        delimiter = max(_DELIMITERS, key=first_line.count)
+        file.seek(0)
+        rows = (tuple(row) for row in csv.reader(file, delimiter=delimiter))
+    except BaseException:
+        file.close()
+        raise
+    return Sheet("csv", max(total - 1, 0), rows, file.close)
+
+
+def _rows_in_part(path: Path, part: str) -> int | None:
+    """Row elements of a worksheet without a dimension (write-only writers leave it out), counted in
+    the decompressed stream without parsing it."""
+    try:
+        with zipfile.ZipFile(path) as package, package.open(part.lstrip("/")) as xml:
+            rows, tail = 0, b""
+            while chunk := xml.read(1024 * 1024):
+                rows += (tail + chunk).count(b"<row ") - tail.count(b"<row ")
+                tail = chunk[-8:]
+            return rows
+    except (KeyError, zipfile.BadZipFile):
+        return None
+
+
+def _line_count(path: Path) -> int:
+    """Lines, counted in binary chunks (a quoted newline counts too: the percentage is an estimate)."""
+    lines, last = 0, b""
+    with path.open("rb") as file:
+        while chunk := file.read(1024 * 1024):
+            lines += chunk.count(b"\n")
+            last = chunk
+    return lines + (1 if last and not last.endswith(b"\n") else 0)
