@@ -4,14 +4,13 @@ report rows are written in the batch's own transaction, so the counts are what w
 
 Times are the database's (`now()`): heartbeats are compared across instances."""
 
-from dataclasses import dataclass
 from typing import AsyncIterator
 from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.asset_coverage.application.import_rows import Problem
+from services.asset_coverage.application.import_rows import BatchProgress, Problem
 
 metadata = sa.MetaData()
 
@@ -52,19 +51,6 @@ import_report_rows = sa.Table(
 )
 
 UNFINISHED = ("queued", "running")
-
-
-@dataclass
-class BatchProgress:
-    rows_read: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-
-    def add(self, other: "BatchProgress") -> None:
-        for name in ("rows_read", "created", "updated", "unchanged", "rejected"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 _NO_NUL = str.maketrans({"\x00": "\ufffd"})  # PostgreSQL text holds no NUL; the report shows where it was

@@ -27,6 +27,19 @@ class Problem:
     value: str | None = None
 
 
+@dataclass
+class BatchProgress:
+    rows_read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+    def add(self, other: "BatchProgress") -> None:
+        for name in ("rows_read", "created", "updated", "unchanged", "rejected"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
 @dataclass(frozen=True)
 class AssetRow:
     asset_id: str
@@ -106,6 +119,9 @@ class RowReader:
             raw[column.name] = value
             if isinstance(value, str) and value.lstrip().startswith("="):
                 problems.append(Problem(number, column.name, FORMULA, _shown(value)))
+                continue
+            if isinstance(value, str) and "\x00" in value:
+                problems.append(Problem(number, column.name, "text cannot hold the NUL character", _shown(value)))
                 continue
             try:
                 _put(data, column.path, column.read(value))
