@@ -6,7 +6,7 @@ from shared.backbone.app import ServiceDefinition, Subscription, create_app
 from shared.events import topics
 from shared.events.contracts import ContractActivated
 from services.asset_coverage.adapters.views import SqlViews
-from services.asset_coverage.adapters.import_runner import run_imports
+from services.asset_coverage.application.import_runner import run_imports
 from services.asset_coverage.api import coverage, imports
 from services.asset_coverage.application.coverage import open_coverage
 from services.asset_coverage.settings import AssetCoverageSettings

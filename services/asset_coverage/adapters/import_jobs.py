@@ -10,7 +10,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.asset_coverage.application.import_rows import BatchProgress, Problem
+from services.asset_coverage.domain.import_rows import BatchProgress, Problem
 
 metadata = sa.MetaData()
 

@@ -13,7 +13,7 @@ from typing import Iterator, Literal
 from openpyxl import load_workbook
 
 from shared.backbone.errors import invalid
-from services.asset_coverage.application.import_columns import NOT_A_SPREADSHEET
+from services.asset_coverage.domain.import_columns import NOT_A_SPREADSHEET
 
 FileFormat = Literal["xlsx", "csv"]
 _SAMPLE_BYTES = 64 * 1024

@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, AsyncIterator, Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -20,13 +20,10 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
-from shared.backbone.errors import NotFound, too_large
+from shared.backbone.errors import too_large
 from shared.backbone.rest import UNSUPPORTED_MEDIA_TYPE, Cursor, Limit, Page, page_of
-from services.asset_coverage.adapters import import_jobs
-from services.asset_coverage.adapters.import_runner import INSTANCE
-from services.asset_coverage.adapters.spreadsheets import open_sheet, sniff
-from services.asset_coverage.application.import_columns import NO_HEADER, TOO_LARGE, ImportKind, map_header
-from shared.backbone.errors import invalid
+from services.asset_coverage.application import import_jobs
+from services.asset_coverage.domain.import_columns import TOO_LARGE, ImportKind
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 may_import = require_roles(Role.ASSET_MANAGER)
@@ -147,18 +144,6 @@ async def _receive(request: Request, limit: int, directory: Path) -> tuple[Path,
         await form.close()
 
 
-def _check(kind: ImportKind, path: Path) -> tuple[str, int | None]:
-    """The file's format and data rows, or 422 before any job starts: not a spreadsheet, no header,
-    unknown or missing columns (the header is cheap to read)."""
-    format = sniff(path)
-    with open_sheet(path, format) as sheet:
-        first = next(iter(sheet.rows()), None)
-        if first is None:
-            raise invalid(NO_HEADER, "the file is empty: its first row must name the columns", field="file")
-        map_header(kind, list(first[1]))
-        return format, sheet.total_rows
-
-
 def _create_route(kind: ImportKind) -> None:
     @router.post(f"/{kind}", status_code=status.HTTP_202_ACCEPTED, response_model=ImportJobView,
                  name=f"import_{kind}", summary=f"Import {kind} from a CSV or XLSX file",
@@ -176,17 +161,8 @@ def _create_route(kind: ImportKind) -> None:
         poll the Location for progress; the report lists every refused row."""
         settings = ctx.settings
         path, filename = await _receive(request, settings.import_max_bytes, settings.import_dir)
-        try:
-            format, total = _check(kind, path)
-            job_id = uuid4()
-            async with ctx.engine.begin() as conn:
-                await import_jobs.insert_job(conn, job_id, kind, format, filename, str(path), INSTANCE,
-                                             principal.subject, total)
-                job = await import_jobs.get_job(conn, job_id)
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
-        response.headers["Location"] = f"/api/v1/imports/{job_id}"
+        job = await import_jobs.start_import(ctx.engine, kind, path, filename, principal.subject)
+        response.headers["Location"] = f"/api/v1/imports/{job['job_id']}"
         return ImportJobView.of(job)
 
 
@@ -198,23 +174,14 @@ for _kind in ("assets", "contracts", "links"):
 async def list_imports(ctx: Annotated[ServiceContext, Depends(context)], cursor: Cursor = None,
                        limit: Limit = 50) -> dict:
     """Import jobs, oldest first."""
-    async with ctx.engine.connect() as conn:
-        rows = await import_jobs.list_jobs(conn, cursor, limit)
+    rows = await import_jobs.list_imports(ctx.engine, cursor, limit)
     return page_of([ImportJobView.of(r) for r in rows], limit, key=lambda v: v.job_id)
-
-
-async def _job(ctx: ServiceContext, job_id: UUID) -> dict:
-    async with ctx.engine.connect() as conn:
-        job = await import_jobs.get_job(conn, job_id)
-    if job is None:
-        raise NotFound("import", job_id)
-    return job
 
 
 @router.get("/{job_id}", response_model=ImportJobView, dependencies=[Depends(any_role)])
 async def get_import(job_id: UUID, ctx: Annotated[ServiceContext, Depends(context)]) -> ImportJobView:
     """The job's state and counts, while it runs too."""
-    return ImportJobView.of(await _job(ctx, job_id))
+    return ImportJobView.of(await import_jobs.get_import(ctx.engine, job_id))
 
 
 REPORT_HEADER = ("row", "column", "reason", "value")
@@ -227,8 +194,7 @@ REPORT_HEADER = ("row", "column", "reason", "value")
 async def download_report(job_id: UUID, ctx: Annotated[ServiceContext, Depends(context)],
                           format: Annotated[Literal["csv", "xlsx"], Query(description="csv or xlsx")] = "csv") -> Response:
     """The refused rows found so far (all of them once the job has finished)."""
-    await _job(ctx, job_id)
-    rows = import_jobs.report_rows(ctx.engine, job_id)
+    rows = await import_jobs.report_rows(ctx.engine, job_id)
     name = f"import-{job_id}-report.{format}"
     if format == "csv":
         return StreamingResponse(_csv(rows), media_type="text/csv; charset=utf-8",

@@ -10,8 +10,8 @@ from typing import Awaitable, Callable, Iterator
 from shared.backbone.errors import ConcurrencyConflict, DomainError
 from shared.backbone.unit_of_work import UnitOfWork
 from services.asset_coverage.application import registry
-from services.asset_coverage.application.import_columns import ImportKind, map_header
-from services.asset_coverage.application.import_rows import (
+from services.asset_coverage.domain.import_columns import ImportKind, map_header
+from services.asset_coverage.domain.import_rows import (
     AssetRow, BatchProgress, ContractRow, Duplicates, LinkRow, Problem, RowReader, ValidRow,
 )
 from services.asset_coverage.domain.asset import Asset

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from shared.events.assets import ASSET_ID_PATTERN, AssetDetails
 from shared.events.coverage import OperationalTerms, VendorContractTerms
-from services.asset_coverage.application.import_columns import COLUMNS, FORMULA, CellRefused, Column, ImportKind
+from services.asset_coverage.domain.import_columns import COLUMNS, FORMULA, CellRefused, Column, ImportKind
 from services.asset_coverage.domain.operational_contract.terms import vendor_contract_id
 
 _ASSET_ID = re.compile(ASSET_ID_PATTERN)
