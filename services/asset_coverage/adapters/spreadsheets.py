@@ -71,14 +71,21 @@ def open_sheet(path: Path, format: FileFormat | None = None) -> Sheet:
 
 
 def _open_xlsx(path: Path) -> Sheet:
+    file = path.open("rb")  # a file object: openpyxl checks a path's extension, and uploads have none
     try:
-        workbook = load_workbook(path, read_only=True, data_only=False)
+        workbook = load_workbook(file, read_only=True, data_only=False)
     except Exception as exc:  # a damaged package: openpyxl raises what the part's parser raised
+        file.close()
         raise invalid(NOT_A_SPREADSHEET, f"the XLSX workbook cannot be read: {type(exc).__name__}", field="file") from None
     sheet = workbook.worksheets[0]
     declared = sheet.max_row or _rows_in_part(path, sheet._worksheet_path)  # the dimension, when written
     total = max(declared - 1, 0) if declared else None
-    return Sheet("xlsx", total, sheet.iter_rows(min_row=1, values_only=True), workbook.close)
+
+    def close() -> None:
+        workbook.close()
+        file.close()
+
+    return Sheet("xlsx", total, sheet.iter_rows(min_row=1, values_only=True), close)
 
 
 def _open_csv(path: Path) -> Sheet:
