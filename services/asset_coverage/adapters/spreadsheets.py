@@ -5,6 +5,7 @@ header line). What is neither is refused as not a spreadsheet."""
 
 import codecs
 import csv
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from services.asset_coverage.domain.import_columns import NOT_A_SPREADSHEET
 FileFormat = Literal["xlsx", "csv"]
 _SAMPLE_BYTES = 64 * 1024
 _DELIMITERS = (",", ";", "\t")
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"')
 
 
 def sniff(path: Path) -> FileFormat:
@@ -78,7 +80,7 @@ def _open_xlsx(path: Path) -> Sheet:
         file.close()
         raise invalid(NOT_A_SPREADSHEET, f"the XLSX workbook cannot be read: {type(exc).__name__}", field="file") from None
     sheet = workbook.worksheets[0]
-    declared = sheet.max_row or _rows_in_part(path, sheet._worksheet_path)  # the dimension, when written
+    declared = _rows_in_part(path, sheet._worksheet_path)
     total = max(declared - 1, 0) if declared else None
 
     def close() -> None:
@@ -103,11 +105,15 @@ def _open_csv(path: Path) -> Sheet:
 
 
 def _rows_in_part(path: Path, part: str) -> int | None:
-    """Row elements of a worksheet without a dimension (write-only writers leave it out), counted in
-    the decompressed stream without parsing it."""
+    """The last row of the worksheet's dimension (`<dimension ref="A1:K12"/>`, near its start), or
+    for a worksheet without one (write-only writers leave it out; openpyxl would parse the whole
+    sheet to look for it) its row elements, counted in the decompressed stream without parsing it."""
     try:
         with zipfile.ZipFile(path) as package, package.open(part.lstrip("/")) as xml:
-            rows, tail = 0, b""
+            head = xml.read(16 * 1024)
+            if found := _DIMENSION.search(head):
+                return int(found.group(1) or 1)
+            rows, tail = head.count(b"<row "), head[-8:]
             while chunk := xml.read(1024 * 1024):
                 rows += (tail + chunk).count(b"<row ") - tail.count(b"<row ")
                 tail = chunk[-8:]

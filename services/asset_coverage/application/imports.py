@@ -56,17 +56,23 @@ async def run_import(kind: ImportKind, rows: Iterator[tuple[int, tuple]], new_uo
     reader = RowReader(kind, map_header(kind, list(header)))
     duplicates = Duplicates()
     total = BatchProgress()
-    while batch := await asyncio.to_thread(_take, rows, reader, batch_size):
-        if stopping():
-            raise Interrupted()
-        for attempt in range(1, _ATTEMPTS + 1):
-            try:
-                progress = await _commit_batch(kind, batch, duplicates, new_uow(), total, record_batch)
-                break
-            except ConcurrencyConflict:
-                if attempt == _ATTEMPTS:
-                    raise
-        total.add(progress)
+    # The next batch is read while this one commits: parsing overlaps the database's round trips.
+    reading = asyncio.ensure_future(asyncio.to_thread(_take, rows, reader, batch_size))
+    try:
+        while batch := await reading:
+            reading = asyncio.ensure_future(asyncio.to_thread(_take, rows, reader, batch_size))
+            if stopping():
+                raise Interrupted()
+            for attempt in range(1, _ATTEMPTS + 1):
+                try:
+                    progress = await _commit_batch(kind, batch, duplicates, new_uow(), total, record_batch)
+                    break
+                except ConcurrencyConflict:
+                    if attempt == _ATTEMPTS:
+                        raise
+            total.add(progress)
+    finally:
+        await asyncio.gather(reading, return_exceptions=True)  # the sheet closes after its reader is done
     return total
 
 
@@ -75,6 +81,7 @@ async def _commit_batch(kind: ImportKind, batch: list[ReadRow], duplicates: Dupl
     progress = BatchProgress(rows_read=len(batch))
     problems: list[Problem] = []
     async with uow:
+        await uow.prefetch([key for read in batch if read.row is not None for key in _streams_of(read.row)])
         for read in batch:
             found = read.problems or _duplicate(duplicates, read)
             if not found:
@@ -91,6 +98,14 @@ async def _commit_batch(kind: ImportKind, batch: list[ReadRow], duplicates: Dupl
         await record_batch(uow, after, problems)
         await uow.commit()
     return progress
+
+
+def _streams_of(row: ValidRow) -> tuple[str, ...]:
+    if isinstance(row, AssetRow):
+        return (row.asset_id,)
+    if isinstance(row, ContractRow):
+        return (row.key,)
+    return (str(row.contract), row.asset_id)
 
 
 def _duplicate(duplicates: Duplicates, read: ReadRow) -> list[Problem]:

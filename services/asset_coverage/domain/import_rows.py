@@ -5,6 +5,7 @@ spreadsheet shows it (header = 1), the column, the reason and the offending valu
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Union
 from uuid import UUID
 
@@ -55,7 +56,7 @@ class ContractRow:
     terms: VendorContractTerms
     operational: OperationalTerms
 
-    @property
+    @cached_property
     def key(self) -> str:
         return str(vendor_contract_id(self.terms.vendor, self.terms.vendor_contract_number))
 
