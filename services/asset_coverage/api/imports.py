@@ -123,7 +123,7 @@ async def _receive(request: Request, limit: int, directory: Path) -> tuple[Path,
         file = form.get("file")
         errors = [{"type": "extra_forbidden", "loc": ("body", name), "msg": "the form takes the file only"}
                   for name in dict.fromkeys(form.keys()) if name != "file"]
-        if not isinstance(file, UploadFile):
+        if file is None:
             errors.append({"type": "missing", "loc": ("body", "file"), "msg": "send the spreadsheet as the form field file"})
         if errors:
             raise RequestValidationError(errors)
@@ -131,15 +131,18 @@ async def _receive(request: Request, limit: int, directory: Path) -> tuple[Path,
         with tempfile.NamedTemporaryFile(dir=directory, prefix="import-", delete=False) as target:
             path = Path(target.name)
             try:
-                file.file.seek(0)
-                shutil.copyfileobj(file.file, target, _COPY_CHUNK)
+                if isinstance(file, UploadFile):
+                    file.file.seek(0)
+                    shutil.copyfileobj(file.file, target, _COPY_CHUNK)
+                else:  # a part sent without a filename: a (small) form field
+                    target.write(file.encode())
             except BaseException:
                 path.unlink(missing_ok=True)
                 raise
         if path.stat().st_size > limit:
             path.unlink(missing_ok=True)
             raise upload_too_large(limit)
-        return path, file.filename
+        return path, file.filename if isinstance(file, UploadFile) else None
     finally:
         await form.close()
 
