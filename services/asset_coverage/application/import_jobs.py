@@ -1,6 +1,7 @@
 """Use cases of import jobs as the API meets them: check an uploaded file and queue its job on this
 instance, read a job, list them, read its report rows."""
 
+import asyncio
 from pathlib import Path
 from typing import AsyncIterator
 from uuid import UUID, uuid4
@@ -30,7 +31,7 @@ async def start_import(engine: AsyncEngine, kind: ImportKind, path: Path, filena
                        by: str | None) -> dict:
     """The queued job of a checked file (kept at `path` until the job ends); the file is deleted when refused."""
     try:
-        format, total = check_file(kind, path)
+        format, total = await asyncio.to_thread(check_file, kind, path)  # openpyxl may scan the sheet once
         job_id = uuid4()
         async with engine.begin() as conn:
             await import_jobs.insert_job(conn, job_id, kind, format, filename, str(path), INSTANCE, by, total)
