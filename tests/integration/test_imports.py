@@ -17,7 +17,7 @@ from openpyxl import Workbook, load_workbook
 from shared.events import topics
 from shared.events.envelope import from_kafka
 from services.asset_coverage.domain.operational_contract.terms import vendor_contract_id
-from tests.conftest import bearer, running_service
+from tests.conftest import bearer, eventually, running_service
 
 pytestmark = pytest.mark.integration
 
@@ -234,3 +234,28 @@ async def test_a_file_over_the_limit_is_refused_with_413_naming_it(service_env):
         assert body["limit_bytes"] == 2048 and "2048 bytes" in body["detail"]
         small = await finished(client, await upload(client, "assets", content[:1000].rsplit(b"\n", 1)[0], "s.csv"))
         assert small["state"] == "completed"
+
+
+async def test_a_job_whose_instance_stopped_heartbeating_is_failed_not_left_running(asset_coverage):
+    """A crash leaves a job running on an instance that is gone; any instance's sweep fails it."""
+    job_id = uuid.uuid4()
+    async with asset_coverage.app.state.context.engine.begin() as conn:
+        await conn.execute(sa.text(
+            "INSERT INTO import_jobs (job_id, kind, state, format, instance, created_at, started_at, heartbeat_at,"
+            " rows_read, created, updated, unchanged, rejected, batches, file_path)"
+            " VALUES (:j, 'assets', 'running', 'csv', 'crashed-host:1:x', now(), now(), now() - interval '1 hour',"
+            " 500, 500, 0, 0, 0, 1, '/nowhere/gone.csv')"), {"j": job_id})
+
+    async def failed():
+        job = (await asset_coverage.get(f"/api/v1/imports/{job_id}", headers=ASSET_MANAGER)).json()
+        return job if job["state"] == "failed" else None
+
+    job = await eventually(failed, timeout=30)
+    assert "stopped" in job["error"] and "upload the file again" in job["error"] and job["rows_read"] == 500
+    assert job["finished_at"] is not None
+
+
+async def test_the_import_paths_are_not_taken_for_job_ids(asset_coverage):
+    response = await asset_coverage.get("/api/v1/imports/links", headers=ASSET_MANAGER)
+    assert response.status_code == 405 and response.headers["allow"] == "POST", response.text
+    assert (await asset_coverage.get(f"/api/v1/imports/{uuid.uuid4()}", headers=ASSET_MANAGER)).status_code == 404

@@ -181,7 +181,7 @@ async def list_imports(ctx: Annotated[ServiceContext, Depends(context)], cursor:
     return page_of([ImportJobView.of(r) for r in rows], limit, key=lambda v: v.job_id)
 
 
-@router.get("/{job_id}", response_model=ImportJobView, dependencies=[Depends(any_role)])
+@router.get("/{job_id:uuid}", response_model=ImportJobView, dependencies=[Depends(any_role)])
 async def get_import(job_id: UUID, ctx: Annotated[ServiceContext, Depends(context)]) -> ImportJobView:
     """The job's state and counts, while it runs too."""
     return ImportJobView.of(await import_jobs.get_import(ctx.engine, job_id))
@@ -190,7 +190,7 @@ async def get_import(job_id: UUID, ctx: Annotated[ServiceContext, Depends(contex
 REPORT_HEADER = ("row", "column", "reason", "value")
 
 
-@router.get("/{job_id}/report", response_class=Response, dependencies=[Depends(any_role)],
+@router.get("/{job_id:uuid}/report", response_class=Response, dependencies=[Depends(any_role)],
             responses={200: {"description": "One row per problem: row (header = 1), column, reason, the value",
                              "content": {"text/csv": {"schema": {"type": "string"}},
                                          XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
