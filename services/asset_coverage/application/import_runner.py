@@ -23,7 +23,7 @@ log = get_logger(__name__)
 
 # This process: the jobs whose files it keeps.
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.5  # an idle instance asks for queued jobs twice a second
 HEARTBEAT_SECONDS = 10.0
 CRASHED = "the service instance running this job stopped; rows committed so far stay committed: upload the file again"
 STOPPED = "the service stopped before this job finished; rows committed so far stay committed: upload the file again"
