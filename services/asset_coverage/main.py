@@ -10,10 +10,11 @@ from shared.events.link_dates import AssetLinkDateReached
 from shared.events.operational_dates import OperationalContractEndReached, OperationalContractStartReached
 from services.asset_coverage.adapters.views import SqlViews
 from services.asset_coverage.api import (
-    assets, calendar_feeds, change_windows, links, operational_contracts, proofs, renewal_tasks,
+    assets, calendar_feeds, change_windows, imports, links, operational_contracts, proofs, renewal_tasks,
 )
 from services.asset_coverage.application import calendar_index, registry
 from services.asset_coverage.application import renewal_tasks as renewal_task_handlers
+from services.asset_coverage.application.import_runner import run_imports
 from services.asset_coverage.application.link_dates import reach_link_date
 from services.asset_coverage.settings import AssetCoverageSettings
 from services.catalogue import by_name
@@ -21,8 +22,8 @@ from services.catalogue import by_name
 definition = ServiceDefinition(
     spec=by_name("asset_coverage"),
     # assets last: its /assets/{asset_id:path} would otherwise take deeper /assets/... paths
-    routers=[links.router, proofs.router, operational_contracts.router, renewal_tasks.router, change_windows.router,
-             calendar_feeds.router, assets.router],
+    routers=[links.router, proofs.router, operational_contracts.router, renewal_tasks.router, imports.router,
+             change_windows.router, calendar_feeds.router, assets.router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
     produces=[topics.ASSET_COVERAGE, topics.ASSET_COVERAGE_ASSETS, topics.ASSET_COVERAGE_RENEWAL_TASKS,
               topics.ASSET_COVERAGE_CHANGE_WINDOWS],
@@ -40,6 +41,7 @@ definition = ServiceDefinition(
         Subscription(renewal_task_handlers.HANDLERS, name="asset_coverage-renewal-tasks"),
     ],
     views=SqlViews,
+    background=[run_imports],
     settings_class=AssetCoverageSettings,
 )
 

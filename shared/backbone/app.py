@@ -359,7 +359,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 def _methods_of(request: Request) -> list[str]:
     methods: set[str] = set()
     for route in iter_route_contexts(request.app.routes):
-        path_format, route_methods = getattr(route, "path_format", None), getattr(route, "methods", None)
-        if path_format and route_methods and compile_path(path_format)[0].match(request.url.path):
+        # The path with its convertors (`{job_id:uuid}`): /imports/links is not an import's id.
+        path = getattr(route, "path", None) or getattr(route, "path_format", None)
+        route_methods = getattr(route, "methods", None)
+        if path and route_methods and compile_path(path)[0].match(request.url.path):
             methods |= set(route_methods)
     return sorted(methods)

@@ -183,6 +183,18 @@ async def read_stream(conn: AsyncConnection, stream_id: str) -> list[RecordedEve
     return [_recorded(row) for row in await conn.execute(query)]
 
 
+async def read_streams(conn: AsyncConnection, stream_ids: list[str]) -> dict[str, list[RecordedEvent]]:
+    """Several streams in one query (a batch of an import): each id's events in version order, an
+    empty list for an id without events."""
+    found: dict[str, list[RecordedEvent]] = {stream_id: [] for stream_id in stream_ids}
+    if stream_ids:
+        query = (sa.select(events).where(events.c.stream_id.in_(stream_ids))
+                 .order_by(events.c.stream_id, events.c.version))
+        for row in await conn.execute(query):
+            found[row.stream_id].append(_recorded(row))
+    return found
+
+
 async def read_all(conn: AsyncConnection, after_position: int, limit: int = 500) -> list[RecordedEvent]:
     """Events in global order after a position; never skips one (see module docstring)."""
     query = (

@@ -74,6 +74,9 @@ class MemoryUnitOfWork(UnitOfWork):
     async def _read(self, stream_id: str) -> list[RecordedEvent]:
         return self.store.read_stream(stream_id)
 
+    async def _read_many(self, stream_ids: list[str]) -> dict[str, list[RecordedEvent]]:
+        return {stream_id: await self._read(stream_id) for stream_id in stream_ids}
+
     async def _lock(self) -> None:
         pass  # one task at a time: nothing to serialize against
 

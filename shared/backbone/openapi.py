@@ -94,7 +94,8 @@ def refusals_of(route) -> set[int]:
     """The refusals `route` (an APIRoute or its RouteContext under a prefix) can answer: the rule above."""
     dependant: Dependant = route.dependant
     calls = _calls(dependant)
-    has_body = route.body_field is not None
+    # A body the route reads itself (an upload it streams) is declared in openapi_extra.
+    has_body = route.body_field is not None or "requestBody" in (getattr(route, "openapi_extra", None) or {})
     statuses = {503} if route.path_format.startswith(API_PREFIX) else set()
     if authenticated in calls:
         statuses.add(401)

@@ -61,6 +61,7 @@ class UnitOfWork:
     def _forget(self) -> None:
         """Each entry starts from the store: nothing read, guarded or staged by an earlier one."""
         self._seen: dict[str, Aggregate] = {}
+        self._prefetched: dict[str, list[event_store.RecordedEvent]] = {}  # read by `prefetch`, not yet by `get`
         self._taken: dict[str, str] = {}  # stream id -> its type, for streams `get` found of another type
         self._guarded: dict[str, int] = {}
         self._unchanged: dict[str, int] = {}  # guards as versions in the store, checked at flush
@@ -84,7 +85,8 @@ class UnitOfWork:
         if aggregate_id in self._seen:
             seen = self._seen[aggregate_id]
             return seen if seen.stream_type == cls.stream_type else None
-        history = await self._read(aggregate_id)
+        prefetched = self._prefetched.pop(aggregate_id, None)
+        history = prefetched if prefetched is not None else await self._read(aggregate_id)
         if not history:
             return None
         if history[0].stream_type != cls.stream_type:
@@ -93,6 +95,14 @@ class UnitOfWork:
         aggregate = cls.rehydrate(aggregate_id, (r.event for r in history))
         self._seen[aggregate_id] = aggregate
         return aggregate
+
+    async def prefetch(self, aggregate_ids: list[str]) -> None:
+        """Reads the streams of aggregates about to be got in one query instead of one each (a batch
+        of many rows); `get` then takes them from here, as if read then."""
+        wanted = list(dict.fromkeys(str(i) for i in aggregate_ids if str(i) not in self._seen
+                                    and str(i) not in self._prefetched))
+        if wanted:
+            self._prefetched.update(await self._read_many(wanted))
 
     async def require(self, cls: type[A], aggregate_id: str, what: str, expected_version: int | None = None) -> A:
         """The aggregate, or NotFound naming `what`. With `expected_version` (a client's If-Match),
@@ -183,6 +193,9 @@ class UnitOfWork:
 
     async def _read(self, stream_id: str) -> list[event_store.RecordedEvent]:
         return await event_store.read_stream(self.conn, stream_id)
+
+    async def _read_many(self, stream_ids: list[str]) -> dict[str, list[event_store.RecordedEvent]]:
+        return await event_store.read_streams(self.conn, stream_ids)
 
     async def _lock(self) -> None:
         await event_store.lock_for_append(self.conn)

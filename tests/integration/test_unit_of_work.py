@@ -80,3 +80,23 @@ async def test_a_create_with_the_id_of_an_aggregate_of_another_type_in_the_cache
         await uow.commit()
     async with UnitOfWork(scratch_engine) as uow:
         assert (await uow.get(Note, note.id)).titles == ["new"]
+
+
+async def test_prefetched_streams_are_got_as_if_read_then_one_query_for_all(scratch_engine):
+    """UnitOfWork.prefetch (an import's batch): found and missing ids alike, types still checked."""
+    note_ids = [await _stored_note(scratch_engine) for _ in range(3)]
+    missing = str(uuid.uuid4())
+    async with UnitOfWork(scratch_engine) as uow:
+        reads = []
+        original = uow._read
+        uow._read = lambda stream_id: reads.append(stream_id) or original(stream_id)
+        await uow.prefetch([*note_ids, missing, note_ids[0]])
+        assert [(await uow.get(Note, i)).titles for i in note_ids] == [["first"]] * 3
+        assert await uow.get(Note, missing) is None
+        assert await uow.get(Memo, note_ids[1]) is None
+        assert reads == []  # every stream came from the one query
+        note = await uow.get(Note, note_ids[2])
+        note.retitle("second")
+        await uow.commit()
+    async with UnitOfWork(scratch_engine) as uow:
+        assert (await uow.get(Note, note_ids[2])).titles == ["first", "second"]

@@ -8,7 +8,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY
 
 revision = "asset_coverage_0006"
-down_revision = "asset_coverage_0004"
+down_revision = "asset_coverage_0005"
 
 
 def upgrade() -> None:
