@@ -57,6 +57,11 @@ async def test_one_contract_flows_through_every_service(platform):
         record = await eventually(lambda: read_model("active"))
         assert (record["start_date"], record["end_date"], record["time_zone"]) == ("2026-01-01", "2027-06-30", "Europe/Berlin")
 
+        registered = await http.put(f"{platform['asset_coverage']}/api/v1/assets/KR-210-0042",
+                                    json={"kind": "robot", "name": "KUKA KR 210 welding robot", "site": "Plant 4"},
+                                    headers=bearer("asset_manager"))
+        assert registered.status_code == 201, registered.text
+
         async def link():
             r = await http.post(f"{platform['asset_coverage']}/api/v1/contracts/{contract_id}/assets",
                                 json={"asset_id": "KR-210-0042", "asset_name": "KUKA KR 210 welding robot"},
