@@ -140,7 +140,7 @@ async def test_a_backdated_link_end_shows_today_but_not_as_known_before_and_laps
     assert (lapsed.event.on, lapsed.event.last_contract_id, lapsed.event.reason) == (
         TODAY, uuid.UUID(contract_id), "link_ended")
 
-    uncovered = await service.get("/api/v1/uncovered-assets", params={"criticality": "critical", "after": asset[:-1],
+    uncovered = await service.get("/api/v1/uncovered-assets", params={"criticality": "critical", "cursor": asset[:-1],
                                                                        "limit": 500}, headers=bearer("sre"))
     assert uncovered.status_code == 200, uncovered.text
     assert asset in [a["asset_id"] for a in uncovered.json()["items"]]
@@ -179,7 +179,7 @@ async def test_the_uncovered_list_pages_through_critical_assets_without_coverage
                        json={"asset_id": assets[1], "effective_to": "2027-03-10"}, headers=ASSET_MANAGER)
 
     async def page(**params) -> dict:
-        response = await service.get("/api/v1/uncovered-assets", params={"after": f"CNC-{tag}-", **params},
+        response = await service.get("/api/v1/uncovered-assets", params={"cursor": f"CNC-{tag}-", **params},
                                      headers=bearer("sre"))
         assert response.status_code == 200, response.text
         return response.json()

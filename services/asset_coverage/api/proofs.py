@@ -109,7 +109,7 @@ class UncoveredAsset(BaseModel):
 
 class UncoveredPage(BaseModel):
     items: list[UncoveredAsset]
-    next_cursor: str | None = Field(description="Pass as `after` for the next page; none on the last page")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; none on the last page")
 
 
 def _when(ctx: ServiceContext, on: dt.date | None, known_at: dt.datetime | None) -> tuple[dt.date, dt.datetime | None, dt.datetime]:
@@ -138,11 +138,11 @@ async def uncovered_assets(
     ctx: Annotated[ServiceContext, Depends(context)], on: On = None,
     criticality: Annotated[Criticality | None, Query(description="default: critical")] = "critical",
     lapsing_within_days: Annotated[int, Query(ge=0, le=3650, description="also those whose coverage ends within N days")] = 0,
-    after: Annotated[str | None, Query(max_length=128, description="next_cursor of the previous page")] = None,
+    cursor: Annotated[str | None, Query(max_length=128, description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> UncoveredPage:
     """Assets of the criticality without active coverage on the date, or whose coverage ends within N days."""
     day = on or today_in(ctx.clock, "UTC")
-    found, cursor = await proofs.uncovered_assets(ctx.uow(), day, criticality=criticality,
-                                                  lapsing_within_days=lapsing_within_days, after=after, limit=limit)
-    return UncoveredPage(items=[UncoveredAsset(**vars(u)) for u in found], next_cursor=cursor)
+    found, next_cursor = await proofs.uncovered_assets(ctx.uow(), day, criticality=criticality,
+                                                  lapsing_within_days=lapsing_within_days, after=cursor, limit=limit)
+    return UncoveredPage(items=[UncoveredAsset(**vars(u)) for u in found], next_cursor=next_cursor)

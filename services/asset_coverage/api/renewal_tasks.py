@@ -51,12 +51,12 @@ async def list_renewal_tasks(
     assignee: Annotated[str | None, Query(max_length=320,
                                           description="a user id, e-mail address or role:<name>")] = None,
     due_before: Annotated[Date | None, Query(description="periods ending on or before this date")] = None,
-    after: Cursor = None,
+    cursor: Cursor = None,
     limit: Limit = 100,
 ) -> dict:
     """Tasks by task id, filtered; a filter left out matches any."""
     rows = await use_cases.list_tasks(ctx.uow(), state=state, contract_id=contract_id, assignee=assignee,
-                                      due_before=due_before, after=after, limit=limit)
+                                      due_before=due_before, after=cursor, limit=limit)
     return page_of([RenewalTaskView(**row) for row in rows], limit, key=lambda t: t.task_id)
 
 

@@ -97,11 +97,11 @@ async def list_deliveries(
     state: Annotated[DeliveryState | None, Query()] = None,
     recipient: Annotated[str | None, Query(max_length=320)] = None,
     series_key: Annotated[str | None, Query(max_length=400, description="e.g. renewal_task:<task id>")] = None,
-    after: Cursor = None,
+    cursor: Cursor = None,
     limit: Limit = 100,
 ) -> dict:
     rows = await notifying.list_deliveries(ctx.uow(), state=state, recipient=recipient, series_key=series_key,
-                                           after=after, limit=limit)
+                                           after=cursor, limit=limit)
     return page_of([DeliveryView.of(r) for r in rows], limit, key=lambda d: d.delivery_id)
 
 
