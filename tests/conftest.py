@@ -8,11 +8,13 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
+from aiokafka import AIOKafkaConsumer
 
 from services.catalogue import DATABASE_NAME, by_name
 from shared.backbone.auth import issue_token
 from shared.backbone.database import create_engine
 from shared.backbone.migrations import upgrade_to_head
+from shared.events.envelope import Envelope, from_kafka
 from services.provision import provision, service_database_url
 from devstack.smtp import LocalSmtp
 from tests.stack import ROOT, TEST_PASSWORDS, start_stack
@@ -131,6 +133,29 @@ async def running_service(name: str, env: dict[str, str]):
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+async def events_on_kafka(stack, topic: str, keys: set[str], event_type: str, timeout: float = 60) -> dict[str, Envelope]:
+    """The first `event_type` published under each of `keys` on `topic`, read from the beginning
+    as the admin (fails after `timeout` seconds without all of them)."""
+    found: dict[str, Envelope] = {}
+    consumer = AIOKafkaConsumer(topic, **stack.kafka_admin.options(), group_id=None, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        async with asyncio.timeout(timeout):
+            while set(found) != keys:
+                for messages in (await consumer.getmany(timeout_ms=500)).values():
+                    for m in messages:
+                        envelope = from_kafka(m.headers, m.key, m.value)
+                        if envelope.key in keys and envelope.event.event_type == event_type:
+                            found.setdefault(envelope.key, envelope)
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def on_kafka(stack, topic: str, key: str, event_type: str) -> Envelope:
+    return (await events_on_kafka(stack, topic, {key}, event_type))[key]
 
 
 async def eventually(check, timeout: float = 30.0, interval: float = 0.2):

@@ -8,7 +8,6 @@ listed as uncovered -> the renewal task was opened for its owner (and mailed thr
 server), and the site's iCalendar feed lists the renewal deadlines.
 """
 
-import asyncio
 import csv
 import datetime as dt
 import io
@@ -18,12 +17,10 @@ import httpx
 import icalendar
 import openpyxl
 import pytest
-from aiokafka import AIOKafkaConsumer
 
 from services.asset_coverage.domain.operational_contract.terms import vendor_contract_id
 from shared.events import topics
-from shared.events.envelope import from_kafka
-from tests.conftest import bearer, eventually
+from tests.conftest import bearer, eventually, events_on_kafka
 from tests.platform import running_platform
 
 pytestmark = pytest.mark.e2e
@@ -77,22 +74,6 @@ async def imported(http, url: str, content: bytes) -> dict:
     assert job["state"] == "completed", job
     return job
 
-
-async def on_kafka(stack, topic: str, keys: set[str], event_type: str) -> dict:
-    found = {}
-    consumer = AIOKafkaConsumer(topic, **stack.kafka_admin.options(), group_id=None, auto_offset_reset="earliest")
-    await consumer.start()
-    try:
-        async with asyncio.timeout(60):
-            while set(found) != keys:
-                for messages in (await consumer.getmany(timeout_ms=500)).values():
-                    for m in messages:
-                        envelope = from_kafka(m.headers, m.key, m.value)
-                        if envelope.key in keys and envelope.event.event_type == event_type:
-                            found[envelope.key] = envelope.event
-    finally:
-        await consumer.stop()
-    return found
 
 
 async def test_import_link_prove_expire_lapse_and_the_deadlines(platform, stack, smtp_server):
@@ -183,7 +164,8 @@ async def test_import_link_prove_expire_lapse_and_the_deadlines(platform, stack,
             return c if c["state"] == "expired" else None
 
         await eventually(expired, timeout=60)
-        lapsed = await on_kafka(stack, topics.ASSET_COVERAGE_ASSETS, set(assets), "CoverageLapsed")
+        lapsed = {k: e.event for k, e in (await events_on_kafka(stack, topics.ASSET_COVERAGE_ASSETS, set(assets),
+                                                                    "CoverageLapsed")).items()}
         assert {e.on for e in lapsed.values()} == {END + dt.timedelta(days=1)}
         assert {e.reason for e in lapsed.values()} == {"contract_expired"}
         uncovered = (await http.get(f"{ops}/api/v1/uncovered-assets", headers=bearer("sales"),

@@ -11,12 +11,10 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from aiokafka import AIOKafkaConsumer
 
 from shared.events import topics
 from shared.events.assets import AssetDetails
 from shared.events.coverage import OperationalContractActivated, OperationalTerms, ServiceLevel, VendorContractTerms
-from shared.events.envelope import from_kafka
 from shared.events.link_dates import link_id
 from services.lifecycle_scheduler.adapters import link_timers
 from services.asset_coverage.adapters.coverage_rebuild import rebuild_coverage_index
@@ -24,7 +22,7 @@ from services.asset_coverage.adapters.coverage_tables import contract_facts, cov
 from services.asset_coverage.application.following import commit
 from services.asset_coverage.domain.asset import Asset
 from services.asset_coverage.domain.operational_contract import OperationalContract
-from tests.conftest import bearer, eventually, running_service
+from tests.conftest import bearer, eventually, on_kafka, running_service
 
 pytestmark = pytest.mark.integration
 
@@ -66,20 +64,6 @@ def refused(response, status: int, rule: str) -> dict:
     assert response.json()["rule"] == rule, response.json()
     return response.json()
 
-
-async def on_kafka(stack, topic: str, key: str, event_type: str):
-    consumer = AIOKafkaConsumer(topic, **stack.kafka_admin.options(), group_id=None, auto_offset_reset="earliest")
-    await consumer.start()
-    try:
-        async with asyncio.timeout(60):
-            while True:
-                for messages in (await consumer.getmany(timeout_ms=500)).values():
-                    for m in messages:
-                        envelope = from_kafka(m.headers, m.key, m.value)
-                        if envelope.key == key and envelope.event.event_type == event_type:
-                            return envelope
-    finally:
-        await consumer.stop()
 
 
 async def coverage(client, asset_id: str, **params) -> dict:

@@ -16,7 +16,7 @@ from services.lifecycle_scheduler.application.quote_validity import fire_due_quo
 from shared.events import topics
 from shared.events.envelope import from_kafka
 from shared.events.quotes import QuoteApproved
-from tests.conftest import bearer, eventually, running_service
+from tests.conftest import bearer, eventually, on_kafka, running_service
 
 pytestmark = pytest.mark.integration
 
@@ -65,20 +65,6 @@ async def stream(client, stream_id: str) -> list[str]:
                                   {"s": stream_id})
         return list(rows.scalars())
 
-
-async def on_kafka(stack, topic: str, key: str, event_type: str):
-    consumer = AIOKafkaConsumer(topic, **stack.kafka_admin.options(), group_id=None, auto_offset_reset="earliest")
-    await consumer.start()
-    try:
-        async with asyncio.timeout(60):
-            while True:
-                for messages in (await consumer.getmany(timeout_ms=500)).values():
-                    for m in messages:
-                        envelope = from_kafka(m.headers, m.key, m.value)
-                        if envelope.key == key and envelope.event.event_type == event_type:
-                            return envelope
-    finally:
-        await consumer.stop()
 
 
 async def test_an_approved_quote_goes_out_whole_on_kafka_and_changes_no_more(order_sync, stack):
