@@ -6,14 +6,14 @@ not as a request of the wrong form: the schema promises only what it checks."""
 
 from typing import TypeVar
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, StrictBool, StrictInt, ValidationError
 
 from shared.backbone.errors import invalid
 from shared.backbone.rest import Amount, Date
 from shared.events.assets import AssetDetails, AssetKind, Criticality, LicenceMetric
 from shared.events.base import MAX_QUANTITY
 from shared.events.coverage import (
-    OperationalTerms, PaymentSchedule, RenewalOptions, VendorContractModel, VendorContractTerms,
+    OperationalTerms, PaymentSchedule, VendorContractModel, VendorContractTerms,
 )
 from services.asset_coverage.domain import rules
 
@@ -38,7 +38,7 @@ class AssetBody(BaseModel):
     criticality: Criticality = "medium"
     owner: str | None = Field(default=None, max_length=200, description="user id or e-mail of the owner")
     licence_metric: LicenceMetric | None = Field(None, description="software only")
-    licence_quantity: int | None = Field(default=None, ge=1, le=MAX_QUANTITY, description="software only")
+    licence_quantity: StrictInt | None = Field(default=None, ge=1, le=MAX_QUANTITY, description="software only")
 
     def details(self) -> AssetDetails:
         return as_model(AssetDetails, self, rules.ASSET_DETAILS_INVALID)
@@ -65,13 +65,20 @@ class CostsBody(BaseModel):
     tax: Amount | None = Field(None, description="at most 2 decimal places")
 
 
+class RenewalOptionsBody(BaseModel):
+    # Strict: JSON true is no number of days, nor 1 a yes (pydantic's lax mode would take them).
+    renewable: StrictBool = False
+    options: str | None = Field(default=None, max_length=2000, examples=["two one-year extensions"])
+    notice_days: StrictInt | None = Field(default=None, ge=0, le=3650)
+
+
 class OperationalTermsBody(BaseModel):
     """What operations owns on any contract, from contracting or not."""
 
     sla: ServiceLevelBody | None = None
     warranty: WarrantyBody | None = None
     costs: CostsBody | None = None
-    renewal: RenewalOptions | None = None
+    renewal: RenewalOptionsBody | None = None
     owners: list[str] = Field(default_factory=list, max_length=20,
                               description="user ids, e-mail addresses or role names; renewal tasks go to them")
 

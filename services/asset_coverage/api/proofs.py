@@ -7,11 +7,13 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, BeforeValidator, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import any_role
 from shared.backbone.clock import today_in
+from shared.backbone.errors import problem
 from shared.backbone.rest import Date
 from shared.events.assets import ASSET_ID_PATTERN, Criticality
 from shared.events.coverage import ServiceLevel, WarrantyTerms
@@ -115,6 +117,15 @@ class UncoveredPage(BaseModel):
 def _when(ctx: ServiceContext, on: dt.date | None, known_at: dt.datetime | None) -> tuple[dt.date, dt.datetime | None, dt.datetime]:
     """The date and the instant asked (None: as known now, the current rows), and the instant to show."""
     return on or today_in(ctx.clock, "UTC"), known_at, known_at or ctx.clock.now()
+
+
+@router.api_route("/assets/{asset_id:path}/coverage", methods=["PUT", "POST", "PATCH", "DELETE"],
+                  include_in_schema=False)
+async def coverage_is_read_only(asset_id: str) -> JSONResponse:
+    """A proof is only read: without this route the asset routes' `{asset_id:path}` (registered after
+    this router) would take a PUT here for an asset whose id ends in /coverage."""
+    body = problem(405, "Request refused", "request.method_not_allowed", "a coverage proof is only read (GET)")
+    return JSONResponse(body, status_code=405, headers={"Allow": "GET"}, media_type="application/problem+json")
 
 
 @router.get("/assets/{asset_id:path}/coverage", response_model=AssetCoverage)

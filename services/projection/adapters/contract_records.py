@@ -124,6 +124,11 @@ async def merge_contract(conn: AsyncConnection, contract_id: UUID, at: dt.dateti
     await conn.execute(statement.on_conflict_do_update(index_elements=[contracts.c.contract_id], set_=values))
 
 
+async def origin_of(conn: AsyncConnection, contract_id: UUID) -> str | None:
+    return (await conn.execute(sa.select(contracts.c.contract_origin).where(contracts.c.contract_id == contract_id))
+            ).scalar_one_or_none()
+
+
 async def merge_request(conn: AsyncConnection, contract_id: UUID, at: dt.datetime, stream_version: int, **fields) -> None:
     """What an event of clm's contract stream says (the request, versions, negotiated terms): each field keeps the value of the latest event of clm's stream
     that set it (`request_versions`: field -> stream version), so the row is the same in whatever

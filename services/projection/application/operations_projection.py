@@ -75,8 +75,13 @@ async def _activated(uow: UnitOfWork, envelope: Envelope) -> None:
 
 
 async def _expired(uow: UnitOfWork, envelope: Envelope) -> None:
+    """A contract from contracting has its expiry instant from the scheduler's ContractExpired (whichever
+    of the two arrives first); a vendor contract's is when operations expired it."""
     event: OperationalContractExpired = envelope.event
-    await records.merge_contract(uow.conn, event.contract_id, envelope.time, state="expired", expired_at=envelope.time)
+    if await records.origin_of(uow.conn, event.contract_id) == "contracting":
+        await records.merge_contract(uow.conn, event.contract_id, envelope.time, state="expired")
+    else:
+        await records.merge_contract(uow.conn, event.contract_id, envelope.time, state="expired", expired_at=envelope.time)
 
 
 async def _canceled(uow: UnitOfWork, envelope: Envelope) -> None:
