@@ -14,8 +14,7 @@ import sqlalchemy as sa
 
 from shared.events.assets import AssetDetails
 from shared.events.coverage import OperationalTerms, VendorContractTerms
-from services.asset_coverage.domain.asset import Asset
-from services.asset_coverage.domain.operational_contract import OperationalContract
+from services.asset_coverage.application import linking, registry
 from tests.conftest import bearer, eventually, running_service, token
 
 pytestmark = pytest.mark.integration
@@ -102,17 +101,15 @@ async def test_planning_is_for_asset_managers_and_a_retry_is_a_replay(asset_cove
 
 
 async def record_contract_at(client, site: str, tag: str) -> uuid.UUID:
-    """A vendor contract covering a robot at `site`, recorded as operations' use cases would."""
-    async with client.app.state.context.uow() as uow:
-        uow.add(Asset.register(f"ROB-{tag}", AssetDetails(kind="robot", name="KR 210", site=site, criticality="critical")))
-        contract = OperationalContract.register_vendor_contract(
-            VendorContractTerms(number=f"VC-{tag}", vendor="KUKA Service GmbH", vendor_contract_number=f"KS-{tag}",
-                                name="Robot maintenance", contract_model="maintenance", start_date=dt.date(2026, 1, 1),
-                                end_date=dt.date(2027, 6, 30)),
-            OperationalTerms(owners=["ot-maria"]))
-        contract.link_asset(f"ROB-{tag}", "KR 210")
-        uow.add(contract)
-        await uow.commit()
+    """A vendor contract covering a robot at `site`, through operations' use cases."""
+    new_uow = client.app.state.context.uow
+    await registry.register_asset(new_uow(), f"ROB-{tag}",
+                                  AssetDetails(kind="robot", name="KR 210", site=site, criticality="critical"))
+    contract, _ = await registry.register_vendor_contract(new_uow(), VendorContractTerms(
+        number=f"VC-{tag}", vendor="KUKA Service GmbH", vendor_contract_number=f"KS-{tag}", name="Robot maintenance",
+        contract_model="maintenance", start_date=dt.date(2026, 1, 1), end_date=dt.date(2027, 6, 30)),
+        OperationalTerms(owners=["ot-maria"]))
+    await linking.link_asset(new_uow(), dt.date(2026, 1, 1), uuid.UUID(contract.id), f"ROB-{tag}")
     return uuid.UUID(contract.id)
 
 

@@ -12,11 +12,10 @@ from contextlib import AsyncExitStack
 import pytest
 import sqlalchemy as sa
 
-from shared.events.coverage import (
-    OperationalContractCanceled, OperationalTerms, VendorContractRevised, VendorContractTerms,
-)
+from shared.events.coverage import OperationalTerms, VendorContractTerms
 from shared.events.envelope import Envelope
 from shared.events.renewal_tasks import RenewalTaskOpened, renewal_task_id
+from services.asset_coverage.application import registry
 from services.asset_coverage.domain.operational_contract import OperationalContract
 from services.lifecycle_scheduler.adapters import deliveries as store
 from services.lifecycle_scheduler.application import renewal_reminders
@@ -29,15 +28,13 @@ FAST = {"ALLOW_CLOCK_CONTROL": "true", "SCHEDULER_TICK_SECONDS": "0.2", "NOTIFY_
 
 
 async def _register_vendor_contract(asset_coverage, end_date: dt.date, owners: list[str]) -> uuid.UUID:
-    """As the vendor contract API and the import will (built by another part): the aggregate's event."""
+    """Through the registry, as the vendor contract API and the import register one."""
     suffix = uuid.uuid4().hex[:8]
     terms = VendorContractTerms(number=f"OPS-{suffix}", vendor="KUKA", vendor_contract_number=f"KV-{suffix}",
                                 name=f"Robot maintenance {suffix}", contract_model="maintenance",
                                 start_date=end_date - dt.timedelta(days=365), end_date=end_date)
-    contract = OperationalContract.register_vendor_contract(terms, OperationalTerms(owners=owners))
-    async with asset_coverage.app.state.context.uow(actor="test") as uow:
-        uow.add(contract)
-        await uow.commit()
+    contract, _ = await registry.register_vendor_contract(asset_coverage.app.state.context.uow(actor="test"), terms,
+                                                          OperationalTerms(owners=owners))
     return uuid.UUID(contract.id)
 
 
@@ -163,14 +160,6 @@ async def _all_mailed(smtp_server, owners) -> bool:
     return all(smtp_server.mailbox.to(o) for o in owners)
 
 
-async def _record(asset_coverage, contract_id: uuid.UUID, event) -> None:
-    """As the contract use cases will (built by another part): the event on the contract's stream."""
-    async with asset_coverage.app.state.context.uow(actor="test") as uow:
-        contract = await uow.get(OperationalContract, str(contract_id))
-        contract.record(event)
-        await uow.commit()
-
-
 async def test_a_moved_end_date_supersedes_the_task_and_plans_the_new_period_and_an_ended_contract_drops_it(
         service_env, smtp_server):
     owner = f"ot-lead-{uuid.uuid4().hex[:8]}@plant4.example"
@@ -192,8 +181,8 @@ async def test_a_moved_end_date_supersedes_the_task_and_plans_the_new_period_and
             moved = end + dt.timedelta(days=180)
             async with asset_coverage.app.state.context.uow(actor="test") as uow:
                 terms = (await uow.get(OperationalContract, str(contract_id))).vendor_terms
-            await _record(asset_coverage, contract_id, VendorContractRevised(
-                contract_id=contract_id, terms=terms.model_copy(update={"end_date": moved}), changed=["end_date"]))
+            await registry.revise_terms(asset_coverage.app.state.context.uow(actor="test"), contract_id,
+                                        terms.model_copy(update={"end_date": moved}))
 
             async def superseded_and_replanned():
                 assert await tasks() == {end.isoformat(): ("superseded", "end_date_moved")}
@@ -206,8 +195,8 @@ async def test_a_moved_end_date_supersedes_the_task_and_plans_the_new_period_and
             series = f"renewal_task:{renewal_task_id(contract_id, end)}"
             await eventually(lambda: _stopped(scheduler.app.state.context, series), timeout=30)
 
-            await _record(asset_coverage, contract_id, OperationalContractCanceled(
-                contract_id=contract_id, effective_on=dt.datetime.now(dt.UTC).date(), reason="plant closed"))
+            await registry.cancel_contract(asset_coverage.app.state.context.uow(actor="test"), contract_id,
+                                           dt.datetime.now(dt.UTC).date(), "plant closed")
 
             async def dropped():  # the new period's unfired deadlines are gone; what fired stays
                 return await deadlines() == {(end.isoformat(), d): True for d in (90, 60, 30)}
