@@ -73,8 +73,10 @@ async def load(dsn: str, schema: str, assets: int, contracts: int) -> None:
     conn = await asyncpg.connect(dsn, server_settings={"search_path": schema})
     try:
         started = time.perf_counter()
-        await conn.copy_records_to_table("coverage_assets", records=(
-            (asset_id(i), f"Asset {i}", KINDS[i % 5], f"Plant {i % 40}", CRITICALITY[i % 4], False) for i in range(assets)))
+        await conn.copy_records_to_table(  # the inventory's asset_index: the rows the coverage index reads
+            "asset_index", columns=["asset_id", "kind", "site", "criticality", "owner", "name", "model", "covered", "version"],
+            records=((asset_id(i), KINDS[i % 5], f"Plant {i % 40}", CRITICALITY[i % 4], None, f"Asset {i}", None, False, 1)
+                     for i in range(assets)))
         await conn.copy_records_to_table("coverage_contract_facts", records=contract_rows(contracts, rng))
         await conn.copy_records_to_table("coverage_link_facts", records=link_rows(assets, contracts, rng))
         await conn.execute("ANALYZE")

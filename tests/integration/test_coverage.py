@@ -18,7 +18,8 @@ from shared.events.coverage import OperationalContractActivated, OperationalTerm
 from shared.events.link_dates import link_id
 from services.lifecycle_scheduler.adapters import link_timers
 from services.asset_coverage.adapters.coverage_rebuild import rebuild_coverage_index
-from services.asset_coverage.adapters.coverage_tables import contract_facts, coverage_assets, link_facts
+from services.asset_coverage.adapters.coverage_tables import contract_facts, link_facts
+from services.asset_coverage.adapters.inventory_index import asset_index
 from services.asset_coverage.application.following import commit
 from services.asset_coverage.domain.asset import Asset
 from services.asset_coverage.domain.operational_contract import OperationalContract
@@ -191,7 +192,7 @@ async def test_the_index_rebuilt_from_the_log_is_the_live_one(service):
 
     async def rows(conn) -> dict:
         return {t.name: sorted((tuple(r) for r in await conn.execute(sa.select(t))), key=repr)
-                for t in (link_facts, contract_facts, coverage_assets)}
+                for t in (link_facts, contract_facts, asset_index)}
 
     async with service.app.state.context.engine.connect() as conn:
         async with conn.begin():

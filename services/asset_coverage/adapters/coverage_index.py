@@ -1,17 +1,18 @@
 """The coverage index in a unit of work's transaction (`uow.views.coverage`): link and contract
 facts, each row known from the recorded time of the event that made it true (the transaction's
 `now()`, which is the `recorded_at` of the events it appends) to that of the one that replaced it,
-and the assets' copy. memory_coverage_index.py is its twin for unit tests; rebuild.py replays the
+and the assets (the inventory's asset_index). memory_coverage_index.py is its twin for unit tests; rebuild.py replays the
 log into empty tables through the same `save_contract` / `save_asset`."""
 
 import datetime as dt
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.asset_coverage.adapters.coverage_tables import contract_facts, coverage_assets, link_facts
+from services.asset_coverage.adapters.coverage_tables import contract_facts, link_facts
+from services.asset_coverage.adapters.inventory_index import SqlInventoryIndex, asset_index
 from services.asset_coverage.domain.asset import Asset
 from services.asset_coverage.domain.coverage import ContractFact, LinkFact, Linked
 from services.asset_coverage.domain.operational_contract import OperationalContract
@@ -39,12 +40,6 @@ def link_rows(contract: OperationalContract, asset_ids: set[str]) -> list[dict]:
          "effective_to": link.effective_to, "carried_from": link.carried_from}
         for asset_id in sorted(asset_ids) if (link := contract.links.get(asset_id)) is not None
     ]
-
-
-def asset_row(asset: Asset) -> dict:
-    d = asset.details
-    return {"asset_id": asset.id, "name": d.name, "kind": d.kind, "site": d.site, "criticality": d.criticality,
-            "covered": asset.covered}
 
 
 def linked_of(row) -> Linked:
@@ -101,10 +96,8 @@ class SqlCoverageIndex:
             await self._conn.execute(table.insert(), [{**row, "known_from": at, "known_to": None} for row in rows])
 
     async def save_asset(self, asset: Asset) -> None:
-        row = asset_row(asset)
-        statement = insert(coverage_assets).values(**row)
-        await self._conn.execute(statement.on_conflict_do_update(
-            index_elements=[coverage_assets.c.asset_id], set_={k: v for k, v in row.items() if k != "asset_id"}))
+        """The asset's row is the inventory's: one row per asset, whoever saves it."""
+        await SqlInventoryIndex(self._conn).save_asset(asset)
 
     async def linked(self, asset_ids: list[str], known_at: dt.datetime | None = None) -> dict[str, list[Linked]]:
         """Each asset's links with their contracts, as known now (None) or at `known_at`."""
@@ -120,10 +113,10 @@ class SqlCoverageIndex:
         facts = link_facts.join(contract_facts, sa.and_(contract_facts.c.contract_id == link_facts.c.contract_id,
                                                         _bitemporal(contract_facts, known_at)))
         query = (
-            sa.select(asked.c.asset_id.label("asked"), coverage_assets.c.asset_id.is_not(None).label("registered"),
+            sa.select(asked.c.asset_id.label("asked"), asset_index.c.asset_id.is_not(None).label("registered"),
                       *(link_facts.c[c] for c in LINK_COLUMNS),
                       *(contract_facts.c[c] for c in CONTRACT_COLUMNS if c != "contract_id"))
-            .select_from(asked.outerjoin(coverage_assets, coverage_assets.c.asset_id == asked.c.asset_id)
+            .select_from(asked.outerjoin(asset_index, asset_index.c.asset_id == asked.c.asset_id)
                          .outerjoin(facts, sa.and_(link_facts.c.asset_id == asked.c.asset_id,
                                                    _bitemporal(link_facts, known_at))))
         )
@@ -138,14 +131,14 @@ class SqlCoverageIndex:
 
     async def assets_among(self, asset_ids: list[str]) -> dict:
         """The registered assets among `asset_ids`: id -> its row (name, kind, site, criticality, covered)."""
-        query = sa.select(coverage_assets).where(coverage_assets.c.asset_id == sa.any_(sa.cast(list(asset_ids), ARRAY(sa.Text))))
+        query = sa.select(asset_index).where(asset_index.c.asset_id == sa.any_(sa.cast(list(asset_ids), ARRAY(sa.Text))))
         return {row.asset_id: row for row in await self._conn.execute(query)}
 
     async def assets(self, *, kind: str | None = None, site: str | None = None, criticality: str | None = None,
                      after: str | None = None, limit: int = 500) -> list:
         """Rows of the assets' copy matching every filter given, by asset id from after `after`."""
-        c = coverage_assets.c
-        query = sa.select(coverage_assets).order_by(c.asset_id).limit(limit)
+        c = asset_index.c
+        query = sa.select(asset_index).order_by(c.asset_id).limit(limit)
         for column, value in ((c.kind, kind), (c.site, site), (c.criticality, criticality)):
             if value is not None:
                 query = query.where(column == value)

@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.backbone import event_store
 from services.asset_coverage.adapters.coverage_index import SqlCoverageIndex
-from services.asset_coverage.adapters.coverage_tables import contract_facts, coverage_assets, link_facts
+from services.asset_coverage.adapters.coverage_tables import contract_facts, link_facts
+from services.asset_coverage.adapters.inventory_index import asset_index
 from services.asset_coverage.domain.asset import Asset
 from services.asset_coverage.domain.operational_contract import OperationalContract
 from services.asset_coverage.domain.operational_contract.links import changes_of
@@ -18,7 +19,7 @@ CONTRACT_STREAM_TYPES = {OperationalContract.stream_type, "coverage"}  # streams
 
 async def rebuild_coverage_index(conn: AsyncConnection, batch: int = 1000) -> int:
     """Replays the log into empty index tables; how many events were replayed."""
-    for table in (link_facts, contract_facts, coverage_assets):
+    for table in (link_facts, contract_facts, asset_index):
         await conn.execute(sa.delete(table))
     index = SqlCoverageIndex(conn)
     contracts: dict[str, OperationalContract] = {}

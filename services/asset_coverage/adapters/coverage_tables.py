@@ -1,5 +1,7 @@
 """The coverage index's tables (bitemporal: each fact row is known from the recorded time of the
-event that made it true until that of the event that replaced it; known_to NULL: still so)."""
+event that made it true until that of the event that replaced it; known_to NULL: still so). The
+assets it reads (registered or not, kind, site, criticality, covered) are the inventory's
+`asset_index` (inventory_index.py), not a copy."""
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -39,18 +41,4 @@ contract_facts = sa.Table(
     sa.Column("known_to", sa.DateTime(timezone=True)),
     sa.Index("coverage_contract_facts_current", "contract_id", unique=True, postgresql_where=sa.text("known_to IS NULL")),
     sa.Index("coverage_contract_facts_history", "contract_id", "known_from"),
-)
-
-# A small copy of each asset (from AssetRegistered / AssetRevised / lapses): for the bulk-link
-# filter, the uncovered list and the check that linked assets are registered.
-coverage_assets = sa.Table(
-    "coverage_assets", metadata,
-    sa.Column("asset_id", sa.Text, primary_key=True),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("kind", sa.Text, nullable=False),
-    sa.Column("site", sa.Text),
-    sa.Column("criticality", sa.Text, nullable=False),
-    sa.Column("covered", sa.Boolean, nullable=False),
-    sa.Index("coverage_assets_criticality", "criticality", "asset_id"),
-    sa.Index("coverage_assets_filter", "kind", "site", "asset_id"),
 )

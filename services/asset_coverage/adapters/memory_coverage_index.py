@@ -7,7 +7,8 @@ from types import SimpleNamespace
 from uuid import UUID
 
 from shared.backbone.memory import MemoryUnitOfWork
-from services.asset_coverage.adapters.coverage_index import asset_row, contract_row, link_rows, linked_of
+from services.asset_coverage.adapters.coverage_index import contract_row, link_rows, linked_of
+from services.asset_coverage.adapters.inventory_index import asset_row
 from services.asset_coverage.domain.asset import Asset
 from services.asset_coverage.domain.coverage import Linked
 from services.asset_coverage.domain.operational_contract import OperationalContract
@@ -47,7 +48,7 @@ class MemoryCoverageIndex:
             links[key] = _replaced(links.get(key, ()), at, rows.get(asset_id))
 
     async def save_asset(self, asset: Asset) -> None:
-        self._uow.table("coverage_assets")[asset.id] = SimpleNamespace(**asset_row(asset))
+        self._uow.table("asset_index")[asset.id] = asset_row(asset)  # the inventory's rows, as MemoryInventoryIndex
 
     async def linked(self, asset_ids: list[str], known_at: dt.datetime | None = None) -> dict[str, list[Linked]]:
         contracts = self._uow.table("coverage_contract_facts")
@@ -65,11 +66,11 @@ class MemoryCoverageIndex:
         return set(await self.assets_among(asset_ids)), await self.linked(asset_ids, known_at)
 
     async def assets_among(self, asset_ids: list[str]) -> dict:
-        assets = self._uow.table("coverage_assets")
-        return {asset_id: assets[asset_id] for asset_id in asset_ids if asset_id in assets}
+        assets = self._uow.table("asset_index")
+        return {asset_id: SimpleNamespace(**assets[asset_id]) for asset_id in asset_ids if asset_id in assets}
 
     async def assets(self, *, kind: str | None = None, site: str | None = None, criticality: str | None = None,
                      after: str | None = None, limit: int = 500) -> list:
-        rows = sorted(self._uow.table("coverage_assets").values(), key=lambda a: a.asset_id)
+        rows = sorted((SimpleNamespace(**a) for a in self._uow.table("asset_index").values()), key=lambda a: a.asset_id)
         return [a for a in rows if kind in (None, a.kind) and site in (None, a.site)
                 and criticality in (None, a.criticality) and (after is None or a.asset_id > after)][:limit]

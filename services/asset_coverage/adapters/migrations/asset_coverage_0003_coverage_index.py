@@ -50,14 +50,3 @@ def upgrade() -> None:
     op.create_index("coverage_contract_facts_current", "coverage_contract_facts", ["contract_id"], unique=True,
                     postgresql_where=sa.text("known_to IS NULL"))
     op.create_index("coverage_contract_facts_history", "coverage_contract_facts", ["contract_id", "known_from"])
-    op.create_table(
-        "coverage_assets",
-        sa.Column("asset_id", sa.Text, primary_key=True),
-        sa.Column("name", sa.Text, nullable=False),
-        sa.Column("kind", sa.Text, nullable=False),
-        sa.Column("site", sa.Text),
-        sa.Column("criticality", sa.Text, nullable=False),
-        sa.Column("covered", sa.Boolean, nullable=False),
-    )
-    op.create_index("coverage_assets_criticality", "coverage_assets", ["criticality", "asset_id"])
-    op.create_index("coverage_assets_filter", "coverage_assets", ["kind", "site", "asset_id"])
