@@ -60,6 +60,17 @@ def _matching(pattern: str, what: str, types: tuple[type, ...]) -> BeforeValidat
 
 
 Date = Annotated[dt.date, _matching(ISO_DATE_PATTERN, "a date as YYYY-MM-DD", (dt.date,))]
+
+
+def _json_number(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"a whole number, not {value!r}")
+    return value
+
+
+# A JSON integer (2820 or 2820.0, as JSON Schema counts them), never true/false or "2820", which
+# pydantic's lax int would take.
+WholeNumber = Annotated[int, BeforeValidator(_json_number)]
 Instant = Annotated[
     AwareDatetime, _matching(ISO_INSTANT_PATTERN, "an instant as ISO 8601 with its offset, e.g. 2027-03-02T08:00:00+01:00",
                              (dt.datetime,)),

@@ -172,7 +172,7 @@ async def test_a_contract_from_contracting_keeps_its_legal_terms_there(asset_cov
     ops = await asset_coverage.put(f"/api/v1/operational-contracts/{cid}/operational-terms",
                                    json={"owners": ["ot-maria"], "sla": {"response_hours": 8}}, headers=MANAGER)
     assert ops.status_code == 200 and ops.json()["operational"]["owners"] == ["ot-maria"], ops.text
-    listed = (await asset_coverage.get("/api/v1/operational-contracts", params={"origin": "contracting", "limit": 500},
+    listed = (await asset_coverage.get("/api/v1/operational-contracts", params={"origin": "contracting", "contract_model": "msa", "limit": 500},
                                        headers=READER)).json()
     assert cid in [c["contract_id"] for c in listed["items"]]
 

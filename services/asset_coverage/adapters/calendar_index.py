@@ -61,10 +61,16 @@ class SqlCalendarIndex:
         return self._conn
 
     async def save_contract(self, contract_id: UUID, at: dt.datetime, **values) -> None:
-        """Inserts the contract or updates the columns given (a revision names only what it carries)."""
+        """The whole contract (registered, opened, revised: `end_date` given) is inserted or updated;
+        a change of one thing it carries (owners, canceled) updates the row its own earlier event
+        inserted. Not an upsert with those alone: PostgreSQL checks the NOT NULL columns of the row
+        it would insert before it sees the conflict."""
         row = {"contract_id": contract_id, "changed_at": at, **values}
-        statement = insert(calendar_contracts).values(
-            **{"owners": [], "canceled": False, **row})
+        if "end_date" not in values:
+            await self._conn.execute(sa.update(calendar_contracts)
+                                     .where(calendar_contracts.c.contract_id == contract_id).values(**row))
+            return
+        statement = insert(calendar_contracts).values(**{"owners": [], "canceled": False, **row})
         await self._conn.execute(statement.on_conflict_do_update(
             index_elements=[calendar_contracts.c.contract_id],
             set_={k: statement.excluded[k] for k in row if k != "contract_id"}))

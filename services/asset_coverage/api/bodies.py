@@ -6,10 +6,10 @@ not as a request of the wrong form: the schema promises only what it checks."""
 
 from typing import TypeVar
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt, ValidationError
+from pydantic import BaseModel, Field, StrictBool, ValidationError
 
 from shared.backbone.errors import invalid
-from shared.backbone.rest import Amount, Date
+from shared.backbone.rest import Amount, Date, WholeNumber
 from shared.events.assets import AssetDetails, AssetKind, Criticality, LicenceMetric
 from shared.events.base import MAX_QUANTITY
 from shared.events.coverage import (
@@ -38,7 +38,7 @@ class AssetBody(BaseModel):
     criticality: Criticality = "medium"
     owner: str | None = Field(default=None, max_length=200, description="user id or e-mail of the owner")
     licence_metric: LicenceMetric | None = Field(None, description="software only")
-    licence_quantity: StrictInt | None = Field(default=None, ge=1, le=MAX_QUANTITY, description="software only")
+    licence_quantity: WholeNumber | None = Field(default=None, ge=1, le=MAX_QUANTITY, description="software only")
 
     def details(self) -> AssetDetails:
         return as_model(AssetDetails, self, rules.ASSET_DETAILS_INVALID)
@@ -66,10 +66,10 @@ class CostsBody(BaseModel):
 
 
 class RenewalOptionsBody(BaseModel):
-    # Strict: JSON true is no number of days, nor 1 a yes (pydantic's lax mode would take them).
+    # JSON true is no number of days, nor 1 a yes (pydantic's lax mode would take them).
     renewable: StrictBool = False
     options: str | None = Field(default=None, max_length=2000, examples=["two one-year extensions"])
-    notice_days: StrictInt | None = Field(default=None, ge=0, le=3650)
+    notice_days: WholeNumber | None = Field(default=None, ge=0, le=3650)
 
 
 class OperationalTermsBody(BaseModel):

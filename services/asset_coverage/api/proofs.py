@@ -121,7 +121,7 @@ def _when(ctx: ServiceContext, on: dt.date | None, known_at: dt.datetime | None)
 
 @router.api_route("/assets/{asset_id:path}/coverage", methods=["PUT", "POST", "PATCH", "DELETE"],
                   include_in_schema=False)
-async def coverage_is_read_only(asset_id: str) -> JSONResponse:
+async def coverage_is_read_only(asset_id: str, on: str | None = None, known_at: str | None = None) -> JSONResponse:
     """A proof is only read: without this route the asset routes' `{asset_id:path}` (registered after
     this router) would take a PUT here for an asset whose id ends in /coverage."""
     body = problem(405, "Request refused", "request.method_not_allowed", "a coverage proof is only read (GET)")
