@@ -68,9 +68,11 @@ def _json_number(value: object) -> object:
     return value
 
 
-# A JSON integer (2820 or 2820.0, as JSON Schema counts them), never true/false or "2820", which
-# pydantic's lax int would take.
-WholeNumber = Annotated[int, BeforeValidator(_json_number)]
+def whole_number(ge: int, le: int) -> type:
+    """A JSON integer from `ge` to `le` (2820 or 2820.0, as JSON Schema counts them), never true/false
+    or "2820", which pydantic's lax int would take. The bounds sit before the check so the schema
+    shows them as minimum / maximum."""
+    return Annotated[int, Field(ge=ge, le=le), BeforeValidator(_json_number)]
 Instant = Annotated[
     AwareDatetime, _matching(ISO_INSTANT_PATTERN, "an instant as ISO 8601 with its offset, e.g. 2027-03-02T08:00:00+01:00",
                              (dt.datetime,)),

@@ -9,7 +9,7 @@ from typing import TypeVar
 from pydantic import BaseModel, Field, StrictBool, ValidationError
 
 from shared.backbone.errors import invalid
-from shared.backbone.rest import Amount, Date, WholeNumber
+from shared.backbone.rest import Amount, Date, whole_number
 from shared.events.assets import AssetDetails, AssetKind, Criticality, LicenceMetric
 from shared.events.base import MAX_QUANTITY
 from shared.events.coverage import (
@@ -38,7 +38,7 @@ class AssetBody(BaseModel):
     criticality: Criticality = "medium"
     owner: str | None = Field(default=None, max_length=200, description="user id or e-mail of the owner")
     licence_metric: LicenceMetric | None = Field(None, description="software only")
-    licence_quantity: WholeNumber | None = Field(default=None, ge=1, le=MAX_QUANTITY, description="software only")
+    licence_quantity: whole_number(1, MAX_QUANTITY) | None = Field(None, description="software only")
 
     def details(self) -> AssetDetails:
         return as_model(AssetDetails, self, rules.ASSET_DETAILS_INVALID)
@@ -69,7 +69,7 @@ class RenewalOptionsBody(BaseModel):
     # JSON true is no number of days, nor 1 a yes (pydantic's lax mode would take them).
     renewable: StrictBool = False
     options: str | None = Field(default=None, max_length=2000, examples=["two one-year extensions"])
-    notice_days: WholeNumber | None = Field(default=None, ge=0, le=3650)
+    notice_days: whole_number(0, 3650) | None = None
 
 
 class OperationalTermsBody(BaseModel):

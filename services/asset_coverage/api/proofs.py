@@ -119,7 +119,7 @@ def _when(ctx: ServiceContext, on: dt.date | None, known_at: dt.datetime | None)
     return on or today_in(ctx.clock, "UTC"), known_at, known_at or ctx.clock.now()
 
 
-@router.api_route("/assets/{asset_id:path}/coverage", methods=["PUT", "POST", "PATCH", "DELETE"],
+@router.api_route("/assets/{asset_id:path}/coverage", methods=["PUT", "POST", "PATCH", "DELETE", "OPTIONS", "TRACE"],
                   include_in_schema=False)
 async def coverage_is_read_only(asset_id: str, on: str | None = None, known_at: str | None = None) -> JSONResponse:
     """A proof is only read: without this route the asset routes' `{asset_id:path}` (registered after
