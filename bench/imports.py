@@ -29,6 +29,7 @@ from openpyxl import Workbook
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.asset_coverage.adapters import import_jobs
+from services.asset_coverage.adapters.views import SqlViews
 from services.asset_coverage.adapters.spreadsheets import open_sheet
 from services.asset_coverage.application.import_runner import INSTANCE, run_job
 from services.asset_coverage.domain.import_columns import map_header
@@ -110,7 +111,7 @@ async def run(rows: int, batch: int, kinds: list[str], profile: bool) -> None:
         await upgrade_to_head(engine, schema, MIGRATIONS)
         settings = AssetCoverageSettings(database_url=url, import_batch_size=batch, import_dir=directory)
         ctx = ServiceContext(by_name("asset_coverage"), settings, engine, OutboxRelay(engine, lambda: None, service="bench"),
-                             SystemClock())
+                             SystemClock(), views=SqlViews)  # the query tables the service's units of work keep
         for kind in kinds:
             path = directory / f"{kind}.xlsx"
             started = time.perf_counter()

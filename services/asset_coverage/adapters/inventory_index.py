@@ -92,6 +92,15 @@ class SqlInventoryIndex:
     async def save_asset(self, asset: Asset) -> None:
         await self._conn.execute(_upsert(asset_index, "asset_id", asset_row(asset)))
 
+    async def save_assets(self, assets: list[Asset]) -> None:
+        """Several at once: one statement for a batch (an import's, a lapse evaluation's)."""
+        if not assets:
+            return
+        statement = insert(asset_index).values([asset_row(asset) for asset in assets])
+        await self._conn.execute(statement.on_conflict_do_update(
+            index_elements=[asset_index.c.asset_id],
+            set_={c.name: statement.excluded[c.name] for c in asset_index.c if c.name != "asset_id"}))
+
     async def save_contract(self, contract: OperationalContract) -> None:
         await self._conn.execute(_upsert(operational_contract_index, "contract_id", contract_row(contract)))
 

@@ -47,6 +47,14 @@ class MemoryCoverageIndex:
             key = (contract_id, asset_id)
             links[key] = _replaced(links.get(key, ()), at, rows.get(asset_id))
 
+    async def save_contracts(self, changes: list, at: dt.datetime | None = None) -> None:
+        for contract, contract_changed, asset_ids in changes:
+            await self.save_contract(contract, contract_changed=contract_changed, asset_ids=asset_ids, at=at)
+
+    async def save_assets(self, assets: list[Asset]) -> None:
+        for asset in assets:
+            await self.save_asset(asset)
+
     async def save_asset(self, asset: Asset) -> None:
         self._uow.table("asset_index")[asset.id] = asset_row(asset)  # the inventory's rows, as MemoryInventoryIndex
 

@@ -23,7 +23,12 @@ class CoverageIndex(Protocol):
     async def save_contract(self, contract: OperationalContract, *, contract_changed: bool, asset_ids: set[str],
                             at: dt.datetime | None = None) -> None: ...
 
+    async def save_contracts(self, changes: list[tuple[OperationalContract, bool, set[str]]],
+                             at: dt.datetime | None = None) -> None: ...
+
     async def save_asset(self, asset: Asset) -> None: ...
+
+    async def save_assets(self, assets: list[Asset]) -> None: ...
 
     async def linked(self, asset_ids: list[str], known_at: dt.datetime | None = None) -> dict[str, list[Linked]]: ...
 
@@ -46,21 +51,17 @@ async def save_coverage(uow: UnitOfWork, today: dt.date) -> None:
     lapses and restorations it implies for `today`."""
     index = coverage_index(uow)
     causes: dict[str, set[UUID]] = {}
+    changes = []
     for aggregate in uow.changed():
         if isinstance(aggregate, OperationalContract):
             contract_changed, asset_ids = changes_of(aggregate.pending_events)
-            await index.save_contract(aggregate, contract_changed=contract_changed, asset_ids=asset_ids)
+            changes.append((aggregate, contract_changed, asset_ids))
             for asset_id in asset_ids | (set(aggregate.links) if contract_changed else set()):
                 causes.setdefault(asset_id, set()).add(UUID(aggregate.id))
-    await _save_assets(uow)  # assets registered in this transaction are evaluated too
-    if await evaluate(uow, sorted(causes), today, causes):
-        await _save_assets(uow)
-
-
-async def _save_assets(uow: UnitOfWork) -> None:
-    for aggregate in uow.changed():
-        if isinstance(aggregate, Asset) and aggregate.details is not None:
-            await coverage_index(uow).save_asset(aggregate)
+    await index.save_contracts(changes)  # a batch's contracts in a few statements
+    # assets registered in this transaction are evaluated too
+    await index.save_assets([a for a in uow.changed() if isinstance(a, Asset) and a.details is not None])
+    await evaluate(uow, sorted(causes), today, causes)
 
 
 async def evaluate(uow: UnitOfWork, asset_ids: list[str], today: dt.date,
@@ -70,10 +71,10 @@ async def evaluate(uow: UnitOfWork, asset_ids: list[str], today: dt.date,
     names the contract changed in this transaction (`causes`), else the one whose coverage ended last."""
     if not asset_ids:
         return 0
-    flipped = 0
     index = coverage_index(uow)
     registered = await index.assets_among(asset_ids)
     linked = await index.linked(list(registered))
+    flipped_assets = []
     for asset_id, row in registered.items():
         covering = rules_of_coverage.covering(linked[asset_id], today)
         if bool(covering) == row.covered:
@@ -82,10 +83,13 @@ async def evaluate(uow: UnitOfWork, asset_ids: list[str], today: dt.date,
         if asset is None:
             continue
         if covering:
-            flipped += asset.restore(today, sorted({c.contract.contract_id for c in covering}, key=str))
+            changed = asset.restore(today, sorted({c.contract.contract_id for c in covering}, key=str))
         else:
-            flipped += asset.lapse(today, *_lapse_cause(linked[asset_id], (causes or {}).get(asset_id, set()), today))
-    return flipped
+            changed = asset.lapse(today, *_lapse_cause(linked[asset_id], (causes or {}).get(asset_id, set()), today))
+        if changed:
+            flipped_assets.append(asset)
+    await index.save_assets(flipped_assets)  # their rows say covered or not, as their events
+    return len(flipped_assets)
 
 
 def _lapse_cause(links: list[Linked], changed: set[UUID], today: dt.date) -> tuple[UUID | None, LapseReason]:

@@ -4,10 +4,9 @@ for that date, and its Asset records CoverageLapsed / CoverageRestored if it fli
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.envelope import Envelope
 from shared.events.link_dates import AssetLinkDateReached
-from services.asset_coverage.application.following import evaluate, save_coverage
+from services.asset_coverage.application.following import evaluate
 
 
 async def reach_link_date(uow: UnitOfWork, envelope: Envelope) -> None:
     event: AssetLinkDateReached = envelope.event
-    await evaluate(uow, [event.asset_id], event.on)
-    await save_coverage(uow, event.on)  # the copy of a flipped asset follows its events
+    await evaluate(uow, [event.asset_id], event.on)  # a flipped asset's row follows its event
