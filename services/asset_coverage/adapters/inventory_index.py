@@ -85,6 +85,10 @@ def _upsert(table: sa.Table, key: str, row: dict):
                                            set_={k: v for k, v in row.items() if k != key})
 
 
+# 9 parameters a row: well under PostgreSQL's 32,767 parameters of one statement.
+_ROWS_PER_STATEMENT = 1000
+
+
 class SqlInventoryIndex:
     def __init__(self, conn: AsyncConnection):
         self._conn = conn
@@ -94,12 +98,11 @@ class SqlInventoryIndex:
 
     async def save_assets(self, assets: list[Asset]) -> None:
         """Several at once: one statement for a batch (an import's, a lapse evaluation's)."""
-        if not assets:
-            return
-        statement = insert(asset_index).values([asset_row(asset) for asset in assets])
-        await self._conn.execute(statement.on_conflict_do_update(
-            index_elements=[asset_index.c.asset_id],
-            set_={c.name: statement.excluded[c.name] for c in asset_index.c if c.name != "asset_id"}))
+        for start in range(0, len(assets), _ROWS_PER_STATEMENT):
+            statement = insert(asset_index).values([asset_row(a) for a in assets[start:start + _ROWS_PER_STATEMENT]])
+            await self._conn.execute(statement.on_conflict_do_update(
+                index_elements=[asset_index.c.asset_id],
+                set_={c.name: statement.excluded[c.name] for c in asset_index.c if c.name != "asset_id"}))
 
     async def save_contract(self, contract: OperationalContract) -> None:
         await self._conn.execute(_upsert(operational_contract_index, "contract_id", contract_row(contract)))
