@@ -18,7 +18,7 @@ from shared.events.envelope import Envelope
 from shared.events.lifecycle import ContractExpired
 from shared.events.operational_dates import OperationalContractEndReached, OperationalContractStartReached
 from services.asset_coverage.adapters.memory_views import MemoryViews
-from services.asset_coverage.application import registry
+from services.asset_coverage.application import following, registry
 from services.asset_coverage.domain import rules
 from services.asset_coverage.domain.operational_contract.terms import vendor_contract_id
 
@@ -93,7 +93,7 @@ async def test_the_in_transaction_variants_commit_with_their_caller_or_not_at_al
     async with uow() as u:
         await registry.register_asset_in(u, "ROB-1", ROBOT)
         _, outcome = await registry.register_vendor_contract_in(u, TERMS, OPS)
-        await u.commit()
+        await following.commit(u)  # what a caller of the _in commands commits through (the import does)
     assert outcome == "created" and len(store.events) == 2
     assert [r.asset_id for r in await registry.list_assets(uow())] == ["ROB-1"]
     assert [r.vendor_contract_number for r in await registry.list_contracts(uow())] == ["KS-118"]

@@ -85,8 +85,15 @@ def _upsert(table: sa.Table, key: str, row: dict):
                                            set_={k: v for k, v in row.items() if k != key})
 
 
-# 9 parameters a row: well under PostgreSQL's 32,767 parameters of one statement.
-_ROWS_PER_STATEMENT = 1000
+def _upsert_all(table: sa.Table, key: str):
+    """One statement for any number of rows (executemany): compiled once, no parameter limit."""
+    statement = insert(table)
+    return statement.on_conflict_do_update(index_elements=[table.c[key]],
+                                           set_={c.name: statement.excluded[c.name] for c in table.c if c.name != key})
+
+
+_UPSERT_ASSET = _upsert_all(asset_index, "asset_id")
+_UPSERT_CONTRACT = _upsert_all(operational_contract_index, "contract_id")
 
 
 class SqlInventoryIndex:
@@ -97,12 +104,13 @@ class SqlInventoryIndex:
         await self._conn.execute(_upsert(asset_index, "asset_id", asset_row(asset)))
 
     async def save_assets(self, assets: list[Asset]) -> None:
-        """Several at once: one statement for a batch (an import's, a lapse evaluation's)."""
-        for start in range(0, len(assets), _ROWS_PER_STATEMENT):
-            statement = insert(asset_index).values([asset_row(a) for a in assets[start:start + _ROWS_PER_STATEMENT]])
-            await self._conn.execute(statement.on_conflict_do_update(
-                index_elements=[asset_index.c.asset_id],
-                set_={c.name: statement.excluded[c.name] for c in asset_index.c if c.name != "asset_id"}))
+        """Several at once (a transaction's, an import batch's): one statement, its rows sent together."""
+        if assets:
+            await self._conn.execute(_UPSERT_ASSET, [asset_row(asset) for asset in assets])
+
+    async def save_contracts(self, contracts: list[OperationalContract]) -> None:
+        if contracts:
+            await self._conn.execute(_UPSERT_CONTRACT, [contract_row(contract) for contract in contracts])
 
     async def save_contract(self, contract: OperationalContract) -> None:
         await self._conn.execute(_upsert(operational_contract_index, "contract_id", contract_row(contract)))

@@ -34,6 +34,14 @@ class MemoryInventoryIndex:
     async def save_contract(self, contract: OperationalContract) -> None:
         self._contracts[UUID(contract.id)] = contract_row(contract)
 
+    async def save_assets(self, assets: list[Asset]) -> None:
+        for asset in assets:
+            await self.save_asset(asset)
+
+    async def save_contracts(self, contracts: list[OperationalContract]) -> None:
+        for contract in contracts:
+            await self.save_contract(contract)
+
     async def assets(self, *, kind: str | None = None, site: str | None = None, criticality: str | None = None,
                      owner: str | None = None, after: str | None = None, limit: int = 100) -> list:
         wanted = {"kind": kind, "site": site, "criticality": criticality, "owner": owner}

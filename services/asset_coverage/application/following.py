@@ -1,6 +1,7 @@
-"""The coverage index follows the aggregates in the same transaction, and so do lapses: every use
-case and handler that changes an OperationalContract or an Asset ends with `commit(uow, today)` (or
-`save_coverage` inside a consumer's unit of work). After the index is saved, the assets whose
+"""The query tables follow the aggregates in the same transaction (the inventory's asset and
+contract lists, the coverage index), and so do lapses: every use case and handler that changes an
+OperationalContract or an Asset ends with `commit(uow, today)` (or `save_coverage` inside a
+consumer's unit of work, or once per batch in an import), which saves them as a set. After the index is saved, the assets whose
 coverage may have changed are evaluated for `today`, and each whose status flips records
 CoverageLapsed or CoverageRestored on its Asset (docs/design/operations.md, "Lapses")."""
 
@@ -10,6 +11,7 @@ from uuid import UUID
 
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.assets import LapseReason
+from services.asset_coverage.application.views import inventory
 from services.asset_coverage.domain import coverage as rules_of_coverage
 from services.asset_coverage.domain.asset import Asset
 from services.asset_coverage.domain.coverage import Linked
@@ -59,6 +61,7 @@ async def save_coverage(uow: UnitOfWork, today: dt.date) -> None:
             for asset_id in asset_ids | (set(aggregate.links) if contract_changed else set()):
                 causes.setdefault(asset_id, set()).add(UUID(aggregate.id))
     await index.save_contracts(changes)  # a batch's contracts in a few statements
+    await inventory(uow).save_contracts([contract for contract, _, _ in changes])
     # assets registered in this transaction are evaluated too
     await index.save_assets([a for a in uow.changed() if isinstance(a, Asset) and a.details is not None])
     await evaluate(uow, sorted(causes), today, causes)

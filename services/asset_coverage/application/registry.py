@@ -5,9 +5,9 @@ contracting, a vendor contract's start or end date reached by the scheduler).
 
 Each command comes twice: `<command>` opens and commits its own unit of work; `<command>_in` works
 inside one already open (an import commits a batch of rows in one transaction) and leaves the
-commit to its caller. Both bring the inventory's tables in line (`save_views`) before returning;
-the coverage index and the lapses it implies follow at the commit (`following.commit`), or, for a
-caller of `_in` commands, through `following.save_coverage` once before its own commit.
+commit to its caller. The query tables (the inventory's lists, the coverage index) and the lapses
+they imply follow at the commit (`following.commit`), or, for a caller of `_in` commands, through
+`following.save_coverage` once before its own commit: a batch's rows saved as a set.
 """
 
 import datetime as dt
@@ -27,7 +27,6 @@ from shared.events.lifecycle import ContractExpired
 from shared.events.operational_dates import OperationalContractEndReached, OperationalContractStartReached
 from services.asset_coverage.application import following
 from services.asset_coverage.application.linking import carry_links
-from services.asset_coverage.application.views import save_views
 from services.asset_coverage.domain import rules
 from services.asset_coverage.domain.asset import Asset
 from services.asset_coverage.domain.operational_contract import OperationalContract
@@ -54,7 +53,6 @@ async def register_asset_in(uow: UnitOfWork, asset_id: str, details: AssetDetail
         outcome: Outcome = "created"
     else:
         outcome = _outcome(asset.revise(details))
-    await save_views(uow, asset)
     return asset, outcome
 
 
@@ -90,7 +88,6 @@ async def register_vendor_contract_in(
     if contract is not None:
         revised = contract.revise_terms(terms)
         operational_set = contract.set_operational_terms(operational)
-        await save_views(uow, contract)
         return contract, _outcome(revised or operational_set)
     if predecessor_id is not None and await uow.get(OperationalContract, str(predecessor_id)) is None:
         raise invalid(rules.PREDECESSOR_UNKNOWN, f"contract {predecessor_id} (the one renewed) does not exist",
@@ -98,7 +95,6 @@ async def register_vendor_contract_in(
     contract = OperationalContract.register_vendor_contract(terms, operational, predecessor_id)
     uow.add(contract)
     await carry_links(uow, contract)  # a renewal covers what its predecessor covered
-    await save_views(uow, contract)
     return contract, "created"
 
 
@@ -117,7 +113,6 @@ async def revise_terms(uow: UnitOfWork, contract_id: UUID, terms: VendorContract
     async with uow:
         contract = await uow.require(OperationalContract, str(contract_id), "operational_contract", expected_version)
         outcome = _outcome(contract.revise_terms(terms))
-        await save_views(uow, contract)
         await following.commit(uow)
         return contract, outcome
 
@@ -129,7 +124,6 @@ async def change_terms(uow: UnitOfWork, contract_id: UUID, changes: dict,
         contract = await uow.require(OperationalContract, str(contract_id), "operational_contract", expected_version)
         contract.require_own_terms()
         outcome = _outcome(contract.revise_terms(_merged(contract.vendor_terms, changes)))
-        await save_views(uow, contract)
         await following.commit(uow)
         return contract, outcome
 
@@ -159,7 +153,6 @@ async def set_operational_terms_in(uow: UnitOfWork, contract_id: UUID, operation
             raise invalid(rules.FINANCE_SETS_COSTS_ONLY, f"finance sets the costs only, not {', '.join(others)}",
                           others[0])
     outcome = _outcome(contract.set_operational_terms(operational))
-    await save_views(uow, contract)
     return contract, outcome
 
 
@@ -179,7 +172,6 @@ async def cancel_contract(uow: UnitOfWork, contract_id: UUID, effective_on: dt.d
     async with uow:
         contract = await uow.require(OperationalContract, str(contract_id), "operational_contract", expected_version)
         outcome = _outcome(contract.cancel(effective_on, reason))
-        await save_views(uow, contract)
         await following.commit(uow)
         return contract, outcome
 
@@ -205,7 +197,6 @@ async def open_from_contracting(uow: UnitOfWork, envelope: Envelope) -> None:
     if await uow.get(OperationalContract, str(event.contract_id)) is None:
         contract = OperationalContract.open_from_contracting(event)
         uow.add(contract)
-        await save_views(uow, contract)
         await following.save_coverage(uow, max(event.start_date, envelope.time.date()))
 
 
@@ -216,7 +207,6 @@ async def expire_from_contracting(uow: UnitOfWork, envelope: Envelope) -> None:
     contract = await uow.get(OperationalContract, str(event.contract_id))
     if contract is not None and contract.origin == "contracting":
         contract.expire()
-        await save_views(uow, contract)
         await following.save_coverage(uow, event.end_date + dt.timedelta(days=1))
 
 
@@ -226,7 +216,6 @@ async def start_reached(uow: UnitOfWork, envelope: Envelope) -> None:
     contract = await uow.get(OperationalContract, str(event.contract_id))
     if contract is not None:
         contract.activate(event.start_date)
-        await save_views(uow, contract)
         await following.save_coverage(uow, event.start_date)
 
 
@@ -236,5 +225,4 @@ async def end_reached(uow: UnitOfWork, envelope: Envelope) -> None:
     contract = await uow.get(OperationalContract, str(event.contract_id))
     if contract is not None:
         contract.expire(event.end_date)
-        await save_views(uow, contract)
         await following.save_coverage(uow, event.end_date + dt.timedelta(days=1))

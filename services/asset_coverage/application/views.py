@@ -1,13 +1,10 @@
-"""Operations' query tables follow its aggregates in the same transaction (the idiom of
-services/order_sync/application/indexing.py): every use case saves what it changed through
-`uow.views` before its commit, so a list never shows what was not committed, nor misses what was.
-Each command saves the aggregate it changed, not all changed so far: an import batch of n rows
-writes n index rows, not n²/2."""
+"""The inventory's query tables as a port (the idiom of services/order_sync/application/indexing.py):
+they follow the aggregates in the same transaction, saved as a set by following.save_coverage, so a
+list never shows what was not committed, nor misses what was."""
 
 import datetime as dt
 from typing import Protocol
 
-from shared.backbone.aggregate import Aggregate
 from shared.backbone.unit_of_work import UnitOfWork
 from services.asset_coverage.domain.asset import Asset
 from services.asset_coverage.domain.operational_contract import OperationalContract
@@ -21,6 +18,10 @@ class InventoryIndex(Protocol):
 
     async def save_contract(self, contract: OperationalContract) -> None: ...
 
+    async def save_assets(self, assets: list[Asset]) -> None: ...
+
+    async def save_contracts(self, contracts: list[OperationalContract]) -> None: ...
+
     async def assets(self, *, kind: str | None, site: str | None, criticality: str | None, owner: str | None,
                      after: str | None, limit: int) -> list:
         """Rows of asset_index (its columns as attributes) by asset id from after `after`; None matches any."""
@@ -33,14 +34,3 @@ class InventoryIndex(Protocol):
 
 def inventory(uow: UnitOfWork) -> InventoryIndex:
     return uow.views.inventory
-
-
-async def save_views(uow: UnitOfWork, *aggregates: Aggregate) -> None:
-    """Brings the index rows of `aggregates` in line with them, those with unsaved events only."""
-    for aggregate in aggregates:
-        if not aggregate.pending_events:
-            continue
-        if isinstance(aggregate, Asset):
-            await inventory(uow).save_asset(aggregate)
-        elif isinstance(aggregate, OperationalContract):
-            await inventory(uow).save_contract(aggregate)
