@@ -15,6 +15,19 @@ from shared.events.base import Event
 RENEWAL_TASK_NAMESPACE = UUID("3b0f6f8e-8d54-5b7c-a1e2-4c1d7f9e2b60")
 
 
+# The days before a period's end on which its renewal deadlines fall (RENEWAL_TASK_OFFSETS_DAYS,
+# "90,60,30,0"): the scheduler announces them, asset_coverage's calendar feeds show them.
+DEFAULT_OFFSETS_DAYS = (90, 60, 30, 0)
+
+
+def parse_offsets(text: str) -> tuple[int, ...]:
+    """"90,60,30,0" -> (90, 60, 30, 0): distinct, non-negative, largest first."""
+    offsets = {int(part) for part in text.split(",") if part.strip()}
+    if not offsets or min(offsets) < 0:
+        raise ValueError(f"RENEWAL_TASK_OFFSETS_DAYS must list days >= 0, not {text!r}")
+    return tuple(sorted(offsets, reverse=True))
+
+
 def renewal_task_id(contract_id: UUID, end_date: dt.date) -> UUID:
     """One task per contract period: the scheduler's deadlines and asset_coverage find it alike."""
     return uuid5(RENEWAL_TASK_NAMESPACE, f"{contract_id}/{end_date.isoformat()}")

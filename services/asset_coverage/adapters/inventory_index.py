@@ -79,12 +79,6 @@ def contract_row(contract: OperationalContract) -> dict:
     }
 
 
-def _upsert(table: sa.Table, key: str, row: dict):
-    statement = insert(table).values(**row)
-    return statement.on_conflict_do_update(index_elements=[table.c[key]],
-                                           set_={k: v for k, v in row.items() if k != key})
-
-
 def _upsert_all(table: sa.Table, key: str):
     """One statement for any number of rows (executemany): compiled once, no parameter limit."""
     statement = insert(table)
@@ -100,9 +94,6 @@ class SqlInventoryIndex:
     def __init__(self, conn: AsyncConnection):
         self._conn = conn
 
-    async def save_asset(self, asset: Asset) -> None:
-        await self._conn.execute(_upsert(asset_index, "asset_id", asset_row(asset)))
-
     async def save_assets(self, assets: list[Asset]) -> None:
         """Several at once (a transaction's, an import batch's): one statement, its rows sent together."""
         if assets:
@@ -111,9 +102,6 @@ class SqlInventoryIndex:
     async def save_contracts(self, contracts: list[OperationalContract]) -> None:
         if contracts:
             await self._conn.execute(_UPSERT_CONTRACT, [contract_row(contract) for contract in contracts])
-
-    async def save_contract(self, contract: OperationalContract) -> None:
-        await self._conn.execute(_upsert(operational_contract_index, "contract_id", contract_row(contract)))
 
     async def assets(self, *, kind: str | None = None, site: str | None = None, criticality: str | None = None,
                      owner: str | None = None, after: str | None = None, limit: int = 100) -> list:

@@ -28,19 +28,11 @@ class MemoryInventoryIndex:
         self._assets = uow.table("asset_index")
         self._contracts = uow.table("operational_contract_index")
 
-    async def save_asset(self, asset: Asset) -> None:
-        self._assets[asset.id] = asset_row(asset)
-
-    async def save_contract(self, contract: OperationalContract) -> None:
-        self._contracts[UUID(contract.id)] = contract_row(contract)
-
     async def save_assets(self, assets: list[Asset]) -> None:
-        for asset in assets:
-            await self.save_asset(asset)
+        self._assets.update({asset.id: asset_row(asset) for asset in assets})
 
     async def save_contracts(self, contracts: list[OperationalContract]) -> None:
-        for contract in contracts:
-            await self.save_contract(contract)
+        self._contracts.update({UUID(contract.id): contract_row(contract) for contract in contracts})
 
     async def assets(self, *, kind: str | None = None, site: str | None = None, criticality: str | None = None,
                      owner: str | None = None, after: str | None = None, limit: int = 100) -> list:

@@ -87,6 +87,6 @@ ICS_RESPONSE = {200: {"content": {"text/calendar": {"schema": {"type": "string"}
 async def calendar_feed(token: Annotated[str, Path(min_length=1, max_length=200)], ctx: Ctx) -> Response:
     """The feed a token opens, unauthenticated by bearer: the token in the URL is the credential.
     An unknown and a revoked token both answer 404 `calendar_feed.not_found`."""
-    offsets = tuple(ctx.settings.renewal_task_offsets_days)
+    offsets = ctx.settings.renewal_offsets()
     body = await use_cases.render_feed(ctx.uow(), token, offsets, ctx.clock.now())
     return Response(content=body, media_type=ICS_MEDIA_TYPE, headers={"Cache-Control": "private, max-age=300"})

@@ -12,19 +12,8 @@ from uuid import UUID
 from shared.backbone.aggregate import Aggregate, applies
 from shared.backbone.clock import is_plannable
 from shared.events.renewal_deadlines import RenewalDeadlineReached
-from shared.events.renewal_tasks import renewal_task_id
+from shared.events.renewal_tasks import DEFAULT_OFFSETS_DAYS, parse_offsets, renewal_task_id  # noqa: F401 (re-exported)
 from services.lifecycle_scheduler.domain.schedule import start_of_day
-
-DEFAULT_OFFSETS_DAYS = (90, 60, 30, 0)
-
-
-def parse_offsets(text: str) -> tuple[int, ...]:
-    """"90,60,30,0" -> (90, 60, 30, 0): distinct, non-negative, largest first."""
-    offsets = {int(part) for part in text.split(",") if part.strip()}
-    if not offsets or min(offsets) < 0:
-        raise ValueError(f"RENEWAL_TASK_OFFSETS_DAYS must list days >= 0, not {text!r}")
-    return tuple(sorted(offsets, reverse=True))
-
 
 def deadline_instant(end_date: dt.date, days_before: int, time_zone: str) -> dt.datetime | None:
     day = end_date - dt.timedelta(days=days_before)
