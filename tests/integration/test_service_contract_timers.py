@@ -129,11 +129,23 @@ async def processed(engine, envelope: Envelope) -> bool:
 
 
 async def sweep_at(scheduler, instant: dt.datetime) -> None:
-    """Moves the scheduler's time and sweeps until nothing more is due (the loop sweeps too)."""
+    """Moves the scheduler's time and sweeps until nothing more is due.
+
+    The service's own loop sweeps too: a timer it has claimed is skipped here (SKIP LOCKED), so
+    this waits until no timer due by then is left unfired, whoever fired it.
+    """
     ctx = scheduler.app.state.context
     ctx.clock.set(instant)
     while await fire_due_service_timers(ctx):
         pass
+
+    async def none_left_due():
+        async with ctx.engine.connect() as conn:
+            query = sa.text("SELECT count(*) FROM service_timers WHERE fired_at IS NULL AND due_at <= :now")
+            assert (await conn.execute(query, {"now": instant})).scalar_one() == 0
+        return True
+
+    await eventually(none_left_due)
 
 
 def c(contract_id) -> str:
