@@ -24,6 +24,7 @@ class Role(StrEnum):
     LEGAL_COUNSEL = "legal_counsel"
     CONTRACT_MANAGER = "contract_manager"
     FINANCE = "finance"
+    SALES_LEADERSHIP = "sales_leadership"  # approves deals (phase 4) by the approval matrix
     ASSET_MANAGER = "asset_manager"
     SRE = "sre"
 

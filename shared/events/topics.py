@@ -23,11 +23,21 @@ ASSET_COVERAGE_CHANGE_WINDOWS = "asset_coverage.change_windows.v1"
 LIFECYCLE_OPERATIONAL_CONTRACT_DATES = "lifecycle_scheduler.operational_contract_dates.v1"
 LIFECYCLE_RENEWAL_DEADLINES = "lifecycle_scheduler.renewal_deadlines.v1"
 LIFECYCLE_LINK_DATES = "lifecycle_scheduler.link_dates.v1"
+# Phases 4-6 (docs/design/approvals_and_signature.md): approval SLAs keyed by step_id, signature
+# reminders and deadlines by envelope_id, executed contracts' start dates by contract_id; the
+# catalogue by sku, orders by order_id, reconciliation by contract_id.
+LIFECYCLE_APPROVAL_DEADLINES = "lifecycle_scheduler.approval_deadlines.v1"
+LIFECYCLE_SIGNATURE_DATES = "lifecycle_scheduler.signature_dates.v1"
+LIFECYCLE_CONTRACT_STARTS = "lifecycle_scheduler.contract_starts.v1"
+ORDER_SYNC_CATALOGUE = "order_sync.catalogue.v1"
+ORDER_SYNC_ORDERS = "order_sync.orders.v1"
+ORDER_SYNC_RECONCILIATION = "order_sync.reconciliation.v1"
 
 ALL = (CLM_CONTRACTS, ASSET_COVERAGE, ORDER_SYNC_SERVICE_CONTRACTS, ORDER_SYNC_INSTALL_BASE, LIFECYCLE_SCHEDULES,
        LIFECYCLE_SERVICE_CONTRACT_DATES, ORDER_SYNC_QUOTES, LIFECYCLE_QUOTE_DATES, CLM_LIBRARY, CLM_COMMENTS, ASSET_COVERAGE_ASSETS, ASSET_COVERAGE_RENEWAL_TASKS,
        ASSET_COVERAGE_CHANGE_WINDOWS, LIFECYCLE_OPERATIONAL_CONTRACT_DATES, LIFECYCLE_RENEWAL_DEADLINES,
-       LIFECYCLE_LINK_DATES)
+       LIFECYCLE_LINK_DATES, LIFECYCLE_APPROVAL_DEADLINES, LIFECYCLE_SIGNATURE_DATES, LIFECYCLE_CONTRACT_STARTS,
+       ORDER_SYNC_CATALOGUE, ORDER_SYNC_ORDERS, ORDER_SYNC_RECONCILIATION)
 
 
 def dead_letter_topic(consumer_group: str) -> str:

@@ -337,6 +337,126 @@ SAMPLES |= {
 GENERATED = export.generate()
 ASYNCAPI = yaml.safe_load(GENERATED[export.ASYNCAPI])
 HEADERS = ASYNCAPI["components"]["schemas"]["CloudEventHeaders"]
+# -- phases 4-6: approvals, signature, activation, orders, reconciliation -------------------------
+from decimal import Decimal as _D  # noqa: E402
+
+from shared.events.activation import (  # noqa: E402
+    ActivatedEntitlement, ActivatedLine, ActivationBlocked, ActivationMissing, ContractActivatedV2, RenewalRules,
+)
+from shared.events.approval_deadlines import ApprovalStepAtRiskReached, ApprovalStepDeadlineReached  # noqa: E402
+from shared.events.approvals import (  # noqa: E402
+    ApprovalAtRisk, ApprovalCompleted, ApprovalEscalated, ApprovalGranted, ApprovalMatrixPublished, ApprovalRejected,
+    ApprovalRouted, ApprovalRule, ApprovalsInvalidated, ApprovalStepOpened, ApprovalStepSpec, Approver, RoutedStep,
+)
+from shared.events.catalogue import CatalogueEntryPublished, CatalogueEntryRetired, EntitlementTemplate  # noqa: E402
+from shared.events.contract_starts import ContractStartReached  # noqa: E402
+from shared.events.reconciliation import ContractReconciled, Difference, ReconciliationMismatch  # noqa: E402
+from shared.events.sales_orders import OrderCreated, OrderFulfilled, OrderLine, OrderLineFallout, OrderLineFulfilled  # noqa: E402
+from shared.events.signature import (  # noqa: E402
+    ContractExecuted, SignatureCanceled, SignatureExpired, SignatureRequested, Signer, SignerDeclined, SignerInvited,
+    SignerReminded, SignerSigned, SignerViewed,
+)
+from shared.events.signature_dates import SignatureDeadlineReached, SignatureReminderDue  # noqa: E402
+
+AT = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
+MATRIX_ID = uuid.UUID("1c2d3e4f-5a6b-4c7d-8e9f-a0b1c2d3e4f5")
+STEP_ID = uuid.UUID("2d3e4f5a-6b7c-4d8e-9fa0-b1c2d3e4f5a6")
+ENVELOPE_ID = uuid.UUID("3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7")
+SIGNER_ID = uuid.UUID("4f5a6b7c-8d9e-4fa0-b1c2-d3e4f5a6b7c8")
+ORDER_ID = uuid.UUID("5a6b7c8d-9eaf-4b01-c2d3-e4f5a6b7c8d9")
+LINE_ID = uuid.UUID("6b7c8d9e-af01-4c12-d3e4-f5a6b7c8d9ea")
+LEGAL = Approver(kind="role", value="legal_counsel")
+FINANCE = Approver(kind="role", value="finance")
+STEP_SPEC = ApprovalStepSpec(name="Legal review", sequence=1, approvers=[LEGAL], informed_roles=["contract_manager"],
+                             sla="P2D", escalation=[[Approver(kind="user", value="head-of-legal")]])
+ROUTED_STEP = RoutedStep(step_id=STEP_ID, name="Legal review", sequence=1, approvers=[LEGAL], sla="P2D",
+                         escalation=[[Approver(kind="user", value="head-of-legal")]], rule_ids=["non-standard"])
+SIGNER = Signer(signer_id=SIGNER_ID, name="Ann Buyer", email="ann@acme.example", role="customer", routing_order=1)
+ACTIVATED_LINE = ActivatedLine(line_id=LINE_ID, sku="SUP-GOLD", product="Gold support", quantity=_D(10),
+                               unit_price=_D("120.00"), discount_percent=_D(5), net_amount=_D("1140.00"),
+                               start_date=dt.date(2026, 1, 1), end_date=dt.date(2026, 12, 31))
+SAMPLES |= {
+    ApprovalMatrixPublished: ApprovalMatrixPublished(
+        matrix_id=MATRIX_ID, version=1, name="Default", published_by="cm-carla", published_at=AT,
+        rules=[ApprovalRule(rule_id="non-standard", name="Non-standard language", condition="non_standard_clauses > 0",
+                            steps=[STEP_SPEC])]),
+    ApprovalRouted: ApprovalRouted(contract_id=CONTRACT_ID, round=1, version_number=2, matrix_id=MATRIX_ID,
+                                   matrix_version=1, steps=[ROUTED_STEP], by="sales-ann", at=AT),
+    ApprovalStepOpened: ApprovalStepOpened(contract_id=CONTRACT_ID, step_id=STEP_ID, round=1, level=0, approvers=[LEGAL],
+                                           opened_at=AT, at_risk_at=AT + dt.timedelta(hours=36),
+                                           due_at=AT + dt.timedelta(days=2)),
+    ApprovalGranted: ApprovalGranted(contract_id=CONTRACT_ID, step_id=STEP_ID, by="legal-lee", roles=["legal_counsel"],
+                                     comment="fine", at=AT),
+    ApprovalRejected: ApprovalRejected(contract_id=CONTRACT_ID, step_id=STEP_ID, by="fin-fay", roles=["finance"],
+                                       comment="discount too deep", closed_step_ids=[STEP_ID], at=AT),
+    ApprovalAtRisk: ApprovalAtRisk(contract_id=CONTRACT_ID, step_id=STEP_ID, level=0, due_at=AT, at=AT),
+    ApprovalEscalated: ApprovalEscalated(contract_id=CONTRACT_ID, step_id=STEP_ID, from_level=0, to_level=1,
+                                         approvers=[Approver(kind="user", value="head-of-legal")], at=AT),
+    ApprovalCompleted: ApprovalCompleted(contract_id=CONTRACT_ID, round=1, version_number=2, at=AT),
+    ApprovalsInvalidated: ApprovalsInvalidated(contract_id=CONTRACT_ID, round=1, version_number=3,
+                                               reason="version 3 added after approval", closed_step_ids=[], by="legal-lee",
+                                               at=AT),
+    ApprovalStepAtRiskReached: ApprovalStepAtRiskReached(step_id=STEP_ID, contract_id=CONTRACT_ID, level=0, due_at=AT,
+                                                         reached_at=AT),
+    ApprovalStepDeadlineReached: ApprovalStepDeadlineReached(step_id=STEP_ID, contract_id=CONTRACT_ID, level=0,
+                                                             due_at=AT, reached_at=AT),
+    SignatureRequested: SignatureRequested(contract_id=CONTRACT_ID, envelope_id=ENVELOPE_ID, version_number=2,
+                                           document=DOCUMENT, provider="builtin", signers=[SIGNER],
+                                           deadline=AT + dt.timedelta(days=14), reminder_every_days=3, by="cm-carla", at=AT),
+    SignerInvited: SignerInvited(contract_id=CONTRACT_ID, envelope_id=ENVELOPE_ID, signer_id=SIGNER_ID, routing_order=1,
+                                 link_expires_at=AT + dt.timedelta(days=14), at=AT),
+    SignerReminded: SignerReminded(contract_id=CONTRACT_ID, envelope_id=ENVELOPE_ID, signer_id=SIGNER_ID, at=AT),
+    SignerViewed: SignerViewed(contract_id=CONTRACT_ID, envelope_id=ENVELOPE_ID, signer_id=SIGNER_ID, at=AT,
+                               ip="203.0.113.7", user_agent="Mozilla/5.0"),
+    SignerSigned: SignerSigned(contract_id=CONTRACT_ID, envelope_id=ENVELOPE_ID, signer_id=SIGNER_ID, at=AT,
+                               ip="203.0.113.7", user_agent="Mozilla/5.0", typed_name="Ann Buyer"),
+    SignerDeclined: SignerDeclined(contract_id=CONTRACT_ID, envelope_id=ENVELOPE_ID, signer_id=SIGNER_ID, at=AT,
+                                   reason="liability cap", provider_event_id="evt-9"),
+    SignatureExpired: SignatureExpired(contract_id=CONTRACT_ID, envelope_id=ENVELOPE_ID, at=AT),
+    SignatureCanceled: SignatureCanceled(contract_id=CONTRACT_ID, envelope_id=ENVELOPE_ID, reason="wrong signer",
+                                         by="cm-carla", at=AT),
+    ContractExecuted: ContractExecuted(contract_id=CONTRACT_ID, envelope_id=ENVELOPE_ID, version_number=2,
+                                       signed_document=DOCUMENT, audit_certificate=DOCUMENT,
+                                       start_date=dt.date(2026, 1, 1), end_date=dt.date(2026, 12, 31),
+                                       time_zone="Europe/Berlin", executed_at=AT),
+    SignatureReminderDue: SignatureReminderDue(envelope_id=ENVELOPE_ID, contract_id=CONTRACT_ID, signer_id=SIGNER_ID,
+                                               number=1, due_at=AT),
+    SignatureDeadlineReached: SignatureDeadlineReached(envelope_id=ENVELOPE_ID, contract_id=CONTRACT_ID, deadline=AT),
+    ContractStartReached: ContractStartReached(contract_id=CONTRACT_ID, start_date=dt.date(2026, 1, 1),
+                                               time_zone="Europe/Berlin", reached_at=AT),
+    ActivationBlocked: ActivationBlocked(contract_id=CONTRACT_ID, at=AT, missing=[ActivationMissing(
+        item="SUP-GOLD", rule="activation.sku_not_in_catalogue", message="SKU SUP-GOLD has no catalogue entry")]),
+    ContractActivatedV2: ContractActivatedV2(
+        **TERMS, account_id="ACC-1", currency="EUR", executed_version=2, signed_document_sha256="0" * 64,
+        lines=[ACTIVATED_LINE], activated_at=AT,
+        entitlements=[ActivatedEntitlement(line_id=LINE_ID, sku="SUP-GOLD", name="onsite-repair", support_level="gold",
+                                           sla="4h response", features=["remote-diagnostics"], usage_limit=10,
+                                           usage_unit="incidents", start_date=dt.date(2026, 1, 1),
+                                           end_date=dt.date(2026, 12, 31))],
+        renewal=RenewalRules(auto_renewal=True, renewal_term_months=12, notice_days=90)),
+    CatalogueEntryPublished: CatalogueEntryPublished(
+        sku="SUP-GOLD", version=1, product="Gold support", by="ops-sam", at=AT,
+        entitlements=[EntitlementTemplate(name="onsite-repair", support_level="gold", sla="4h response", usage_limit=1,
+                                          usage_unit="incidents")]),
+    CatalogueEntryRetired: CatalogueEntryRetired(sku="SUP-GOLD", version=2, by="ops-sam", at=AT),
+    OrderCreated: OrderCreated(order_id=ORDER_ID, contract_id=CONTRACT_ID, account="ACME Robotics", currency="EUR", at=AT,
+                               lines=[OrderLine(order_line_id=uuid.UUID(int=77), contract_line_id=LINE_ID, sku="SUP-GOLD",
+                                                product="Gold support", quantity=_D(10), unit_price=_D("120.00"),
+                                                discount_percent=_D(5), net_amount=_D("1140.00"),
+                                                start_date=dt.date(2026, 1, 1), end_date=dt.date(2026, 12, 31))]),
+    OrderLineFulfilled: OrderLineFulfilled(order_id=ORDER_ID, contract_id=CONTRACT_ID, order_line_id=uuid.UUID(int=77),
+                                           service_contract_id=CONTRACT_ID, service_line_id=uuid.UUID(int=78),
+                                           entitlement_ids=[uuid.UUID(int=79)], at=AT),
+    OrderLineFallout: OrderLineFallout(order_id=ORDER_ID, contract_id=CONTRACT_ID, order_line_id=uuid.UUID(int=77),
+                                       rule="fulfilment.sku_not_in_catalogue", message="no catalogue entry", attempt=1, at=AT),
+    OrderFulfilled: OrderFulfilled(order_id=ORDER_ID, contract_id=CONTRACT_ID, service_contract_id=CONTRACT_ID, at=AT),
+    ReconciliationMismatch: ReconciliationMismatch(
+        contract_id=CONTRACT_ID, detected_at=AT,
+        difference=Difference(kind="line", item=str(LINE_ID), field="quantity", signed="10", active="8")),
+    ContractReconciled: ContractReconciled(contract_id=CONTRACT_ID, reconciled_at=AT),
+}
+
+
 events = pytest.mark.parametrize("cls", ALL_EVENTS, ids=export.schema_id)
 
 

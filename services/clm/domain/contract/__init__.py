@@ -1,6 +1,7 @@
 """The Contract aggregate (stream type `contract`), split by concept: `intake` (the request:
 states, classification, assignment; `classification` holds the rules' pure part), `drafting` (from a template),
-`negotiation` (versions, deviations, negotiated terms) and `contract`
+`negotiation` (versions, deviations, negotiated terms), `approval` (phase 4), `signature`
+(phase 5) and `contract`
 (drafting without a template and activation), which composes them."""
 
 from services.clm.domain.contract.contract import Contract, ContractState

@@ -1,5 +1,6 @@
 """The contract as Legal and the contract manager see it: requested (intake.py), drafted
-(drafting.py, from a template), negotiated in versions (negotiation.py), then activated. One aggregate, one stream from the request on (docs/design/contracting.md); each
+(drafting.py, from a template), negotiated in versions (negotiation.py), approved (approval.py),
+signed and executed (signature.py), then activated. One aggregate, one stream from the request on (docs/design/contracting.md); each
 concept is a module whose class is a base of the next, so every handler is in one table."""
 
 import datetime as dt
@@ -11,7 +12,7 @@ from shared.backbone.clock import EARLIEST_DATE, LATEST_DATE, is_plannable, is_t
 from shared.backbone.errors import ConflictingState, invalid
 from shared.events.contracts import ContractActivated, ContractDrafted, Party
 from services.clm.domain import rules
-from services.clm.domain.contract.drafting import Drafting
+from services.clm.domain.contract.signature import Signing
 
 
 class ContractState(StrEnum):
@@ -19,7 +20,7 @@ class ContractState(StrEnum):
     ACTIVE = "active"
 
 
-class Contract(Drafting):
+class Contract(Signing):
     stream_type = "contract"
 
     def __init__(self, aggregate_id: str):
