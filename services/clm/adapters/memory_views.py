@@ -83,14 +83,14 @@ class MemoryApprovalIndex:
         self._uow = uow
 
     async def save_steps(self, contract: Contract) -> None:
-        table = self._uow.table("approval_queue")
-        for step_id in [k for k, row in table.items() if row["contract_id"] == contract.contract_uuid]:
-            del table[step_id]
+        table = self._uow.table("approval_queue")  # a transaction's overlay: a removed row is None
+        for step_id in [k for k, row in table.items() if row and row["contract_id"] == contract.contract_uuid]:
+            table[step_id] = None
         table.update({row["step_id"]: row for row in queue_rows(contract)})
 
     async def pending(self, *, keys: list[str], excluding: str | None, after: UUID | None, limit: int) -> list[dict]:
         rows = sorted(self._uow.table("approval_queue").items())
-        return [row for key, row in rows if (after is None or key > after) and set(keys) & set(row["approvers"])
+        return [row for key, row in rows if row and (after is None or key > after) and set(keys) & set(row["approvers"])
                 and excluding not in (row["requested_by"], row["submitted_by"])][:limit]
 
     async def save_matrix(self, matrix: ApprovalMatrix) -> None:
