@@ -216,3 +216,11 @@ def test_non_standard_clauses_and_deviations_are_routing_fields():
     assert contract.approval_fields()["non_standard_clauses"] == 1 and contract.approval_fields()["open_deviations"] == 1
     contract.submit_for_approval(matrix, by="cm-carla", at=AT)
     assert [s.routed.name for s in contract.steps.values()] == ["Legal review", "Finance review"]
+
+
+def test_when_no_rule_matches_legal_review_still_applies():
+    matrix = ApprovalMatrix.create(uuid.uuid4(), name="M", by="cm", at=AT, rules_=[
+        ApprovalRule(rule_id="huge", name="Huge", condition="deal_size > 1000000000.0", steps=MATRIX.latest.rules[1].steps)])
+    contract = submitted(matrix=matrix)
+    [step] = contract.steps.values()
+    assert (step.routed.name, step.routed.rule_ids, step.state) == ("Legal review", ["default"], "open")

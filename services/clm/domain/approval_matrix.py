@@ -135,11 +135,19 @@ class ApprovalMatrix(Aggregate):
                 found = by_name.get(step.name)
                 by_name[step.name] = ResolvedStep(step, (*found.rule_ids, rule.rule_id)) if found else \
                     ResolvedStep(step, (rule.rule_id,))
+        if not by_name:  # nothing is approved by nobody
+            return [ResolvedStep(DEFAULT_STEP, (DEFAULT_RULE_ID,))]
         return sorted(by_name.values(), key=lambda s: s.spec.sequence)  # stable: the matrix's order within one
 
     @applies
     def _on_published(self, event: ApprovalMatrixPublished) -> None:
         self.versions.append(event)
+
+
+# When no rule of a matrix matches a deal, legal review still applies (as `rule_ids` ["default"]).
+DEFAULT_RULE_ID = "default"
+DEFAULT_STEP = ApprovalStepSpec(name="Legal review", sequence=1, approvers=[Approver(kind="role", value="legal_counsel")],
+                                informed_roles=["sales", "contract_manager"], sla="P2D")
 
 
 # -- the standard matrix: what routes a contract before a contract manager publishes their own ------
