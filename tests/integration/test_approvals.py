@@ -72,8 +72,14 @@ async def decide(clm, contract_id: str, step_id: str, headers: dict, verb: str =
 
 async def test_a_large_deal_goes_through_legal_and_finance_and_awaits_signature(clm, stack):
     contract_id = await drafted(clm)
+    for headers in (FRED, OLGA):  # phase 4: sales responsible, legal accountable, the contract manager runs it
+        refused = await clm.post(f"/api/v1/contracts/{contract_id}/approval/submit", headers=headers)
+        assert (refused.status_code, refused.json()["rule"]) == (403, "auth.role_required")
     approvals = await submitted(clm, contract_id)
     assert approvals["request_state"] == "awaiting_approval"
+    assert step(approvals, "Legal review")["informed_roles"] == ["sales", "contract_manager"]
+    unknown = await decide(clm, contract_id, str(uuid.uuid4()), LENA)
+    assert (unknown.status_code, unknown.json()["rule"]) == (404, "approval_step.not_found")
     assert [(s["name"], s["state"]) for s in approvals["steps"]] == [("Legal review", "open"), ("Finance review", "open")]
     legal, finance = step(approvals, "Legal review")["step_id"], step(approvals, "Finance review")["step_id"]
     queue = await clm.get("/api/v1/approvals", headers=FRED)
