@@ -14,6 +14,7 @@ from shared.events.approvals import (
     ApprovalRule, ApprovalsInvalidated, ApprovalStepOpened, ApprovalStepSpec, Approver,
 )
 from shared.events.contracts import ContractRequestStateChanged
+from shared.events.negotiation import NegotiatedTerms
 from services.clm.domain import rules
 from services.clm.domain.approval_matrix import STANDARD_MATRIX_ID, ApprovalMatrix, standard_matrix
 from services.clm.domain.contract import Contract
@@ -172,6 +173,12 @@ def test_a_new_version_after_completion_invalidates_the_approved_version():
     assert contract.request_state == "awaiting_signature"
     upload(contract, clause("1", LIABILITY))
     assert contract.approved_version is None and contract.invalidations[-1].closed_step_ids == []
+
+
+def test_terms_are_not_recorded_beside_the_version_being_approved():
+    contract = submitted()
+    error = refusal(lambda: contract.record_terms(NegotiatedTerms(payment_days=60), by="sales-ann", at=AT))
+    assert (error.rule, error.kind) == (rules.APPROVAL_TERMS_FIXED, RuleKind.CONFLICT)
 
 
 def test_submission_only_from_work_or_review_once_drafted():

@@ -114,5 +114,7 @@ APPROVAL_REJECT_COMMENT_REQUIRED = "approval.reject_comment_required"
 # A request is submitted for approval from work in progress or review, once drafted (409).
 APPROVAL_SUBMIT_ONLY_IN_NEGOTIATION = "approval.submit_only_from_work_in_progress_or_review"
 APPROVAL_NOT_DRAFTED = "approval.not_drafted"
+# While a version is approved or signed its terms change only by a new version (which invalidates).
+APPROVAL_TERMS_FIXED = "approval.terms_fixed_while_approving_or_signing"
 # The share of a step's SLA after which it is at risk (ApprovalAtRisk), unless settings say otherwise.
 APPROVAL_AT_RISK_FRACTION = 0.75

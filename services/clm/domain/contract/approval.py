@@ -197,6 +197,13 @@ class Approving(Drafting):
                          by=author, at=at)
         return super().add_version(origin=origin, author=author, at=at, **kwargs)
 
+    def record_terms(self, terms, *, by: str, at: dt.datetime) -> None:
+        if self.request_state in IN_APPROVAL_OR_SIGNATURE:
+            raise ConflictingState(rules.APPROVAL_TERMS_FIXED,
+                                   f"the request is {self.request_state}: terms change by a new version, which "
+                                   "invalidates the approvals", field="state")
+        super().record_terms(terms, by=by, at=at)
+
     def _invalidate(self, *, reason: str, version_number: int, by: str, at: dt.datetime) -> None:
         granted = any(s.state == "granted" for s in self.steps.values()) if self.round_open else False
         open_ids = [s.routed.step_id for s in self.steps.values() if s.state == "open"] if self.round_open else []
