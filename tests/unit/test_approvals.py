@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from shared.backbone.errors import DomainError, RuleKind
+from shared.backbone.errors import RuleKind
 from shared.events.approvals import (
     ApprovalAtRisk, ApprovalCompleted, ApprovalEscalated, ApprovalGranted, ApprovalRejected, ApprovalRouted,
     ApprovalRule, ApprovalsInvalidated, ApprovalStepOpened, ApprovalStepSpec, Approver,
