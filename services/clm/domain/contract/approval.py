@@ -220,6 +220,7 @@ class Approving(Drafting):
     def _on_routed(self, event: ApprovalRouted) -> None:
         self.route = event
         self.round_open = True
+        self.approved_version = None  # a new round approves afresh
         self.steps = {s.step_id: StepState(routed=s) for s in event.steps}
 
     @applies
