@@ -301,9 +301,10 @@ def _install_middleware(app: FastAPI, service: str) -> None:
 
 
 # The one place where a kind of refusal becomes an HTTP status.
-STATUS_OF = {RuleKind.INVALID: 422, RuleKind.CONFLICT: 409, RuleKind.NOT_FOUND: 404, RuleKind.TOO_LARGE: 413}
+STATUS_OF = {RuleKind.INVALID: 422, RuleKind.CONFLICT: 409, RuleKind.NOT_FOUND: 404, RuleKind.TOO_LARGE: 413,
+             RuleKind.FORBIDDEN: 403}
 TITLE_OF = {RuleKind.INVALID: "Rule violated", RuleKind.CONFLICT: "Conflict", RuleKind.NOT_FOUND: "Not found",
-            RuleKind.TOO_LARGE: "Content too large"}
+            RuleKind.TOO_LARGE: "Content too large", RuleKind.FORBIDDEN: "Forbidden"}
 RETRY_AFTER_SECONDS = 5  # how long a client refused by a dependency outage is asked to wait
 RULE_OF_HTTP = {404: "request.unknown_path", 405: "request.method_not_allowed"}  # the router's own refusals
 

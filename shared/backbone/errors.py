@@ -16,6 +16,7 @@ class RuleKind(StrEnum):
     CONFLICT = "conflict"    # valid input, but the record's state or version refuses it now
     NOT_FOUND = "not_found"  # no such record
     TOO_LARGE = "too_large"  # the request's content is larger than a configured limit
+    FORBIDDEN = "forbidden"  # the caller's role or relation to the record refuses the command
 
 
 
@@ -54,6 +55,13 @@ class ConflictingState(DomainError):
 
     def __init__(self, rule: str, message: str, field: str | None = None, **extra):
         super().__init__(rule=rule, message=message, field=field, kind=RuleKind.CONFLICT, extra=extra)
+
+
+class Forbidden(DomainError):
+    """The caller may not do this to this record (their role, or who they are to it: 403)."""
+
+    def __init__(self, rule: str, message: str, field: str | None = None, **extra):
+        super().__init__(rule=rule, message=message, field=field, kind=RuleKind.FORBIDDEN, extra=extra)
 
 
 class AlreadyExists(ConflictingState):

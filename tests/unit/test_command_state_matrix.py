@@ -30,6 +30,7 @@ from shared.events.assets import AssetDetails
 from shared.events.coverage import OperationalContractExpired, OperationalTerms, VendorContractTerms
 from shared.events.contracts import ContractActivated as _Activated, Party as _Party
 from services.clm.domain import rules as clm_rules
+from services.clm.domain.approval_matrix import standard_matrix
 from services.clm.domain.contract import Contract
 from services.lifecycle_scheduler.domain.operational_contract_dates import OperationalContractDates
 from services.lifecycle_scheduler.domain.schedule import ContractSchedule
@@ -457,6 +458,10 @@ def _draft_from_template(c):
                           document=_DOCUMENT, by="lena", at=AT)
 
 
+_MATRIX = standard_matrix(AT)
+_STEP, _NO_STEP = uuid.uuid4(), "approval_step.not_found"
+
+
 def _add_version(c):
     c.add_version(origin="counterparty_upload", author="ann", at=AT, document=_DOCUMENT, clauses=[], terms=NegotiatedTerms())
 
@@ -528,7 +533,17 @@ GRIDS = [
             **_drafted(clm_rules.NEGOTIATION_NOT_DRAFTED), **_each_request(clm_rules.NEGOTIATION_NOT_DRAFTED)}),
         "record_terms": (FIELD_EDIT, lambda c: c.record_terms(NegotiatedTerms(payment_days=45), by="ann", at=AT), {
             **_drafted(clm_rules.NEGOTIATION_NOT_DRAFTED), **_each_request(clm_rules.NEGOTIATION_NOT_DRAFTED)}),
-    }, {"draft": NEW, "request": NEW, "request_from_quote": NEW, "same_request": QUERY, "check_draftable": QUERY,
+        # Approvals: the states with versions and open steps are covered in tests/unit/test_approvals.py.
+        "submit_for_approval": (STATE_CHANGE, lambda c: c.submit_for_approval(_MATRIX, by="cm", at=AT), {
+            **_drafted(clm_rules.REQUEST_NOT_A_REQUEST), **_each_request(clm_rules.APPROVAL_NOT_DRAFTED)}),
+        "approve": (STATE_CHANGE, lambda c: c.approve(_STEP, by="lena", roles=frozenset({"legal_counsel"}), comment="",
+                                                      at=AT), {**_drafted(_NO_STEP), **_each_request(_NO_STEP)}),
+        "reject": (STATE_CHANGE, lambda c: c.reject(_STEP, by="lena", roles=frozenset({"legal_counsel"}), comment="no",
+                                                    at=AT), {**_drafted(_NO_STEP), **_each_request(_NO_STEP)}),
+        "step_at_risk": (TIME, lambda c: c.step_at_risk(_STEP, level=0, at=AT), {**_drafted(NOOP), **_each_request(NOOP)}),
+        "step_deadline_reached": (TIME, lambda c: c.step_deadline_reached(_STEP, level=0, at=AT), {
+            **_drafted(NOOP), **_each_request(NOOP)}),
+    }, {"approval_fields": QUERY, "draft": NEW, "request": NEW, "request_from_quote": NEW, "same_request": QUERY, "check_draftable": QUERY,
         "check_can_add_version": QUERY, "drafting_dates": QUERY, "parties": QUERY, "deal_fields": QUERY,
         "request_variables": QUERY, "version_numbered": QUERY}),
     Grid(OperationalContract, OPERATIONAL_STATES, {

@@ -1,4 +1,4 @@
-"""The in-memory twins of contracting's query tables (views.SqlViews: requests, comment threads, library),
+"""The in-memory twins of contracting's query tables (views.SqlViews: requests, comment threads, library, approvals),
 for unit tests of its use cases on a MemoryUnitOfWork (shared/backbone/memory.py). Never used by
 the service."""
 
@@ -6,8 +6,10 @@ from types import SimpleNamespace
 from uuid import UUID
 
 from shared.backbone.memory import MemoryUnitOfWork
+from services.clm.adapters.approval_index import matrix_row, queue_rows
 from services.clm.adapters.comment_index import thread_row
 from services.clm.adapters.request_index import request_row
+from services.clm.domain.approval_matrix import ApprovalMatrix
 from services.clm.domain.comments import CommentThread
 from services.clm.domain.contract import Contract
 from services.clm.domain.library.clause import Clause
@@ -76,8 +78,32 @@ class MemoryLibraryIndex:
                 if (after is None or key > after) and (kind is None or row.kind == kind)][:limit]
 
 
+class MemoryApprovalIndex:
+    def __init__(self, uow: MemoryUnitOfWork):
+        self._uow = uow
+
+    async def save_steps(self, contract: Contract) -> None:
+        table = self._uow.table("approval_queue")  # a transaction's overlay: a removed row is None
+        for step_id in [k for k, row in table.items() if row and row["contract_id"] == contract.contract_uuid]:
+            table[step_id] = None
+        table.update({row["step_id"]: row for row in queue_rows(contract)})
+
+    async def pending(self, *, keys: list[str], excluding: str | None, after: UUID | None, limit: int) -> list[dict]:
+        rows = sorted(self._uow.table("approval_queue").items())
+        return [row for key, row in rows if row and (after is None or key > after) and set(keys) & set(row["approvers"])
+                and excluding not in (row["requested_by"], row["submitted_by"])][:limit]
+
+    async def save_matrix(self, matrix: ApprovalMatrix) -> None:
+        row = matrix_row(matrix)
+        self._uow.table("approval_matrices")[row["matrix_id"]] = row
+
+    async def matrices(self, *, after: UUID | None, limit: int) -> list[dict]:
+        return _matching(self._uow.table("approval_matrices").items(), after, limit, {})
+
+
 class MemoryViews:
     def __init__(self, uow: MemoryUnitOfWork):
         self.requests = MemoryRequestIndex(uow)
         self.comments = MemoryCommentIndex(uow)
         self.library = MemoryLibraryIndex(uow)
+        self.approvals = MemoryApprovalIndex(uow)

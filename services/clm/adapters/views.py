@@ -1,9 +1,10 @@
 """Contracting's query tables in a unit of work's transaction (`uow.views`, given by main.py):
 `requests` (request_index.py), `comments` (comment_index.py) and `library` (library_index.py: the
-clause list, whose unique key constraint makes a clause key unique, and the template list).
+clause list, whose unique key constraint makes a clause key unique, and the template list) and `approvals` (approval_index.py: the approvers' queue, the matrices).
 memory_views.py is the in-memory twin for unit tests."""
 
 from shared.backbone.unit_of_work import UnitOfWork
+from services.clm.adapters.approval_index import SqlApprovalIndex
 from services.clm.adapters.comment_index import SqlCommentIndex
 from services.clm.adapters.library_index import SqlLibraryIndex
 from services.clm.adapters.request_index import SqlRequestIndex
@@ -14,3 +15,4 @@ class SqlViews:
         self.requests = SqlRequestIndex(uow)
         self.comments = SqlCommentIndex(uow)
         self.library = SqlLibraryIndex(uow)
+        self.approvals = SqlApprovalIndex(uow)

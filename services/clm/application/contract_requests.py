@@ -23,11 +23,13 @@ class RequestIndex(Protocol):
 
 
 async def save_requests(uow: UnitOfWork) -> None:
-    """Brings the query table in line with the requests changed in this unit of work."""
+    """Brings the query tables in line with the requests changed in this unit of work: the
+    requests', and the approvers' queue (a new version or a cancellation closes open steps)."""
     index: RequestIndex = uow.views.requests
     for aggregate in uow.changed():
         if isinstance(aggregate, Contract) and aggregate.requested is not None:
             await index.save_request(aggregate)
+            await uow.views.approvals.save_steps(aggregate)
 
 
 async def commit(uow: UnitOfWork) -> None:

@@ -91,3 +91,30 @@ COMMENT_RESOLVE_ONLY_WHEN_OPEN = "comment.resolve_only_when_open"
 COMMENT_REOPEN_ONLY_WHEN_RESOLVED = "comment.reopen_only_when_resolved"
 # A comment id names one comment: the same id again with other content is refused.
 COMMENT_ID_TAKEN = "comment.id_taken"
+
+# -- approvals (phase 4, docs/contracting/approvals.md) --------------------------------------------
+# A matrix rule's condition compiles and names only the approval fields; ids unique; an SLA is an
+# ISO 8601 duration (days, hours, minutes: no months or years) longer than zero.
+APPROVAL_CONDITION_INVALID = "approval.condition_invalid"
+APPROVAL_RULE_ID_DUPLICATE = "approval.rule_id_duplicate"
+APPROVAL_SLA_INVALID = "approval.sla_invalid"
+# A matrix names approvers of the roles phase 4's RACI lets approve (below), or named users.
+APPROVAL_APPROVER_ROLE_NOT_ALLOWED = "approval.approver_role_not_allowed"
+# Only legal counsel (accountable), finance and sales leadership approve; sales and sales ops never (403).
+APPROVAL_ROLE_NOT_ALLOWED = "approval.role_not_allowed"
+APPROVING_ROLES = frozenset({"legal_counsel", "finance", "sales_leadership"})
+# Nobody approves a request they made or submitted for approval (403).
+APPROVAL_OWN_REQUEST = "approval.own_request"
+# Only an approver of the step's current level decides it (403).
+APPROVAL_NOT_AN_APPROVER = "approval.not_an_approver"
+# A step is decided while it is open (409).
+APPROVAL_STEP_CLOSED = "approval.step_closed"
+# A rejection says why (422).
+APPROVAL_REJECT_COMMENT_REQUIRED = "approval.reject_comment_required"
+# A request is submitted for approval from work in progress or review, once drafted (409).
+APPROVAL_SUBMIT_ONLY_IN_NEGOTIATION = "approval.submit_only_from_work_in_progress_or_review"
+APPROVAL_NOT_DRAFTED = "approval.not_drafted"
+# While a version is approved or signed its terms change only by a new version (which invalidates).
+APPROVAL_TERMS_FIXED = "approval.terms_fixed_while_approving_or_signing"
+# The share of a step's SLA after which it is at risk (ApprovalAtRisk), unless settings say otherwise.
+APPROVAL_AT_RISK_FRACTION = 0.75

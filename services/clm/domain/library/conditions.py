@@ -55,9 +55,15 @@ class Condition:
         return result
 
 
-@lru_cache(maxsize=2048)
 def compile_condition(source: str) -> Condition:
     """The checked, compiled condition (cached: a template's conditions are compiled once per process)."""
+    return compile_condition_over(source, tuple(DEAL_FIELDS.items()))
+
+
+@lru_cache(maxsize=2048)
+def compile_condition_over(source: str, fields: tuple[tuple[str, type], ...]) -> Condition:
+    """As compile_condition, over other named fields and their CEL types (the approval matrix's)."""
+    known = dict(fields)
     if not source.strip():
         raise ConditionInvalid("the condition is empty")
     if len(source) > MAX_LENGTH:
@@ -67,12 +73,12 @@ def compile_condition(source: str) -> Condition:
     except Exception as exc:
         raise ConditionInvalid(f"it does not parse: {_first_line(exc)}") from None
     names = frozenset(program.variables())
-    unknown = sorted(names - DEAL_FIELDS.keys())
+    unknown = sorted(names - known.keys())
     if unknown:
         raise ConditionInvalid(f"it names {', '.join(unknown)}, which is not a deal field "
-                               f"(the deal fields: {', '.join(sorted(DEAL_FIELDS))})")
+                               f"(the deal fields: {', '.join(sorted(known))})")
     condition = Condition(source, names, program)
-    for probe in _probes(source, names):
+    for probe in _probes(source, names, known):
         try:
             result = program.execute(probe)
         except Exception as exc:
@@ -82,13 +88,13 @@ def compile_condition(source: str) -> Condition:
     return condition
 
 
-def _probes(source: str, names: frozenset[str]):
+def _probes(source: str, names: frozenset[str], known: dict[str, type]):
     strings = {"", *(a or b for a, b in _STRING_LITERAL.findall(source))}
     numbers = {Decimal(n) for n in _NUMBER_LITERAL.findall(_STRING_LITERAL.sub('""', source))}
     candidates = {str: sorted(strings), float: sorted({0.0, 1e12, *(float(n) for n in numbers)}),
                   int: sorted({0, 10**6, *(int(n) for n in numbers if n == n.to_integral_value())})}
     ordered = sorted(names)
-    values = [candidates[DEAL_FIELDS[name]] for name in ordered]
+    values = [candidates[known[name]] for name in ordered]
     for combination in itertools.islice(itertools.product(*values), _MAX_PROBES):
         yield dict(zip(ordered, combination))
 
