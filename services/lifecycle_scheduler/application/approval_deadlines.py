@@ -53,6 +53,7 @@ async def fire_due_approval_timers(ctx: ServiceContext, batch_size: int = 200) -
     now = ctx.clock.now()
     async with ctx.uow(actor=ACTOR) as uow:
         due = await approval_timers.claim_due(uow.conn, now, batch_size)
+        await uow.prefetch([ApprovalDeadlines.stream_id(t.step_id) for t in due])  # one read for the batch
         for timer in due:
             step_id = UUID(str(timer.step_id))
             deadlines = await uow.get(ApprovalDeadlines, ApprovalDeadlines.stream_id(step_id)) \

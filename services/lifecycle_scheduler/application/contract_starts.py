@@ -31,6 +31,7 @@ async def fire_due_start_timers(ctx: ServiceContext, batch_size: int = 200) -> i
     now = ctx.clock.now()
     async with ctx.uow(actor=ACTOR) as uow:
         due = await start_timers.claim_due(uow.conn, now, batch_size)
+        await uow.prefetch([ContractStart.stream_id(t.contract_id) for t in due])  # one read for the batch
         for timer in due:
             contract_id = UUID(str(timer.contract_id))
             start = await uow.get(ContractStart, ContractStart.stream_id(contract_id)) \

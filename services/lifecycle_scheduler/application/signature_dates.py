@@ -82,6 +82,7 @@ async def fire_due_signature_timers(ctx: ServiceContext, batch_size: int = 200) 
     async with ctx.uow(actor=ACTOR) as uow:
         deadlines = await signature_timers.claim_due_deadlines(uow.conn, now, batch_size)
         reminders = await signature_timers.claim_due_reminders(uow.conn, now, batch_size)
+        await uow.prefetch([SignatureDates.stream_id(t.envelope_id) for t in (*deadlines, *reminders)])
         for timer in deadlines:
             (await _dates_of(uow, timer.envelope_id)).reach_deadline(UUID(str(timer.contract_id)), timer.due_at)
         ended = {t.envelope_id for t in deadlines}  # a reminder due with its deadline is not sent: it goes
