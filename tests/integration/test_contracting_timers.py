@@ -103,8 +103,8 @@ async def view(scheduler, path: str) -> dict | None:
     return r.json() if r.status_code == 200 else None
 
 
-def opened(contract_id, step_id, level=0, opened_at=T0, sla=DAY) -> ApprovalStepOpened:
-    return ApprovalStepOpened(contract_id=contract_id, step_id=step_id, round=1, level=level, approvers=LEGAL,
+def opened(contract_id, step_id, level=0, opened_at=T0, sla=DAY, approvers=LEGAL) -> ApprovalStepOpened:
+    return ApprovalStepOpened(contract_id=contract_id, step_id=step_id, round=1, level=level, approvers=approvers,
                               opened_at=opened_at, at_risk_at=opened_at + sla * 0.75, due_at=opened_at + sla)
 
 
@@ -115,11 +115,24 @@ def types(events: list[dict]) -> list[tuple]:
 # -- approval SLAs ------------------------------------------------------------------------------
 
 
-async def test_an_open_step_is_warned_and_escalated_once_per_level_and_closed_steps_never_fire(service_env, stack):
+async def notified(scheduler, step_id) -> set[tuple[str, str]]:
+    """(occurrence, recipient) of the step's notifications (GET /api/v1/notification-deliveries)."""
+    r = await scheduler.get("/api/v1/notification-deliveries", params={"series_key": f"approval_step:{step_id}"},
+                            headers=bearer("sre"))
+    assert r.status_code == 200, r.text
+    return {(d["occurrence_key"].split("/", 1)[1], d["recipient"]) for d in r.json()["items"]}
+
+
+async def test_an_open_step_is_warned_and_escalated_once_per_level_and_closed_steps_never_fire(
+        service_env, stack, smtp_server):
     contract = uuid.uuid4()
     stalled, granted, rejected = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    head_of_legal, mailbox = f"u-head-of-legal-{contract.hex[:8]}", f"head-{contract.hex[:8]}@legal.example"
     async with running_service("lifecycle_scheduler", scheduler_env(service_env)) as scheduler:
         scheduler.app.state.context.clock.set(T0)
+        r = await scheduler.put(f"/api/v1/notification-subscriptions/{head_of_legal}", json={"email": mailbox},
+                                headers=bearer("sre"))
+        assert r.status_code in (200, 201), r.text
         sent = await publish(stack, opened(contract, stalled), opened(contract, granted), opened(contract, rejected),
                              ApprovalGranted(contract_id=contract, step_id=granted, by="u-legal", roles=["legal_counsel"],
                                              at=T0 + H),
@@ -139,15 +152,21 @@ async def test_an_open_step_is_warned_and_escalated_once_per_level_and_closed_st
         assert await stream(scheduler, ApprovalDeadlines.stream_id(stalled)) == []
         await at_time(scheduler, T0 + 18 * H)
         assert types(await stream(scheduler, ApprovalDeadlines.stream_id(stalled))) == [("ApprovalStepAtRiskReached", 0)]
+        assert await notified(scheduler, stalled) == {("level/0/at_risk", "role:legal_counsel")}
         await at_time(scheduler, T0 + DAY)
         reached = await stream(scheduler, ApprovalDeadlines.stream_id(stalled))
         assert types(reached) == [("ApprovalStepAtRiskReached", 0), ("ApprovalStepDeadlineReached", 0)]
         assert (reached[1]["due_at"], reached[1]["reached_at"]) == ("2031-01-07T09:00:00Z", "2031-01-07T09:00:00Z")
+        assert await notified(scheduler, stalled) == {("level/0/at_risk", "role:legal_counsel"),
+                                                      ("level/0/deadline", "role:legal_counsel"),
+                                                      ("level/0/deadline", "role:contract_manager")}
 
         # clm escalates: the step opens at level 1 with a new SLA; then the step is invalidated
-        level_1 = opened(contract, stalled, level=1, opened_at=T0 + DAY, sla=2 * DAY)
+        level_1 = opened(contract, stalled, level=1, opened_at=T0 + DAY, sla=2 * DAY,
+                         approvers=[Approver(kind="user", value=head_of_legal)])
         sent = await publish(stack, level_1)
         await taken(scheduler, sent)
+        await eventually(lambda: _mailed(smtp_server, mailbox, "Approval escalated to you"), timeout=60)
         await at_time(scheduler, T0 + DAY + 36 * H)
         sent = await publish(stack, ApprovalsInvalidated(contract_id=contract, round=1, version_number=3,
                                                          reason="new version", closed_step_ids=[stalled], by="u-sales",
@@ -161,11 +180,20 @@ async def test_an_open_step_is_warned_and_escalated_once_per_level_and_closed_st
         timers = (await view(scheduler, f"approval-steps/{stalled}/timers"))["timers"]
         assert [(t["level"], t["mark"], t["fired_at"] is not None) for t in timers] == [
             (0, "at_risk", True), (0, "deadline", True), (1, "at_risk", True)]  # level 1's deadline dropped
+        assert {n for n in await notified(scheduler, stalled) if n[0].startswith("level/1/")} == {
+            ("level/1/escalated", head_of_legal), ("level/1/at_risk", head_of_legal)}
+        for step in (granted, rejected):
+            assert await notified(scheduler, step) == set()
+        await eventually(lambda: _mailed(smtp_server, mailbox, "Approval due by 2031-01-09 09:00 UTC"), timeout=60)
 
     warned = await on_kafka_all(stack, topics.LIFECYCLE_APPROVAL_DEADLINES, {str(stalled)}, 3)
     assert [(e.event.event_type, e.event.level, e.stream_version) for e in warned] == [
         ("ApprovalStepAtRiskReached", 0, 1), ("ApprovalStepDeadlineReached", 0, 2), ("ApprovalStepAtRiskReached", 1, 3)]
     assert warned[2].event.due_at == T0 + 3 * DAY and warned[2].event.contract_id == contract
+
+
+async def _mailed(smtp_server, address: str, subject: str) -> bool:
+    return any(subject in (m["Subject"] or "") for m in smtp_server.mailbox.to(address))
 
 
 async def test_a_new_level_replaces_the_unfired_timers_of_the_level_before(service_env, stack):

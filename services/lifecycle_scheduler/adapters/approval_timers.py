@@ -7,7 +7,7 @@ import datetime as dt
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.lifecycle_scheduler.adapters.timers import claim_due_rows, metadata
@@ -20,6 +20,7 @@ approval_timers = sa.Table(
     sa.Column("mark", sa.Text, primary_key=True),
     sa.Column("contract_id", sa.Uuid, nullable=False),
     sa.Column("step_due_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("recipients", ARRAY(sa.Text), nullable=False),  # the level's approvers, to notify
     sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("fired_at", sa.DateTime(timezone=True)),
     sa.Index("approval_timers_due", "due_at", postgresql_where=sa.text("fired_at IS NULL")),
@@ -27,12 +28,12 @@ approval_timers = sa.Table(
 
 
 async def open_level(conn: AsyncConnection, step_id: UUID, level: int, contract_id: UUID, step_due_at: dt.datetime,
-                     marks: dict[str, dt.datetime]) -> None:
+                     marks: dict[str, dt.datetime], recipients: list[str]) -> None:
     """The level's timers; the unfired ones of other levels go. A level opened again keeps its rows."""
     t = approval_timers.c
     await conn.execute(approval_timers.delete().where(t.step_id == step_id, t.level != level, t.fired_at.is_(None)))
     rows = [{"step_id": step_id, "level": level, "mark": mark, "contract_id": contract_id, "step_due_at": step_due_at,
-             "due_at": at, "fired_at": None} for mark, at in marks.items()]
+             "recipients": recipients, "due_at": at, "fired_at": None} for mark, at in marks.items()]
     await conn.execute(insert(approval_timers).values(rows).on_conflict_do_nothing())
 
 

@@ -4,8 +4,9 @@ ApprovalRejected and ApprovalsInvalidated drop the closed steps' unfired ones), 
 ApprovalStepAtRiskReached / ApprovalStepDeadlineReached on the step's stream.
 
 Handlers run in the consumer's unit of work with the inbox row; firing claims due rows (locked,
-skipped by other replicas) and marks them fired in the transaction that appends the events. A mark
-already due when its level opens fires on the next sweep."""
+skipped by other replicas) and marks them fired in the transaction that appends the events and
+requests their notifications (approval_notifications). A mark already due when its level opens
+fires on the next sweep."""
 
 from uuid import UUID
 
@@ -16,6 +17,7 @@ from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.approvals import ApprovalGranted, ApprovalRejected, ApprovalsInvalidated, ApprovalStepOpened
 from shared.events.envelope import Envelope
 from services.lifecycle_scheduler.adapters import approval_timers
+from services.lifecycle_scheduler.application import approval_notifications, notifying
 from services.lifecycle_scheduler.domain.approval_deadlines import ApprovalDeadlines, marks_of
 
 ACTOR = "lifecycle_scheduler"
@@ -23,8 +25,12 @@ ACTOR = "lifecycle_scheduler"
 
 async def _step_opened(uow: UnitOfWork, envelope: Envelope) -> None:
     e: ApprovalStepOpened = envelope.event
+    recipients = approval_notifications.recipients_of(e.approvers)
     await approval_timers.open_level(uow.conn, e.step_id, e.level, e.contract_id, e.due_at,
-                                     marks_of(e.at_risk_at, e.due_at))
+                                     marks_of(e.at_risk_at, e.due_at), recipients)
+    if e.level > 0:
+        await approval_notifications.escalated(uow.conn, e.step_id, e.contract_id, e.level, e.due_at, recipients,
+                                               notifying.channel_now(envelope.time))
 
 
 async def _granted(uow: UnitOfWork, envelope: Envelope) -> None:
@@ -59,7 +65,10 @@ async def fire_due_approval_timers(ctx: ServiceContext, batch_size: int = 200) -
             deadlines = await uow.get(ApprovalDeadlines, ApprovalDeadlines.stream_id(step_id)) \
                 or ApprovalDeadlines.for_step(step_id)
             uow.add(deadlines)
-            deadlines.reach(UUID(str(timer.contract_id)), timer.level, timer.mark, timer.due_at, timer.step_due_at)
+            contract_id = UUID(str(timer.contract_id))
+            if deadlines.reach(contract_id, timer.level, timer.mark, timer.due_at, timer.step_due_at):
+                notify = approval_notifications.at_risk if timer.mark == "at_risk" else approval_notifications.deadline
+                await notify(uow.conn, step_id, contract_id, timer.level, timer.step_due_at, list(timer.recipients), now)
         await approval_timers.mark_fired(uow.conn, due, now)
         await uow.commit()
         return len(due)

@@ -5,6 +5,7 @@ Revision ID: lifecycle_scheduler_0007
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects.postgresql import ARRAY
 
 revision = "lifecycle_scheduler_0007"
 down_revision = "lifecycle_scheduler_0006"
@@ -21,6 +22,7 @@ def upgrade() -> None:
         sa.Column("mark", sa.Text, primary_key=True),
         sa.Column("contract_id", sa.Uuid, nullable=False),
         sa.Column("step_due_at", _AT, nullable=False),
+        sa.Column("recipients", ARRAY(sa.Text), nullable=False),
         sa.Column("due_at", _AT, nullable=False),
         sa.Column("fired_at", _AT),
     )
