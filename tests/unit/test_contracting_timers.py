@@ -113,3 +113,15 @@ def test_a_contract_start_is_announced_once():
     assert (reached.contract_id, reached.start_date, reached.time_zone, reached.reached_at) == (
         contract, dt.date(2031, 1, 1), "Europe/Berlin", at(2030, 12, 31, 23))
     assert not ContractStart.rehydrate(start.id, start.pending_events).reach(dt.date(2031, 1, 1), "Europe/Berlin")
+
+
+# -- approval notifications ----------------------------------------------------------------------
+
+
+def test_approvers_are_addressed_by_role_or_user_id_each_once():
+    from services.lifecycle_scheduler.application.approval_notifications import recipients_of
+    from shared.events.approvals import Approver
+
+    approvers = [Approver(kind="role", value="legal_counsel"), Approver(kind="user", value="u-42"),
+                 Approver(kind="role", value="legal_counsel")]
+    assert recipients_of(approvers) == ["role:legal_counsel", "u-42"]
