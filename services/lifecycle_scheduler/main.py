@@ -9,8 +9,8 @@ from shared.events import topics
 from shared.events.contracts import ContractActivated
 from services.catalogue import by_name
 from services.lifecycle_scheduler.api import (
-    contracting_timers, notifications, operational_contract_timers, quote_timers, renewal_deadlines as renewal_deadline_api,
-    schedules, service_timers,
+    contracting_timers, notifications, operational_contract_timers, quote_timers,
+    renewal_deadlines as renewal_deadline_api, schedules, service_timers,
 )
 from services.lifecycle_scheduler.application import (
     approval_deadlines, contract_starts, link_dates, operational_contract_dates, quote_validity, renewal_deadlines,
@@ -30,8 +30,8 @@ definition = ServiceDefinition(
              renewal_deadline_api.router, notifications.router, contracting_timers.router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
     produces=[topics.LIFECYCLE_SCHEDULES, topics.LIFECYCLE_SERVICE_CONTRACT_DATES, topics.LIFECYCLE_QUOTE_DATES,
-              topics.LIFECYCLE_OPERATIONAL_CONTRACT_DATES, topics.LIFECYCLE_RENEWAL_DEADLINES, topics.LIFECYCLE_LINK_DATES,
-              topics.LIFECYCLE_APPROVAL_DEADLINES, topics.LIFECYCLE_SIGNATURE_DATES, topics.LIFECYCLE_CONTRACT_STARTS],
+              topics.LIFECYCLE_OPERATIONAL_CONTRACT_DATES, topics.LIFECYCLE_RENEWAL_DEADLINES,
+              topics.LIFECYCLE_LINK_DATES, topics.LIFECYCLE_APPROVAL_DEADLINES, topics.LIFECYCLE_SIGNATURE_DATES, topics.LIFECYCLE_CONTRACT_STARTS],
     subscriptions=[
         Subscription({ContractActivated: schedule_expiry, **timetables.HANDLERS}),
         # Its own consumer: a quote event it cannot handle holds up no contract's timers.

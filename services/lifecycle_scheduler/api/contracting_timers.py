@@ -59,8 +59,10 @@ class ContractStartTimerView(BaseModel):
     fired_at: dt.datetime | None
 
 
-@router.get("/approval-steps/{step_id}/timers", response_model=ApprovalStepTimersView, dependencies=[Depends(any_role)])
-async def get_approval_step_timers(step_id: UUID, ctx: Annotated[ServiceContext, Depends(context)]) -> ApprovalStepTimersView:
+@router.get("/approval-steps/{step_id}/timers", response_model=ApprovalStepTimersView,
+            dependencies=[Depends(any_role)])
+async def get_approval_step_timers(step_id: UUID,
+                                   ctx: Annotated[ServiceContext, Depends(context)]) -> ApprovalStepTimersView:
     """404 when the scheduler holds no timer of the step: unknown to it, or closed (granted,
     rejected, invalidated) before any of its timers fired."""
     rows = await approval_deadlines.get_timers(ctx.uow(), step_id)
@@ -77,13 +79,14 @@ async def get_signature_envelope_timers(envelope_id: UUID,
     deadline, reminders = await signature_dates.get_timers(ctx.uow(), envelope_id)
     return SignatureEnvelopeTimersView(
         envelope_id=envelope_id,
-        deadline=deadline and SignatureDeadlineView(due_at=deadline.due_at, reminder_every_days=deadline.reminder_every_days,
-                                                    fired_at=deadline.fired_at),
-        reminders=[SignatureReminderView(signer_id=r.signer_id, number=r.number, invited_at=r.invited_at, due_at=r.due_at,
-                                         fired_at=r.fired_at) for r in reminders])
+        deadline=None if deadline is None else SignatureDeadlineView(
+            due_at=deadline.due_at, reminder_every_days=deadline.reminder_every_days, fired_at=deadline.fired_at),
+        reminders=[SignatureReminderView(signer_id=r.signer_id, number=r.number, invited_at=r.invited_at,
+                                         due_at=r.due_at, fired_at=r.fired_at) for r in reminders])
 
 
-@router.get("/contracts/{contract_id}/start-timer", response_model=ContractStartTimerView, dependencies=[Depends(any_role)])
+@router.get("/contracts/{contract_id}/start-timer", response_model=ContractStartTimerView,
+            dependencies=[Depends(any_role)])
 async def get_contract_start_timer(contract_id: UUID,
                                    ctx: Annotated[ServiceContext, Depends(context)]) -> ContractStartTimerView:
     """404 when the contract was not executed (as far as the scheduler knows)."""

@@ -1,6 +1,7 @@
 """Use cases of the scheduler: schedule on activation, fire what is due (legal contracts here,
-service contracts in timetables, quotes in quote_validity, vendor contracts in operational_contract_dates,
-contracting's approvals, signatures and starts in approval_deadlines, signature_dates, contract_starts)."""
+service contracts in timetables, quotes in quote_validity, vendor contracts in
+operational_contract_dates, contracting's approvals, signatures and starts in approval_deadlines,
+signature_dates and contract_starts)."""
 
 import asyncio
 from functools import partial

@@ -6,8 +6,9 @@ invitation); SignerSigned stops that signer's; SignerDeclined, SignatureExpired,
 SignatureCanceled and ContractExecuted end the envelope (every unfired timer of it goes).
 SignerReminded changes nothing: the cadence counts from the invitation.
 Firing a reminder appends SignatureReminderDue and adds the signer's next one while it falls
-before the deadline (after downtime only the latest reminder due is sent, not each one missed); the deadline appends SignatureDeadlineReached. Rows are claimed as the other
-sweeps do (locked, skipped by other replicas) and marked fired in the transaction of their events."""
+before the deadline (after downtime only the latest reminder due is sent, not each one missed);
+the deadline appends SignatureDeadlineReached. Rows are claimed as the other sweeps do (locked,
+skipped by other replicas) and marked fired in the transaction of their events."""
 
 from uuid import UUID
 
@@ -26,8 +27,9 @@ from services.lifecycle_scheduler.domain.signature_dates import SignatureDates, 
 ACTOR = "lifecycle_scheduler"
 
 
-def _reminder_row(envelope_id, signer_id, contract_id, invited_at, every_days: int, deadline, number: int) -> list[dict]:
-    """The signer's reminder `number` as a timer row, or none when it would fall at or past the deadline."""
+def _reminder_row(envelope_id, signer_id, contract_id, invited_at, every_days: int, deadline,
+                  number: int) -> list[dict]:
+    """The signer's reminder `number` as a timer row; none when it would fall at or past the deadline."""
     due = reminder_at(invited_at, every_days, number, deadline)
     if due is None:
         return []
@@ -71,7 +73,8 @@ HANDLERS: HandlerTable = {
 
 async def _dates_of(uow: UnitOfWork, envelope_id) -> SignatureDates:
     envelope_id = UUID(str(envelope_id))
-    dates = await uow.get(SignatureDates, SignatureDates.stream_id(envelope_id)) or SignatureDates.for_envelope(envelope_id)
+    dates = await uow.get(SignatureDates, SignatureDates.stream_id(envelope_id)) \
+        or SignatureDates.for_envelope(envelope_id)
     uow.add(dates)
     return dates
 
