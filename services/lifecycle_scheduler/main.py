@@ -3,16 +3,18 @@
 from pathlib import Path
 
 from shared.backbone.app import ServiceDefinition, Subscription, create_app
+from shared.backbone.event_routing import merged
 from shared.backbone.settings import ServiceSettings
 from shared.events import topics
 from shared.events.contracts import ContractActivated
 from services.catalogue import by_name
 from services.lifecycle_scheduler.api import (
-    notifications, operational_contract_timers, quote_timers, renewal_deadlines as renewal_deadline_api, schedules,
-    service_timers,
+    contracting_timers, notifications, operational_contract_timers, quote_timers,
+    renewal_deadlines as renewal_deadline_api, schedules, service_timers,
 )
 from services.lifecycle_scheduler.application import (
-    link_dates, operational_contract_dates, quote_validity, renewal_deadlines, renewal_reminders, timetables,
+    approval_deadlines, contract_starts, link_dates, operational_contract_dates, quote_validity, renewal_deadlines,
+    renewal_reminders, signature_dates, timetables,
 )
 from services.lifecycle_scheduler.application.notifying import run_notifications
 from services.lifecycle_scheduler.application.scheduling import run_timers, schedule_expiry
@@ -25,10 +27,11 @@ class SchedulerSettings(ServiceSettings):
 definition = ServiceDefinition(
     spec=by_name("lifecycle_scheduler"),
     routers=[schedules.router, service_timers.router, quote_timers.router, operational_contract_timers.router,
-             renewal_deadline_api.router, notifications.router],
+             renewal_deadline_api.router, notifications.router, contracting_timers.router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
     produces=[topics.LIFECYCLE_SCHEDULES, topics.LIFECYCLE_SERVICE_CONTRACT_DATES, topics.LIFECYCLE_QUOTE_DATES,
-              topics.LIFECYCLE_OPERATIONAL_CONTRACT_DATES, topics.LIFECYCLE_RENEWAL_DEADLINES, topics.LIFECYCLE_LINK_DATES],
+              topics.LIFECYCLE_OPERATIONAL_CONTRACT_DATES, topics.LIFECYCLE_RENEWAL_DEADLINES,
+              topics.LIFECYCLE_LINK_DATES, topics.LIFECYCLE_APPROVAL_DEADLINES, topics.LIFECYCLE_SIGNATURE_DATES, topics.LIFECYCLE_CONTRACT_STARTS],
     subscriptions=[
         Subscription({ContractActivated: schedule_expiry, **timetables.HANDLERS}),
         # Its own consumer: a quote event it cannot handle holds up no contract's timers.
@@ -39,6 +42,9 @@ definition = ServiceDefinition(
         # Operations' contract dates -> renewal deadlines; renewal tasks -> the notification channel.
         Subscription(renewal_deadlines.HANDLERS, name="lifecycle_scheduler-renewals"),
         Subscription(renewal_reminders.HANDLERS, name="lifecycle_scheduler-notifications"),
+        # Contracting's approvals, signatures and executions (phases 4-6): their own consumer too.
+        Subscription(merged(approval_deadlines.HANDLERS, signature_dates.HANDLERS, contract_starts.HANDLERS),
+                     name="lifecycle_scheduler-contracting"),
     ],
     background=[run_timers, run_notifications],
     settings_class=SchedulerSettings,

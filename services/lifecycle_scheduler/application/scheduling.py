@@ -1,5 +1,7 @@
 """Use cases of the scheduler: schedule on activation, fire what is due (legal contracts here,
-service contracts in timetables, quotes in quote_validity, vendor contracts in operational_contract_dates)."""
+service contracts in timetables, quotes in quote_validity, vendor contracts in
+operational_contract_dates, contracting's approvals, signatures and starts in approval_deadlines,
+signature_dates and contract_starts)."""
 
 import asyncio
 from functools import partial
@@ -12,7 +14,8 @@ from shared.events.contracts import ContractActivated
 from shared.events.envelope import Envelope
 from services.lifecycle_scheduler.adapters import timers
 from services.lifecycle_scheduler.application import (
-    link_dates, operational_contract_dates, quote_validity, renewal_deadlines, timetables,
+    approval_deadlines, contract_starts, link_dates, operational_contract_dates, quote_validity, renewal_deadlines,
+    signature_dates, timetables,
 )
 from services.lifecycle_scheduler.domain.schedule import ContractSchedule
 
@@ -53,7 +56,10 @@ async def run_timers(ctx: ServiceContext, stop: asyncio.Event) -> None:
                   partial(quote_validity.fire_due_quote_timers, ctx),
                   partial(operational_contract_dates.fire_due_operational_contract_timers, ctx),
                   partial(link_dates.fire_due_link_timers, ctx),
-                  partial(renewal_deadlines.fire_due_renewal_timers, ctx))
+                  partial(renewal_deadlines.fire_due_renewal_timers, ctx),
+                  partial(approval_deadlines.fire_due_approval_timers, ctx),
+                  partial(signature_dates.fire_due_signature_timers, ctx),
+                  partial(contract_starts.fire_due_start_timers, ctx))
         # Each kind of timer on its own, so a failing sweep of one does not hold up the other.
         for fire in sweeps:
             try:
