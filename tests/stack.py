@@ -106,6 +106,7 @@ def start_stack() -> Stack:
     try:
         bootstrap = kafka.start()
         asyncio.run(kafka_access.provision(kafka.admin))
+        asyncio.run(_until_acls_apply(kafka.admin))
     except Exception:
         pg.stop()
         raise
@@ -113,3 +114,25 @@ def start_stack() -> Stack:
                   secured=True)
     stack._stoppers += [pg.stop, kafka.stop]
     return stack
+
+
+async def _until_acls_apply(admin, timeout: float = 60) -> None:
+    """The controller accepts the ACLs before the broker's authorizer has them: a test that runs
+    first would be refused (ClusterAuthorizationFailed) by what provisioning just allowed. They are
+    created in one request; once one service sees its topics, every service's ACLs are in force."""
+    from aiokafka import AIOKafkaConsumer
+
+    service = SERVICES[-1].name
+    expected = set(kafka_access.produced_topics(service))
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        consumer = AIOKafkaConsumer(**admin.as_user(service, TEST_KAFKA_PASSWORDS[service]).options())
+        await consumer.start()
+        try:
+            if expected <= await consumer.topics():
+                return
+        finally:
+            await consumer.stop()
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"the broker did not apply the ACLs of {service} within {timeout}s")
+        await asyncio.sleep(0.5)
