@@ -90,7 +90,7 @@ def test_a_canceled_service_contract_is_one_difference():
 
 
 def test_each_new_difference_is_announced_once_and_agreement_once_each_time():
-    reconciliation = Reconciliation(str(CONTRACT_ID))
+    reconciliation = Reconciliation.of(CONTRACT_ID)
     quantity = Difference(kind="line", item=str(LINE_ID), field="quantity", signed="10", active="12")
     price = Difference(kind="line", item=str(LINE_ID), field="unit_price", signed="120", active="1")
 
@@ -102,6 +102,7 @@ def test_each_new_difference_is_announced_once_and_agreement_once_each_time():
     assert reconciliation.checked([], [quantity, price], AT) == RECONCILED
     assert reconciliation.checked([quantity], [], AT) == MISMATCHED  # back again after agreement: new
     events = reconciliation.pending_events
+    assert {e.contract_id for e in events} == {CONTRACT_ID}
     assert [type(e) for e in events] == [ContractReconciled, ReconciliationMismatch, ReconciliationMismatch,
                                          ContractReconciled, ReconciliationMismatch]
     assert [e.difference.field for e in events if isinstance(e, ReconciliationMismatch)] == ["quantity", "unit_price", "quantity"]

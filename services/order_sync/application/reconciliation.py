@@ -21,7 +21,7 @@ from shared.events.orders import _ServiceContractEvent
 from shared.events.reconciliation import Difference
 from shared.events.sales_orders import OrderCreated, OrderFulfilled, OrderLineFallout, OrderLineFulfilled
 from services.order_sync.adapters import reconciliations as table
-from services.order_sync.domain.reconciliation import PENDING, RECONCILED, Reconciliation, compare
+from services.order_sync.domain.reconciliation import PENDING, RECONCILED, Reconciliation, compare, stream_id
 from services.order_sync.domain.service_contract import ServiceContract
 
 log = get_logger(__name__)
@@ -46,9 +46,9 @@ async def check_in(uow: UnitOfWork, contract_id: UUID, at: dt.datetime) -> dict:
     else:
         fulfilled = {UUID(k): UUID(v) for k, v in row["fulfilled_lines"].items()}
         differences = compare(signed, service, fulfilled)
-        reconciliation = await uow.get(Reconciliation, str(contract_id))
+        reconciliation = await uow.get(Reconciliation, stream_id(contract_id))
         if reconciliation is None:
-            reconciliation = Reconciliation(str(contract_id))
+            reconciliation = Reconciliation.of(contract_id)
             uow.add(reconciliation)
         state = reconciliation.checked(differences, previous, at)
         values = {"state": state.value, "differences": [d.model_dump(mode="json") for d in differences], "checked_at": at}

@@ -5,7 +5,7 @@ agreement once."""
 
 from services.order_sync.domain.reconciliation.comparison import compare, match_lines
 from services.order_sync.domain.reconciliation.reconciliation import (
-    MISMATCHED, PENDING, RECONCILED, Reconciliation, ReconciliationState,
+    MISMATCHED, PENDING, RECONCILED, Reconciliation, ReconciliationState, stream_id,
 )
 
-__all__ = ["MISMATCHED", "PENDING", "RECONCILED", "Reconciliation", "ReconciliationState", "compare", "match_lines"]
+__all__ = ["MISMATCHED", "PENDING", "RECONCILED", "Reconciliation", "ReconciliationState", "compare", "match_lines", "stream_id"]

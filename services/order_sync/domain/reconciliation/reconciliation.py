@@ -25,6 +25,11 @@ def identity(difference: Difference) -> tuple:
     return (difference.kind, difference.item, difference.field, difference.signed, difference.active)
 
 
+def stream_id(contract_id: UUID) -> str:
+    """The contract's service contract has the contract's id as its stream: this stream is named apart."""
+    return f"reconciliation-{contract_id}"
+
+
 class Reconciliation(Aggregate):
     stream_type = "reconciliation"
 
@@ -32,9 +37,13 @@ class Reconciliation(Aggregate):
         super().__init__(aggregate_id)
         self.reconciled = False
 
+    @classmethod
+    def of(cls, contract_id: UUID) -> "Reconciliation":
+        return cls(stream_id(contract_id))
+
     @property
     def contract_id(self) -> UUID:
-        return UUID(self.id)
+        return UUID(self.id.removeprefix("reconciliation-"))
 
     def checked(self, differences: list[Difference], previous: list[Difference], at: dt.datetime) -> ReconciliationState:
         """Records what this check found that the previous one did not; returns the state."""

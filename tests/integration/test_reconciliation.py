@@ -1,0 +1,106 @@
+"""Reconciliation on real PostgreSQL and Kafka: clm's ContractActivated v2 arrives on
+clm.contracts.v1, the matching service contract is drafted (as the activation part's fulfilment
+does, with the legal contract's id), the contract shows reconciled; a quantity changed through MACD
+is one ReconciliationMismatch however often it is checked (events and the periodic loop), and the
+contract is reconciled again once fixed."""
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from shared.events.activation import ActivatedEntitlement, ActivatedLine, ContractActivatedV2
+from shared.events.contracts import Party
+from shared.events.envelope import Envelope
+from shared.events import topics
+from tests.conftest import bearer, eventually, on_kafka, running_service
+from tests.service_contract_story import publish
+
+pytestmark = pytest.mark.integration
+
+START, END = dt.date(2027, 1, 1), dt.date(2027, 12, 31)
+OPS, FINANCE = bearer("sales_ops"), bearer("finance")
+
+
+def activated(contract_id: uuid.UUID, line_id: uuid.UUID) -> ContractActivatedV2:
+    return ContractActivatedV2(
+        contract_id=contract_id, number="CNT-REC-1", title="Gold support", contract_model="service_contract",
+        parties=[Party(role="customer", name="ACME Robotics")], start_date=START, end_date=END, time_zone="UTC",
+        account_id="ACC-1", currency="EUR", executed_version=2, signed_document_sha256="a" * 64,
+        lines=[ActivatedLine(line_id=line_id, sku="SUP-GOLD", product="Gold support", quantity=Decimal(10),
+                             unit_price=Decimal("120.00"), discount_percent=Decimal(5), net_amount=Decimal("1140.00"),
+                             start_date=START, end_date=END)],
+        entitlements=[ActivatedEntitlement(line_id=line_id, sku="SUP-GOLD", name="onsite-repair", support_level="gold",
+                                           sla="4h response", features=["remote-diagnostics"], usage_limit=10,
+                                           usage_unit="incidents", start_date=START, end_date=END)],
+        activated_at=dt.datetime(2027, 1, 1, tzinfo=dt.UTC),
+    )
+
+
+async def reconciliation_events(client, contract_id) -> list[str]:
+    async with client.app.state.context.engine.connect() as conn:
+        rows = await conn.execute(sa.text("SELECT event_type FROM events WHERE stream_id = :s ORDER BY version"),
+                                  {"s": f"reconciliation-{contract_id}"})
+        return list(rows.scalars())
+
+
+async def test_signed_terms_reconcile_then_a_changed_quantity_mismatches_once_until_fixed(service_env, stack):
+    env = service_env("order_sync", RECONCILIATION_INTERVAL_SECONDS="0.5")
+    async with running_service("order_sync", env) as order_sync:
+        contract_id, line_id = uuid.uuid4(), uuid.uuid4()
+        url = f"/api/v1/reconciliation/{contract_id}"
+        assert (await order_sync.get(url, headers=bearer("sales"))).status_code == 404
+        await publish(stack.kafka_admin, [Envelope(activated(contract_id, line_id), stream_version=9)])
+
+        async def state(expected: str, differences: int = 0):
+            body = (await order_sync.get(url, headers=bearer("sales"))).json()
+            return body if body.get("state") == expected and len(body["differences"]) == differences else None
+
+        await eventually(lambda: state("pending"), timeout=60)  # no service contract yet
+
+        draft = {"contract_id": str(contract_id), "number": "CNT-REC-1", "account": "ACME Robotics",
+                 "start_date": str(START), "end_date": str(END), "time_zone": "UTC",
+                 "lines": [{"line_id": str(line_id), "product": "Gold support", "quantity": 10, "unit_price": "114.00",
+                            "start_date": str(START), "end_date": str(END)}],
+                 "entitlements": [{"name": "onsite-repair", "line_id": str(line_id), "support_level": "gold",
+                                   "sla": "4h response", "features": ["remote-diagnostics"], "usage_limit": 10,
+                                   "usage_unit": "incidents", "start_date": str(START), "end_date": str(END)}]}
+        response = await order_sync.post("/api/v1/service-contracts", json=draft, headers=OPS)
+        assert response.status_code == 201, response.text
+        reconciled = await eventually(lambda: state("reconciled"), timeout=60)
+        assert reconciled["reconciled_at"] and reconciled["account"] == "ACME Robotics"
+        await on_kafka(stack, topics.ORDER_SYNC_RECONCILIATION, str(contract_id), "ContractReconciled")
+
+        changed = await order_sync.put(f"/api/v1/service-contracts/{contract_id}/lines/{line_id}/quantity",
+                                       json={"quantity": 12}, headers=OPS)
+        assert changed.status_code == 200, changed.text
+        mismatched = await eventually(lambda: state("mismatched", 1), timeout=60)
+        assert mismatched["differences"] == [{"kind": "line", "item": str(line_id), "field": "quantity",
+                                              "signed": "10", "active": "12"}]
+        mismatch = await on_kafka(stack, topics.ORDER_SYNC_RECONCILIATION, str(contract_id), "ReconciliationMismatch")
+        assert mismatch.event.difference.field == "quantity"
+
+        # The periodic loop checks it again (and again): the difference persists, it is not announced again.
+        first = mismatched["checked_at"]
+        await eventually(lambda: _checked_after(order_sync, url, first), timeout=30)
+        assert (await order_sync.post(f"{url}/check", headers=FINANCE)).json()["state"] == "mismatched"
+        assert await reconciliation_events(order_sync, contract_id) == ["ContractReconciled", "ReconciliationMismatch"]
+
+        listed = (await order_sync.get("/api/v1/reconciliation?state=mismatched&limit=500", headers=bearer("sales"))).json()
+        assert str(contract_id) in [item["contract_id"] for item in listed["items"]]
+        assert (await order_sync.post(f"{url}/check", headers=bearer("sales"))).status_code == 403
+        assert (await order_sync.post(f"/api/v1/reconciliation/{uuid.uuid4()}/check", headers=OPS)).status_code == 404
+
+        fixed = await order_sync.put(f"/api/v1/service-contracts/{contract_id}/lines/{line_id}/quantity",
+                                     json={"quantity": 10}, headers=OPS)
+        assert fixed.status_code == 200, fixed.text
+        await eventually(lambda: state("reconciled"), timeout=60)
+        assert await reconciliation_events(order_sync, contract_id) == [
+            "ContractReconciled", "ReconciliationMismatch", "ContractReconciled"]
+
+
+async def _checked_after(client, url: str, instant: str) -> bool:
+    body = (await client.get(url, headers=bearer("sales"))).json()
+    return dt.datetime.fromisoformat(body["checked_at"]) > dt.datetime.fromisoformat(instant)
