@@ -104,3 +104,50 @@ async def test_signed_terms_reconcile_then_a_changed_quantity_mismatches_once_un
 async def _checked_after(client, url: str, instant: str) -> bool:
     body = (await client.get(url, headers=bearer("sales"))).json()
     return dt.datetime.fromisoformat(body["checked_at"]) > dt.datetime.fromisoformat(instant)
+
+
+async def test_lines_are_matched_through_the_orders_fulfilment_and_pending_until_it_ends(service_env, stack):
+    """As the activation part fulfils: OrderCreated (order line -> contract line), a service
+    contract whose lines have ids of their own, OrderLineFulfilled (order line -> service line)."""
+    from shared.events.sales_orders import OrderCreated, OrderFulfilled, OrderLine, OrderLineFulfilled
+
+    async with running_service("order_sync", service_env("order_sync")) as order_sync:
+        contract_id, line_id, order_line, service_line = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        order_id, url = uuid.uuid4(), f"/api/v1/reconciliation/{contract_id}"
+        signed = activated(contract_id, line_id)
+        signed_line = signed.lines[0]
+        at = dt.datetime(2027, 1, 1, 6, tzinfo=dt.UTC)
+        created = OrderCreated(order_id=order_id, contract_id=contract_id, account="ACME Robotics", currency="EUR", at=at,
+                               lines=[OrderLine(order_line_id=order_line, contract_line_id=line_id,
+                                                **signed_line.model_dump(exclude={"line_id"}))])
+        await publish(stack.kafka_admin, [Envelope(signed, stream_version=9), Envelope(created, stream_version=1)])
+
+        async def state(expected: str):
+            body = (await order_sync.get(url, headers=bearer("finance"))).json()
+            return body if body.get("state") == expected else None
+
+        await eventually(lambda: _order_state(order_sync, url, "created"), timeout=60)
+        draft = {"contract_id": str(contract_id), "number": "CNT-REC-2", "account": "ACME Robotics",
+                 "start_date": str(START), "end_date": str(END),
+                 "lines": [{"line_id": str(service_line), "product": "Gold support (renamed)", "quantity": 10,
+                            "unit_price": "120.00", "start_date": str(START), "end_date": str(END)}],
+                 "entitlements": [{"name": "onsite-repair", "line_id": str(service_line), "support_level": "gold",
+                                   "sla": "4h response", "features": ["remote-diagnostics"], "usage_limit": 10,
+                                   "usage_unit": "incidents", "start_date": str(START), "end_date": str(END)}]}
+        assert (await order_sync.post("/api/v1/service-contracts", json=draft, headers=OPS)).status_code == 201
+        assert (await order_sync.post(f"{url}/check", headers=OPS)).json()["state"] == "pending"  # order not fulfilled
+
+        fulfilled = OrderLineFulfilled(order_id=order_id, contract_id=contract_id, order_line_id=order_line,
+                                       service_contract_id=contract_id, service_line_id=service_line, at=at)
+        done = OrderFulfilled(order_id=order_id, contract_id=contract_id, service_contract_id=contract_id, at=at)
+        await publish(stack.kafka_admin, [Envelope(fulfilled, stream_version=2), Envelope(done, stream_version=3)])
+        # Matched by the fulfilment although the product's name differs: that name is the one difference.
+        mismatched = await eventually(lambda: state("mismatched"), timeout=60)
+        assert mismatched["differences"] == [{"kind": "line", "item": str(line_id), "field": "product",
+                                              "signed": "Gold support", "active": "Gold support (renamed)"}]
+        assert mismatched["order_state"] == "fulfilled"
+
+
+async def _order_state(client, url: str, expected: str) -> bool:
+    response = await client.get(url, headers=bearer("finance"))
+    return response.status_code == 200 and response.json()["order_state"] == expected
