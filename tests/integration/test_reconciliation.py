@@ -1,5 +1,5 @@
-"""Reconciliation on real PostgreSQL and Kafka: clm's ContractActivated v2 arrives on
-clm.contracts.v1, the matching service contract is drafted (as the activation part's fulfilment
+"""Reconciliation on real PostgreSQL and Kafka: clm's ContractExecuted (pending: not active yet)
+and ContractActivated v2 arrive on clm.contracts.v1, the matching service contract is drafted (as the activation part's fulfilment
 does, with the legal contract's id), the contract shows reconciled; a quantity changed through MACD
 is one ReconciliationMismatch however often it is checked (events and the periodic loop), and the
 contract is reconciled again once fixed."""
@@ -13,8 +13,10 @@ import sqlalchemy as sa
 
 from shared.events.activation import ActivatedEntitlement, ActivatedLine, ContractActivatedV2
 from shared.events.contracts import Party
+from shared.events.documents import DocumentRef
 from shared.events.envelope import Envelope
 from shared.events import topics
+from shared.events.signature import ContractExecuted
 from tests.conftest import bearer, eventually, on_kafka, running_service
 from tests.service_contract_story import publish
 
@@ -52,13 +54,20 @@ async def test_signed_terms_reconcile_then_a_changed_quantity_mismatches_once_un
         contract_id, line_id = uuid.uuid4(), uuid.uuid4()
         url = f"/api/v1/reconciliation/{contract_id}"
         assert (await order_sync.get(url, headers=bearer("sales"))).status_code == 404
-        await publish(stack.kafka_admin, [Envelope(activated(contract_id, line_id), stream_version=9)])
+        await publish(stack.kafka_admin, [Envelope(executed(contract_id), stream_version=8)])
 
         async def state(expected: str, differences: int = 0):
             body = (await order_sync.get(url, headers=bearer("sales"))).json()
             return body if body.get("state") == expected and len(body["differences"]) == differences else None
 
-        await eventually(lambda: state("pending"), timeout=60)  # no service contract yet
+        waiting = await eventually(lambda: state("pending"), timeout=60)  # executed, not active yet
+        assert waiting["number"] is None and waiting["executed_at"]
+        listed = (await order_sync.get("/api/v1/reconciliation?state=pending&limit=500", headers=bearer("sales"))).json()
+        assert str(contract_id) in [item["contract_id"] for item in listed["items"]]
+
+        await publish(stack.kafka_admin, [Envelope(activated(contract_id, line_id), stream_version=9)])
+        await eventually(lambda: _number(order_sync, url), timeout=60)
+        assert await state("pending")  # no service contract yet
 
         draft = {"contract_id": str(contract_id), "number": "CNT-REC-1", "account": "ACME Robotics",
                  "start_date": str(START), "end_date": str(END), "time_zone": "UTC",
@@ -99,6 +108,20 @@ async def test_signed_terms_reconcile_then_a_changed_quantity_mismatches_once_un
         await eventually(lambda: state("reconciled"), timeout=60)
         assert await reconciliation_events(order_sync, contract_id) == [
             "ContractReconciled", "ReconciliationMismatch", "ContractReconciled"]
+
+
+def executed(contract_id: uuid.UUID) -> ContractExecuted:
+    def doc(name: str, byte: str) -> DocumentRef:
+        return DocumentRef(document_id=uuid.uuid4(), sha256=byte * 64, size=10, media_type="application/pdf", filename=name)
+
+    return ContractExecuted(contract_id=contract_id, envelope_id=uuid.uuid4(), version_number=2,
+                            signed_document=doc("signed.pdf", "a"), audit_certificate=doc("audit.pdf", "b"),
+                            start_date=START, end_date=END, time_zone="UTC",
+                            executed_at=dt.datetime(2026, 12, 20, tzinfo=dt.UTC))
+
+
+async def _number(client, url: str) -> bool:
+    return (await client.get(url, headers=bearer("sales"))).json()["number"] == "CNT-REC-1"
 
 
 async def _checked_after(client, url: str, instant: str) -> bool:

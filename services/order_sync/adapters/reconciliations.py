@@ -1,5 +1,5 @@
-"""The reconciliation table: one row per executed contract order sync was told of (ContractActivated
-v2), with the signed terms, what the order's fulfilment mapped (contract line -> service line), the
+"""The reconciliation table: one row per executed contract order sync was told of (ContractExecuted,
+then ContractActivated v2), with the signed terms, what the order's fulfilment mapped (contract line -> service line), the
 state of the latest check and its differences. Written in the unit of work's transaction, with the
 reconciliation stream's events (application/reconciliation.py)."""
 
@@ -15,9 +15,10 @@ metadata = sa.MetaData()
 reconciliations = sa.Table(
     "reconciliations", metadata,
     sa.Column("contract_id", sa.Uuid, primary_key=True),
-    sa.Column("number", sa.Text, nullable=False),
+    sa.Column("number", sa.Text),  # none until v2
     sa.Column("account", sa.Text),
-    sa.Column("signed", JSONB, nullable=False),  # the ContractActivated v2 event's fields
+    sa.Column("executed_at", sa.DateTime(timezone=True)),  # ContractExecuted
+    sa.Column("signed", JSONB, nullable=False),  # the ContractActivated v2 event's fields; {} before it
     sa.Column("fulfilled_lines", JSONB, nullable=False),  # contract line id -> service line id
     sa.Column("order_lines", JSONB, nullable=False),  # order line id -> contract line id (OrderCreated)
     sa.Column("order_state", sa.Text),  # created | fallout | fulfilled; none: no order seen
@@ -38,6 +39,20 @@ async def record_signed(conn: AsyncConnection, contract_id: UUID, number: str, a
         index_elements=[reconciliations.c.contract_id], set_={"number": number, "account": account, "signed": signed}))
 
 
+async def record_executed(conn: AsyncConnection, contract_id: UUID, executed_at: dt.datetime) -> None:
+    """Executed, not active yet: listed as pending until its v2 comes."""
+    statement = insert(reconciliations).values(
+        contract_id=contract_id, executed_at=executed_at, signed={}, fulfilled_lines={}, order_lines={},
+        state="pending", differences=[])
+    await conn.execute(statement.on_conflict_do_update(
+        index_elements=[reconciliations.c.contract_id], set_={"executed_at": executed_at}))
+
+
+def known(row) -> bool:
+    """An executed contract (a row made by order events alone is not one yet)."""
+    return row is not None and bool(row["signed"] or row["executed_at"])
+
+
 async def locked(conn: AsyncConnection, contract_id: UUID):
     """The row, locked until the transaction ends: two checks of one contract run one after the other."""
     return (await conn.execute(sa.select(reconciliations).where(reconciliations.c.contract_id == contract_id)
@@ -56,12 +71,13 @@ async def update(conn: AsyncConnection, contract_id: UUID, **values) -> None:
 async def ensure_order(conn: AsyncConnection, contract_id: UUID) -> None:
     """Order events may come before the contract's v2: a placeholder row keeps what they say."""
     await conn.execute(insert(reconciliations).values(
-        contract_id=contract_id, number="", signed={}, fulfilled_lines={}, order_lines={}, state="pending",
+        contract_id=contract_id, signed={}, fulfilled_lines={}, order_lines={}, state="pending",
         differences=[]).on_conflict_do_nothing())
 
 
 async def page(conn: AsyncConnection, *, state: str | None, after: UUID | None, limit: int) -> list:
-    query = (sa.select(reconciliations).where(reconciliations.c.signed != sa.cast(sa.literal("{}"), JSONB))
+    query = (sa.select(reconciliations).where(sa.or_(reconciliations.c.signed != sa.cast(sa.literal("{}"), JSONB),
+                                                     reconciliations.c.executed_at.is_not(None)))
              .order_by(reconciliations.c.contract_id).limit(limit))
     if state:
         query = query.where(reconciliations.c.state == state)

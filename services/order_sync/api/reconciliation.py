@@ -1,5 +1,5 @@
 """REST resources of reconciliation: /api/v1/reconciliation, every executed contract (told by
-ContractActivated v2) with the state of its latest check against its service contract (pending,
+ContractExecuted; its terms by ContractActivated v2) with the state of its latest check against its service contract (pending,
 reconciled, mismatched) and the differences; POST .../{contract_id}/check checks now.
 
 Roles (docs/domain.md, phase 6): Sales Ops (R), the contract manager (A) and Finance (C) trigger a
@@ -10,7 +10,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
@@ -26,8 +26,9 @@ may_check = require_roles(Role.SALES_OPS, Role.CONTRACT_MANAGER, Role.FINANCE)
 
 class ReconciliationSummary(BaseModel):
     contract_id: UUID
-    number: str
+    number: str | None = Field(description="none until the contract is activated (ContractActivated v2)")
     account: str | None
+    executed_at: dt.datetime | None
     state: ReconciliationState
     differences: int
     order_state: str | None
@@ -41,8 +42,9 @@ class ReconciliationSummary(BaseModel):
 
 class ReconciliationView(BaseModel):
     contract_id: UUID
-    number: str
+    number: str | None
     account: str | None
+    executed_at: dt.datetime | None
     state: ReconciliationState
     differences: list[Difference]
     order_state: str | None
@@ -75,5 +77,6 @@ async def get_reconciliation(contract_id: UUID, ctx: Ctx) -> ReconciliationView:
 @router.post("/{contract_id}/check", response_model=ReconciliationView)
 async def check_now(contract_id: UUID, ctx: Ctx, principal: Annotated[Principal, Depends(may_check)]) -> ReconciliationView:
     """Compares now; each difference not found before is a ReconciliationMismatch, agreement after a
-    difference (or at the first check) a ContractReconciled. 404 for a contract never activated with v2."""
+    difference (or at the first check) a ContractReconciled. 404 for a contract order sync was never
+    told was executed or activated."""
     return ReconciliationView.of(await use_cases.check(ctx.uow(principal), contract_id, ctx.clock.now()))

@@ -1,5 +1,6 @@
 """Use cases of reconciliation: what was signed (ContractActivated v2, kept in the reconciliation
-table) against the service contract of the same id. A check runs after each event that can change
+table) against the service contract of the same id. An executed contract (ContractExecuted) is
+listed as pending until its v2 comes. A check runs after each event that can change
 either side (the `order_sync-reconciliation` consumer: v2, the service contract's own events, the
 order's), periodically for every contract (`run_reconciliation`), and on request (POST .../check).
 
@@ -20,6 +21,7 @@ from shared.events.envelope import Envelope
 from shared.events.orders import _ServiceContractEvent
 from shared.events.reconciliation import Difference
 from shared.events.sales_orders import OrderCreated, OrderFulfilled, OrderLineFallout, OrderLineFulfilled
+from shared.events.signature import ContractExecuted
 from services.order_sync.adapters import reconciliations as table
 from services.order_sync.domain.reconciliation import PENDING, RECONCILED, Reconciliation, compare, stream_id
 from services.order_sync.domain.service_contract import ServiceContract
@@ -36,14 +38,14 @@ def _pending(row, service: ServiceContract | None) -> bool:
 async def check_in(uow: UnitOfWork, contract_id: UUID, at: dt.datetime) -> dict:
     """The check inside an open unit of work (the caller commits); the row as it is after it."""
     row = await table.locked(uow.conn, contract_id)
-    if row is None or not row["signed"]:
+    if not table.known(row):
         raise NotFound(RECORD, contract_id)
-    signed = ContractActivatedV2.model_validate(row["signed"])
     service = await uow.get(ServiceContract, str(contract_id))
     previous = [Difference.model_validate(d) for d in row["differences"]]
-    if _pending(row, service):
+    if not row["signed"] or _pending(row, service):
         values = {"state": PENDING.value, "differences": [], "checked_at": at}
     else:
+        signed = ContractActivatedV2.model_validate(row["signed"])
         fulfilled = {UUID(k): UUID(v) for k, v in row["fulfilled_lines"].items()}
         differences = compare(signed, service, fulfilled)
         reconciliation = await uow.get(Reconciliation, stream_id(contract_id))
@@ -68,7 +70,7 @@ async def check(uow: UnitOfWork, contract_id: UUID, at: dt.datetime) -> dict:
 async def get_reconciliation(uow: UnitOfWork, contract_id: UUID) -> dict:
     async with uow:
         row = await table.get(uow.conn, contract_id)
-        if row is None or not row["signed"]:
+        if not table.known(row):
             raise NotFound(RECORD, contract_id)
         return dict(row)
 
@@ -91,6 +93,11 @@ async def _signed(uow: UnitOfWork, envelope: Envelope) -> None:
     customer = next((p.name for p in event.parties if p.role == "customer"), None)
     await table.record_signed(uow.conn, event.contract_id, event.number, customer, event.model_dump(mode="json"))
     await check_in(uow, event.contract_id, envelope.time)
+
+
+async def _executed(uow: UnitOfWork, envelope: Envelope) -> None:
+    event: ContractExecuted = envelope.event
+    await table.record_executed(uow.conn, event.contract_id, event.executed_at)
 
 
 async def _service_contract_changed(uow: UnitOfWork, envelope: Envelope) -> None:
@@ -138,6 +145,7 @@ def _concrete(cls) -> list[type]:
 
 CONSUMER_NAME = "order_sync-reconciliation"
 HANDLERS = {
+    ContractExecuted: _executed,
     ContractActivatedV2: _signed,
     OrderCreated: _order_created,
     OrderLineFulfilled: _line_fulfilled,

@@ -16,8 +16,9 @@ def upgrade() -> None:
     op.create_table(
         "reconciliations",
         sa.Column("contract_id", sa.Uuid, primary_key=True),
-        sa.Column("number", sa.Text, nullable=False),
+        sa.Column("number", sa.Text),
         sa.Column("account", sa.Text),
+        sa.Column("executed_at", sa.DateTime(timezone=True)),
         sa.Column("signed", JSONB, nullable=False),
         sa.Column("fulfilled_lines", JSONB, nullable=False),
         sa.Column("order_lines", JSONB, nullable=False),
