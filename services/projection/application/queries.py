@@ -17,11 +17,14 @@ async def contract(engine: AsyncEngine, contract_id: UUID) -> dict:
     """The record with its history of dates and terms and its phases 4-6 (approval, signature, order...)."""
     async with engine.connect() as conn:
         record = found(await contract_records.get(conn, contract_id), "contract", contract_id)
-        row = await contracting_records.progress_of(conn, contract_id)
-        steps = await contracting_records.steps_of(conn, contract_id, row["approval_round"]) if row and row["approval_round"] else []
-        signers = await contracting_records.signers_of(conn, row["envelope_id"]) if row and row["envelope_id"] else []
+        row = await contracting_records.progress_of(conn, contract_id) or {}
+        steps, signers = [], []
+        if row.get("approval_round"):
+            steps = await contracting_records.steps_of(conn, contract_id, row["approval_round"])
+        if row.get("envelope_id"):
+            signers = await contracting_records.signers_of(conn, row["envelope_id"])
         return {**record, "history": await contract_history.history_of(conn, contract_id),
-                **progress_view(row, steps, signers)}
+                **progress_view(row or None, steps, signers)}
 
 
 async def contracts(
