@@ -3,6 +3,7 @@ signature, execution and activation events, order sync's order and reconciliatio
 published as the services do, read back over HTTP."""
 
 import datetime as dt
+import uuid
 
 import pytest
 
@@ -57,3 +58,62 @@ async def test_the_record_shows_approval_signature_execution_activation_order_an
         done = await eventually(lambda: record(lambda r: r["reconciliation"]["state"] == "reconciled"
                                                and r["order"]["state"] == "fulfilled"), timeout=60)
         assert done["order"]["fallout"] == [] and done["reconciliation"]["differences"] == []
+
+
+async def test_a_rejection_starts_a_new_round_an_invalidation_and_a_decline_show_why(service_env, stack):
+    from shared.events.approvals import (
+        ApprovalCompleted, ApprovalGranted, ApprovalRejected, ApprovalRouted, ApprovalsInvalidated, ApprovalStepOpened,
+        RoutedStep,
+    )
+    from shared.events.envelope import Envelope
+    from shared.events.signature import SignatureRequested, Signer, SignerDeclined, SignerInvited
+    from tests.contracting_story import LEGAL, doc
+
+    story = ContractingStory()
+    c, envelope_id, signer_id = story.contract_id, story.envelope_id, story.signers[0]
+    step1, step2 = uuid.uuid5(c, "1/1"), uuid.uuid5(c, "2/1")
+
+    def routed(round_: int, step_id, version: int) -> list:
+        return [ApprovalRouted(contract_id=c, round=round_, version_number=version, matrix_id=uuid.UUID(int=7),
+                               matrix_version=1, by="sales-ann", at=at(round_), steps=[RoutedStep(
+                                   step_id=step_id, name="Legal review", sequence=1, approvers=[LEGAL], sla="P2D",
+                                   rule_ids=["non-standard"])]),
+                ApprovalStepOpened(contract_id=c, step_id=step_id, round=round_, approvers=[LEGAL], opened_at=at(round_),
+                                   at_risk_at=at(round_ + 36), due_at=at(round_ + 48))]
+
+    events = [
+        *routed(1, step1, 2),
+        ApprovalRejected(contract_id=c, step_id=step1, by="legal-lea", roles=["legal_counsel"], comment="cap too high",
+                         closed_step_ids=[step1], at=at(1.5)),
+        *routed(2, step2, 3),
+        ApprovalGranted(contract_id=c, step_id=step2, by="legal-lea", roles=["legal_counsel"], at=at(2.5)),
+        ApprovalCompleted(contract_id=c, round=2, version_number=3, at=at(2.5)),
+        SignatureRequested(contract_id=c, envelope_id=envelope_id, version_number=3, document=doc("v3.docx", "d"),
+                           provider="docusign", provider_envelope_id="ds-123", deadline=at(300), by="cm-carla", at=at(3),
+                           signers=[Signer(signer_id=signer_id, name="Ann Buyer", email="ann@acme.example",
+                                           role="customer", routing_order=1)]),
+        SignerInvited(contract_id=c, envelope_id=envelope_id, signer_id=signer_id, routing_order=1, at=at(3)),
+        SignerDeclined(contract_id=c, envelope_id=envelope_id, signer_id=signer_id, reason="wrong address", at=at(4),
+                       provider_event_id="ds-evt-1"),
+        ApprovalsInvalidated(contract_id=c, round=2, version_number=4, reason="version 4 added after approval",
+                             by="sales-ann", at=at(5)),
+    ]
+    async with running_service("projection", service_env("projection")) as projection:
+        await publish(stack.kafka_admin, [Envelope(e, n) for n, e in enumerate(events, start=30)])
+
+        async def invalidated():
+            response = await projection.get(f"/api/v1/contracts/{c}", headers=bearer("finance"))
+            body = response.json() if response.status_code == 200 else {}
+            return body if (body.get("approval") or {}).get("state") == "invalidated" else None
+
+        record = await eventually(invalidated, timeout=60)
+        approval = record["approval"]
+        assert (approval["round"], approval["approved_version"], approval["reason"]) == (
+            2, None, "version 4 added after approval")
+        assert [(s["step_id"], s["state"], s["decided_by"]) for s in approval["steps"]] == [
+            (str(step2), "invalidated", "legal-lea")]  # the current round's steps only
+        signature = record["signature"]
+        assert (signature["state"], signature["provider"], signature["provider_envelope_id"], signature["reason"]) == (
+            "declined", "docusign", "ds-123", "wrong address")
+        assert [(s["state"], s["decline_reason"]) for s in signature["signers"]] == [("declined", "wrong address")]
+        assert record["execution"] is None and record["order"] is None and record["reconciliation"] is None
