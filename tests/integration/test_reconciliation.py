@@ -4,6 +4,7 @@ does, with the legal contract's id), the contract shows reconciled; a quantity c
 is one ReconciliationMismatch however often it is checked (events and the periodic loop), and the
 contract is reconciled again once fixed."""
 
+import asyncio
 import datetime as dt
 import uuid
 from decimal import Decimal
@@ -85,6 +86,9 @@ async def test_signed_terms_reconcile_then_a_changed_quantity_mismatches_once_un
         changed = await order_sync.put(f"/api/v1/service-contracts/{contract_id}/lines/{line_id}/quantity",
                                        json={"quantity": 12}, headers=OPS)
         assert changed.status_code == 200, changed.text
+        # Checks at once (requests racing the consumer and the loop) find the new difference once.
+        checks = await asyncio.gather(*(order_sync.post(f"{url}/check", headers=OPS) for _ in range(5)))
+        assert [r.status_code for r in checks] == [200] * 5
         mismatched = await eventually(lambda: state("mismatched", 1), timeout=60)
         assert mismatched["differences"] == [{"kind": "line", "item": str(line_id), "field": "quantity",
                                               "signed": "10", "active": "12"}]
