@@ -1,6 +1,7 @@
 """The read models rebuilt from scratch (replaying the topics) equal the live ones: the shared
-contract record (with requested contracts and a negotiation with comment threads, published
-shuffled and duplicated), and the service contracts with what they cover."""
+contract record (with requested contracts, a negotiation with comment threads, published
+shuffled and duplicated, and a contract through approval, signature, activation, order and
+reconciliation), and the service contracts with what they cover."""
 
 import datetime as dt
 import uuid
@@ -13,6 +14,7 @@ from services.asset_coverage.application import following
 from services.asset_coverage.domain.asset import Asset
 from shared.events.assets import AssetDetails
 from services.projection.adapters.contract_records import contract_assets, contracts
+from services.projection.adapters.contracting_records import approval_steps, progress, signers
 from services.projection.adapters.negotiation_records import contract_comment_threads, contract_deviations
 from services.projection.adapters.service_contract_records import (
     contract_lines, entitlements, install_base_items, service_contracts, sold_products,
@@ -21,6 +23,7 @@ from services.projection.application.rebuild import rebuild
 from shared.events.envelope import Envelope
 from services.clm.domain.contract import QUOTE_NAMESPACE
 from tests.conftest import bearer, eventually, running_service
+from tests.contracting_story import ContractingStory
 from tests.events_factory import approved_quote
 from tests.negotiation_story import Negotiation
 from tests.service_contract_story import Story, publish
@@ -34,8 +37,8 @@ async def _snapshot(engine, ids: list[uuid.UUID]) -> tuple[list, list, list]:
         assets = (await conn.execute(
             sa.select(contract_assets).where(contract_assets.c.contract_id.in_(ids)).order_by(contract_assets.c.contract_id, contract_assets.c.asset_id)
         )).all()
-        negotiation = [tuple(r) for table in (contract_deviations, contract_comment_threads) for r in sorted(
-            await conn.execute(sa.select(table).where(table.c.contract_id.in_(ids))))]
+        negotiation = [tuple(r) for table in (contract_deviations, contract_comment_threads, approval_steps, signers, progress)
+                       for r in sorted(await conn.execute(sa.select(table).where(table.c.contract_id.in_(ids))), key=str)]
     return [tuple(r) for r in rows], [tuple(a) for a in assets], negotiation
 
 
@@ -63,6 +66,8 @@ async def test_rebuilt_read_model_equals_the_live_one(service_env, stack):
         projection_engine = projection.app.state.context.engine
         story = Story(account="Rebuild Robotics")
         await publish(stack.kafka_admin, story.envelopes())
+        contracting = ContractingStory()
+        await publish(stack.kafka_admin, contracting.envelopes())
 
         async with coverage.app.state.context.uow() as uow:  # only registered assets are linked
             for n in range(0, 6, 2):
@@ -99,10 +104,11 @@ async def test_rebuilt_read_model_equals_the_live_one(service_env, stack):
             return len(rows) == 6 and len(assets) == 3 and states == ["active"] * 3 + ["draft"] * 3 and all(
                 r.expires_at for r in await _rows(projection_engine, ids) if r.state == "active"
             ) and _story_settled(service) and await _requests_settled(projection_engine, requests) and (
-                await _negotiation_settled(projection_engine, negotiation))
+                await _negotiation_settled(projection_engine, negotiation)) and (
+                await _contracting_settled(projection_engine, contracting))
 
         await eventually(settled, timeout=60)
-        ids += [*requests, negotiation.contract_id]
+        ids += [*requests, negotiation.contract_id, contracting.contract_id]
         live = await _snapshot(projection_engine, ids)
         live_service = await _service_snapshot(projection_engine, story)
         assert [len(live_service[t]) for t in live_service] == [2, 3, 4, 1, 1]
@@ -114,8 +120,9 @@ async def test_rebuilt_read_model_equals_the_live_one(service_env, stack):
     try:
         applied = await rebuild(engine, stack.kafka_for("projection"))  # its principal, a projection-rebuild-* group
         # drafts, activations, links, schedules, service records, the story, the requests' events, the negotiation
-        assert applied >= 6 + 3 + 3 + 3 + 3 + len(story.envelopes()) + 3 + 7 + len(negotiation.envelopes())
-        assert len(live[2]) == 4  # two deviations, two threads
+        assert applied >= 6 + 3 + 3 + 3 + 3 + len(story.envelopes()) + 3 + 7 + len(negotiation.envelopes()) + (
+            len(contracting.envelopes()))
+        assert len(live[2]) == 4 + 2 + 2 + 1  # two deviations, two threads; two steps, two signers, one progress
         assert await _snapshot(engine, ids) == live
         assert await _service_snapshot(engine, story) == live_service
     finally:
@@ -171,6 +178,14 @@ async def _negotiation_settled(engine, negotiation: Negotiation) -> bool:
                                rows[0].payment_days, rows[0].governing_law) == (3, 1, 1, 45, "Austria") and (
         threads == {(negotiation.resolved_thread, False, 5), (negotiation.open_thread, True, 4)}) and (
         cleared == {(negotiation.open_deviation, True, None), (negotiation.cleared_deviation, True, 3)})
+
+
+async def _contracting_settled(engine, story: ContractingStory) -> bool:
+    """Each of its three streams reached its last event."""
+    async with engine.connect() as conn:
+        row = (await conn.execute(sa.select(progress).where(progress.c.contract_id == story.contract_id))).one_or_none()
+    return row is not None and (row.activation_state, row.order_state, row.reconciliation_state) == (
+        "activated", "fulfilled", "reconciled")
 
 
 def _story_settled(service: dict[str, list]) -> bool:

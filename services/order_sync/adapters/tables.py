@@ -1,7 +1,7 @@
 """Every table order_sync's code uses, in the MetaData objects that hold them: the backbone's and
-its query tables. Its migrations must create exactly these (tests/integration/test_migrations.py)."""
+its query tables and the reconciliation table. Its migrations must create exactly these (tests/integration/test_migrations.py)."""
 
-from services.order_sync.adapters import indexes
+from services.order_sync.adapters import indexes, reconciliations
 from shared.backbone import tables as backbone
 
-metadata = (backbone.metadata, indexes.metadata)
+metadata = (backbone.metadata, indexes.metadata, reconciliations.metadata)

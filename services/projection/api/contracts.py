@@ -14,6 +14,7 @@ from shared.backbone.rest import Cursor, Date, Limit, Page, page_of
 from shared.events.contracts import AssigneeRole, Classification, Party, RequestOrigin, RequestState
 from shared.events.coverage import ContractOrigin, PaymentSchedule
 from shared.events.negotiation import VersionOrigin
+from services.projection.api.contracting_record import ContractingProgress
 from services.projection.application import queries
 
 router = APIRouter(prefix="/contracts", tags=["contract read model"], dependencies=[Depends(any_role)])
@@ -123,7 +124,7 @@ class ContractRecord(BaseModel):
         return row
 
 
-class ContractRecordWithHistory(ContractRecord):
+class ContractRecordWithHistory(ContractRecord, ContractingProgress):
     history: list[HistoryEntry] = Field(description="every change of dates or terms, oldest first")
 
 
