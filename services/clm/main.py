@@ -19,6 +19,7 @@ definition = ServiceDefinition(
     spec=by_name("clm"),
     routers=[contracts.router, versions.router, contract_requests.router, library.router, comments.router,
              comments.threads_router, signature.router, signature_webhooks.router],
+    pages=[signing_page.router],  # /sign/{token}: outside /api/v1, no bearer (the link is the credential)
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
     produces=[topics.CLM_CONTRACTS, topics.CLM_LIBRARY, topics.CLM_COMMENTS],
     views=SqlViews,
@@ -32,4 +33,3 @@ definition = ServiceDefinition(
 )
 
 app = create_app(definition)
-app.include_router(signing_page.router)  # /sign/{token}: outside /api/v1, no bearer

@@ -11,7 +11,7 @@ import hmac
 from html import escape
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from shared.backbone.app import ServiceContext, context
@@ -107,12 +107,15 @@ async def signing_page(token: str, request: Request, ctx: Annotated[ServiceConte
 
 
 @router.post("/sign/{token}", response_class=HTMLResponse)
-async def sign_or_decline(token: str, request: Request, ctx: Annotated[ServiceContext, Depends(context)],
-                          action: Annotated[str, Form(max_length=10)] = "",
-                          form_key: Annotated[str, Form(max_length=100)] = "",
-                          consent: Annotated[str, Form(max_length=10)] = "",
-                          typed_name: Annotated[str, Form(max_length=200)] = "",
-                          reason: Annotated[str, Form(max_length=4000)] = "") -> HTMLResponse:
+async def sign_or_decline(token: str, request: Request, ctx: Annotated[ServiceContext, Depends(context)]) -> HTMLResponse:
+    """The form, read here (an HTML form post, not JSON): action, form_key, consent, typed_name, reason."""
+    try:
+        form = await request.form(max_files=0, max_fields=10, max_part_size=8192)
+    except Exception:  # not a form, or a malformed one
+        return _page("Not accepted", "<p>Sign from the page of your link.</p>", 400)
+    action, form_key, consent, typed_name, reason = (
+        str(form.get(name, ""))[:limit] for name, limit in
+        (("action", 10), ("form_key", 100), ("consent", 10), ("typed_name", 200), ("reason", 4000)))
     origin = request.headers.get("origin")
     if origin and origin != "null" and origin.split("://", 1)[-1] != request.headers.get("host", ""):
         return _page("Not accepted", "<p>Sign from the page of your link.</p>", 403)
