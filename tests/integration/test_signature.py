@@ -154,3 +154,18 @@ async def test_refusals_write_nothing(clm):
     refused = await send(clm, drafted_only, [ann])
     assert refused.status_code == 409 and refused.json()["rule"] == "signature.version_not_approved"
     assert (await clm.get(f"/api/v1/contracts/{drafted_only}/signature/signed-copy", headers=READER)).status_code == 404
+
+
+async def test_a_canceled_envelope_ends_its_links_and_a_new_one_may_be_sent(clm, smtp_server):
+    contract_id = await approved_contract(clm)
+    (ann,) = signers("Ann")
+    assert (await send(clm, contract_id, [ann])).status_code == 201
+    (link,) = await links_to(smtp_server, ann["email"])
+    assert (await clm.post(f"/api/v1/contracts/{contract_id}/signature/cancel", headers=READER,
+                           json={"reason": "wrong signer"})).status_code == 403
+    canceled = await clm.post(f"/api/v1/contracts/{contract_id}/signature/cancel", headers=CM, json={"reason": "wrong signer"})
+    assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
+    assert (await clm.get(f"/sign/{link}")).status_code == 410
+    again = await send(clm, contract_id, [ann])
+    assert again.status_code == 201 and again.json()["status"] == "sent"
+    assert (await send(clm, contract_id, [ann], envelope_id=again.json()["envelope_id"])).status_code == 200  # a retry
