@@ -22,7 +22,8 @@ PROBLEM = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 MAX_BODY = 2 * 1024 * 1024
 JSON_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
 UNAUTHORIZED = "signature.webhook_unauthorized"
-REFUSED = {401: {"description": "Forged, tampered or replayed: nothing changes (signature.webhook_unauthorized)", "content": PROBLEM}}
+REFUSED = {401: {"description": "Forged, tampered or replayed: nothing changes (signature.webhook_unauthorized)",
+                 "content": PROBLEM}}
 UNKNOWN = {404: {"description": "The notification names an envelope clm did not send", "content": PROBLEM}}
 
 
@@ -60,7 +61,8 @@ async def _apply(ctx: ServiceContext, provider, act, body: bytes) -> dict:
 
 
 @router.post("/docusign", openapi_extra=JSON_BODY, responses={**REFUSED, **UNKNOWN})
-async def docusign_connect(request: Request, _: Annotated[None, Depends(json_only)], ctx: Annotated[ServiceContext, Depends(context)]) -> dict:
+async def docusign_connect(request: Request, _: Annotated[None, Depends(json_only)],
+                           ctx: Annotated[ServiceContext, Depends(context)]) -> dict:
     """DocuSign Connect (JSON): X-DocuSign-Signature-1..N, base64 HMAC-SHA256 of the raw body by
     each key in DOCUSIGN_CONNECT_KEYS, checked in constant time."""
     body = await request.body()
@@ -87,7 +89,8 @@ async def adobe_sign_verification(request: Request) -> JSONResponse:
 
 
 @router.post("/adobe-sign", openapi_extra=JSON_BODY, responses={**REFUSED, **UNKNOWN})
-async def adobe_sign_event(request: Request, _: Annotated[None, Depends(json_only)], ctx: Annotated[ServiceContext, Depends(context)]) -> JSONResponse:
+async def adobe_sign_event(request: Request, _: Annotated[None, Depends(json_only)],
+                           ctx: Annotated[ServiceContext, Depends(context)]) -> JSONResponse:
     """A notification (the client id echoed, as Adobe requires of every answer)."""
     client = _adobe_client(request)
     body, payload = await _json(request)

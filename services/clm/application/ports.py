@@ -23,5 +23,5 @@ class SignatureProvider(Protocol):
     name: str
 
     async def create_envelope(self, *, envelope_id: UUID, title: str, document: bytes, filename: str,
-                              signers: list, deadline) -> str | None:
+                              signers: list, deadline, at) -> str | None:
         """The provider's id of the envelope / agreement it created (None for built-in signing)."""

@@ -60,7 +60,7 @@ async def send_envelope(uow: UnitOfWork, contract_id: UUID, *, envelope_id: UUID
             _, content = await _document(uow, version.document)
             provider_envelope_id = await provider.create_envelope(
                 envelope_id=envelope_id, title=contract.terms.title, document=content,
-                filename=version.document.filename, signers=signers, deadline=deadline)
+                filename=version.document.filename, signers=signers, deadline=deadline, at=at)
             await tables.remember_provider_envelope(uow.conn, provider.name, provider_envelope_id, contract.contract_uuid,
                                                     envelope_id)
         expires = _link_expiry(at, deadline) if provider.name == "builtin" else None

@@ -48,8 +48,8 @@ class DocuSign:
         self.base_url, self.account_id, self.access_token, self.timeout = base_url.rstrip("/"), account_id, access_token, timeout
 
     async def create_envelope(self, *, envelope_id: UUID, title: str, document: bytes, filename: str,
-                              signers: list[Signer], deadline: dt.datetime) -> str:
-        days = max(1, (deadline - dt.datetime.now(dt.UTC)).days)
+                              signers: list[Signer], deadline: dt.datetime, at: dt.datetime) -> str:
+        days = max(1, (deadline - at).days)
         body = {
             "emailSubject": f"Please sign {title}"[:100],
             "status": "sent",
@@ -78,7 +78,7 @@ class AdobeSign:
         self.base_url, self.access_token, self.timeout = base_url.rstrip("/"), access_token, timeout
 
     async def create_envelope(self, *, envelope_id: UUID, title: str, document: bytes, filename: str,
-                              signers: list[Signer], deadline: dt.datetime) -> str:
+                              signers: list[Signer], deadline: dt.datetime, at: dt.datetime) -> str:
         auth = {"Authorization": f"Bearer {self.access_token}"}
         orders = sorted({s.routing_order for s in signers})
         async with httpx.AsyncClient(timeout=self.timeout) as client:
