@@ -6,8 +6,10 @@ with nothing written."""
 
 import datetime as dt
 import hashlib
+import io
 import uuid
 
+import docx
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
@@ -76,6 +78,8 @@ async def test_two_signers_sign_in_order_and_the_contract_is_executed(clm, stack
     assert [(s["status"], s["typed_name"]) for s in state["signers"]] == [("signed", "Ann Customer"), ("signed", "Bob Vendor")]
     copy = await clm.get(f"/api/v1/contracts/{contract_id}/signature/signed-copy", headers=READER)
     assert hashlib.sha256(copy.content).hexdigest() == state["signed_document"]["sha256"] == copy.headers["X-Document-SHA256"]
+    table = docx.Document(io.BytesIO(copy.content)).tables[-1]  # the signature page appended to version 1
+    assert [[c.text for c in row.cells][2] for row in table.rows[1:]] == ["Ann Customer", "Bob Vendor"]
     certificate = await clm.get(f"/api/v1/contracts/{contract_id}/signature/audit-certificate", headers=READER)
     assert certificate.content.startswith(b"%PDF") and certificate.headers["content-type"] == "application/pdf"
     request = (await clm.get(f"/api/v1/contract-requests/{contract_id}", headers=READER)).json()

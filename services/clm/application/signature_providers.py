@@ -55,7 +55,7 @@ async def apply_provider_act(uow: UnitOfWork, provider: SignatureProviderName, a
                 contract.view(known.envelope_id, sid, at=when, ip=act.ip, provider_event_id=act.event_id)
             elif act.kind == "signed":
                 invited = contract.sign(known.envelope_id, sid, at=when, ip=act.ip, provider_event_id=act.event_id)
-                await signing._after_signing(uow, contract, invited, at)
+                await signing.after_signing(uow, contract, invited, at)
             elif act.kind == "declined":
                 contract.decline(known.envelope_id, sid, reason=act.reason, at=when, ip=act.ip,
                                  provider_event_id=act.event_id)

@@ -51,7 +51,7 @@ async def send_envelope(uow: UnitOfWork, contract_id: UUID, *, envelope_id: UUID
         if contract.envelope is not None and contract.envelope.envelope_id == envelope_id:
             return contract, False
         approved = contract.check_can_request_signature(version_number)
-        check_signers(signers)
+        check_signers(signers)  # the aggregate checks again; here before a provider creates anything
         if deadline <= at:
             raise invalid(rules.SIGNATURE_DEADLINE_PAST, "the deadline lies in the future", field="deadline")
         version = contract.version_numbered(approved)
@@ -111,7 +111,7 @@ async def sign_by_link(uow: UnitOfWork, token: str, *, typed_name: str, consent:
         invited = contract.sign(envelope_id, view.signer.signer.signer_id, at=at, typed_name=typed_name, ip=ip,
                                 user_agent=_short(user_agent), link_expires_at=_link_expiry(at, contract.envelope.requested.deadline))
         await tables.use_token(uow.conn, token, at)
-        await _after_signing(uow, contract, invited, at)
+        await after_signing(uow, contract, invited, at)
         await commit(uow)
         return contract
 
@@ -151,7 +151,7 @@ async def _signer_of_link(uow: UnitOfWork, token: str, at: dt.datetime, lock: bo
 # -- after signing, and execution -------------------------------------------------------------------
 
 
-async def _after_signing(uow: UnitOfWork, contract: Contract, invited: list[Signer], at: dt.datetime) -> None:
+async def after_signing(uow: UnitOfWork, contract: Contract, invited: list[Signer], at: dt.datetime) -> None:
     """The next group's links, or, when every signer signed, the signed copy, its audit certificate
     and ContractExecuted."""
     if contract.envelope.requested.provider == "builtin":
