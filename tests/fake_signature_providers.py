@@ -64,6 +64,23 @@ class FakeProviders:
                     return self._adobe_agreement(json.loads(raw))
                 self._answer(404, {"errorCode": "RESOURCE_NOT_FOUND", "message": self.path})
 
+            def do_PUT(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                    return self._answer(401, {"errorCode": "AUTHORIZATION_INVALID_TOKEN", "message": "token"})
+                body = json.loads(raw)
+                prefix = f"/restapi/v2.1/accounts/{ACCOUNT}/envelopes/"
+                if self.path.startswith(prefix) and body.get("status") == "voided" and body.get("voidedReason"):
+                    fake.requests.append({"provider": "docusign", "voided": self.path[len(prefix):], "body": body})
+                    return self._answer(200, {})
+                if self.path.startswith("/api/rest/v6/agreements/") and self.path.endswith("/state") \
+                        and body.get("state") == "CANCELLED":
+                    fake.requests.append({"provider": "adobe_sign", "cancelled": self.path.split("/")[5], "body": body})
+                    self.send_response(204)
+                    self.end_headers()
+                    return None
+                self._answer(400, {"errorCode": "INVALID_REQUEST_BODY", "message": self.path})
+
             def _docusign_envelope(self, body: dict):
                 signers = body.get("recipients", {}).get("signers", [])
                 documents = body.get("documents", [])

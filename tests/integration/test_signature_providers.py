@@ -136,3 +136,30 @@ async def test_adobe_sign_agreement_verification_and_notifications(clm, provider
     assert state["signers"][1]["decline_reason"] == "payment terms"
     request = (await clm.get(f"/api/v1/contract-requests/{contract_id}", headers=READER)).json()
     assert request["state"] == "work_in_progress"
+
+
+async def test_canceling_a_provider_envelope_voids_it_there(clm, providers):
+    contract_id = await approved_contract(clm)
+    (ann,) = signers("Ann")
+    docusign = (await send(clm, contract_id, [ann], provider="docusign")).json()["provider_envelope_id"]
+    canceled = await clm.post(f"/api/v1/contracts/{contract_id}/signature/cancel", headers=CM,
+                              json={"reason": "wrong price list"})
+    assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
+    assert providers.requests[-1] == {"provider": "docusign", "voided": docusign,
+                                      "body": {"status": "voided", "voidedReason": "wrong price list"}}
+
+    adobe = (await send(clm, contract_id, [ann], provider="adobe_sign")).json()["provider_envelope_id"]
+    assert (await clm.post(f"/api/v1/contracts/{contract_id}/signature/cancel", headers=CM,
+                           json={"reason": "superseded"})).status_code == 200
+    assert providers.requests[-1]["cancelled"] == adobe
+
+
+async def test_a_provider_refusing_the_envelope_is_503_and_nothing_is_recorded(clm, providers, monkeypatch):
+    from services.clm.application.signature_settings import signature_settings
+
+    contract_id = await approved_contract(clm)
+    before = await events_of(clm, contract_id)
+    monkeypatch.setattr(signature_settings(), "docusign_access_token", None)  # DocuSign answers 401
+    refused = await send(clm, contract_id, signers("Ann"), provider="docusign")
+    assert refused.status_code == 503 and refused.json()["dependency"] == "docusign", refused.text
+    assert await events_of(clm, contract_id) == before

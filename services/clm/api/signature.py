@@ -146,9 +146,11 @@ async def get_signature(contract_id: UUID, response: Response,
 async def cancel_envelope(contract_id: UUID, body: CancelInput, response: Response,
                           principal: Annotated[Principal, Depends(may_send)],
                           ctx: Annotated[ServiceContext, Depends(context)], if_match: IfMatch = None) -> SignatureView:
-    """Voids the envelope still out (SignatureCanceled); the request keeps awaiting signature."""
+    """Voids the envelope still out (SignatureCanceled; at DocuSign / Adobe Sign too); the request
+    keeps awaiting signature."""
     contract = await signing.cancel(ctx.uow(principal), contract_id, reason=body.reason, by=principal.subject,
-                                    at=ctx.clock.now(), expected_version=expected_version(if_match, body.expected_version))
+                                    at=ctx.clock.now(), providers=provider_named,
+                                    expected_version=expected_version(if_match, body.expected_version))
     return _answer(response, contract)
 
 

@@ -25,3 +25,6 @@ class SignatureProvider(Protocol):
     async def create_envelope(self, *, envelope_id: UUID, title: str, document: bytes, filename: str,
                               signers: list, deadline, at) -> str | None:
         """The provider's id of the envelope / agreement it created (None for built-in signing)."""
+
+    async def cancel_envelope(self, provider_envelope_id: str, reason: str) -> None:
+        """Voids the envelope at the provider (nothing for built-in signing)."""

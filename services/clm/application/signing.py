@@ -6,6 +6,7 @@ together (a mail is sent after the commit by the send loop, application/signing_
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from typing import Callable
 from uuid import UUID
 
 from shared.backbone.errors import DomainError, NotFound, RuleKind, invalid
@@ -79,10 +80,14 @@ async def get_contract(uow: UnitOfWork, contract_id: UUID) -> Contract:
 
 
 async def cancel(uow: UnitOfWork, contract_id: UUID, *, reason: str, by: str, at: dt.datetime,
-                 expected_version: int | None = None) -> Contract:
+                 providers: Callable[[str], SignatureProvider], expected_version: int | None = None) -> Contract:
+    """Voids the envelope in clm and, for DocuSign / Adobe Sign, at the provider before the commit."""
     async with uow:
         contract = await uow.require(Contract, str(contract_id), CONTRACT, expected_version)
         contract.cancel_signature(reason=reason, by=by, at=at)
+        requested = contract.envelope.requested
+        if requested.provider_envelope_id:
+            await providers(requested.provider).cancel_envelope(requested.provider_envelope_id, reason)
         await commit(uow)
         return contract
 

@@ -9,12 +9,25 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from uuid import UUID
 
 import httpx
 
+from shared.backbone.outages import DependencyUnavailable
 from shared.events.signature import Signer
+
+
+@asynccontextmanager
+async def _calling(provider: str, timeout: float):
+    """A client for one provider call; a refusal or an unreachable provider is an outage (503),
+    with nothing recorded in clm."""
+    try:
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            yield client
+    except (httpx.HTTPError, KeyError, ValueError) as exc:
+        raise DependencyUnavailable(provider, repr(exc)[:300]) from exc
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,9 @@ class BuiltinProvider:
     name = "builtin"
 
     async def create_envelope(self, **_) -> None:
+        return None
+
+    async def cancel_envelope(self, provider_envelope_id: str, reason: str) -> None:
         return None
 
 
@@ -61,11 +77,20 @@ class DocuSign:
             "notification": {"useAccountDefaults": "false",
                              "expirations": {"expireEnabled": "true", "expireAfter": str(days), "expireWarn": "0"}},
         }
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
+        async with _calling(self.name, self.timeout) as client:
             answer = await client.post(f"{self.base_url}/restapi/v2.1/accounts/{self.account_id}/envelopes", json=body,
                                        headers={"Authorization": f"Bearer {self.access_token}"})
-        answer.raise_for_status()
-        return answer.json()["envelopeId"]
+            answer.raise_for_status()
+            return answer.json()["envelopeId"]
+
+    async def cancel_envelope(self, provider_envelope_id: str, reason: str) -> None:
+        """PUT .../envelopes/{envelopeId} {"status": "voided", "voidedReason"}."""
+        async with _calling(self.name, self.timeout) as client:
+            answer = await client.put(
+                f"{self.base_url}/restapi/v2.1/accounts/{self.account_id}/envelopes/{provider_envelope_id}",
+                json={"status": "voided", "voidedReason": reason[:200]},
+                headers={"Authorization": f"Bearer {self.access_token}"})
+            answer.raise_for_status()
 
 
 class AdobeSign:
@@ -81,7 +106,7 @@ class AdobeSign:
                               signers: list[Signer], deadline: dt.datetime, at: dt.datetime) -> str:
         auth = {"Authorization": f"Bearer {self.access_token}"}
         orders = sorted({s.routing_order for s in signers})
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
+        async with _calling(self.name, self.timeout) as client:
             uploaded = await client.post(f"{self.base_url}/api/rest/v6/transientDocuments", headers=auth,
                                          files={"File": (filename, document, "application/octet-stream")},
                                          data={"File-Name": filename})
@@ -96,8 +121,17 @@ class AdobeSign:
                      "memberInfos": [{"email": s.email, "name": s.name}]} for s in signers],
             }
             created = await client.post(f"{self.base_url}/api/rest/v6/agreements", headers=auth, json=body)
-        created.raise_for_status()
-        return created.json()["id"]
+            created.raise_for_status()
+            return created.json()["id"]
+
+    async def cancel_envelope(self, provider_envelope_id: str, reason: str) -> None:
+        """PUT /api/rest/v6/agreements/{id}/state {"state": "CANCELLED", "agreementCancellationInfo"}."""
+        async with _calling(self.name, self.timeout) as client:
+            answer = await client.put(
+                f"{self.base_url}/api/rest/v6/agreements/{provider_envelope_id}/state",
+                json={"state": "CANCELLED", "agreementCancellationInfo": {"comment": reason[:1000], "notifyOthers": True}},
+                headers={"Authorization": f"Bearer {self.access_token}"})
+            answer.raise_for_status()
 
 
 # -- webhooks ---------------------------------------------------------------------------------------
