@@ -25,6 +25,7 @@ status:
 
 # pytest exits 5 when it collected no test: that must fail, never pass silently.
 test: install         ## every test, against real PostgreSQL and Kafka
+	@$(PY) -m devstack.browser
 	@$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 test-unit: install
@@ -34,6 +35,7 @@ test-integration: install
 	$(PY) -m pytest tests/integration
 
 test-e2e: install
+	@$(PY) -m devstack.browser
 	$(PY) -m pytest tests/e2e
 
 test-faults: install  ## the fault-injection suite alone (also part of `make test`)

@@ -114,6 +114,8 @@ def up() -> int:
             service_env["ALLOW_CLOCK_CONTROL"] = "true"  # dev stack only: lets you move time (the two that read dates)
         if spec.name == "lifecycle_scheduler":
             service_env |= smtp_env  # the notification channel mails through it
+        if spec.name == "clm":  # signing links are mailed by clm and open its signing page
+            service_env |= smtp_env | {"SIGNING_BASE_URL": f"http://127.0.0.1:{spec.local_port}"}
         start_detached(spec.name, [sys.executable, "-m", spec.module], env=service_env, cwd=ROOT,
                        log_path=STATE / "logs" / f"{spec.name}.log", pid_path=_pid_path(spec.name))
     for spec in SERVICES:

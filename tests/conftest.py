@@ -54,12 +54,13 @@ def smtp_server():
 
 @pytest.fixture(scope="session")
 def service_env(stack, smtp_server):
-    """The environment a service process needs, by service name (the scheduler mails through the
-    session's SMTP server)."""
+    """The environment a service process needs, by service name (the scheduler and clm, which mails
+    signing links, use the session's SMTP server)."""
 
     def env(name: str, **extra: str) -> dict[str, str]:
         spec = by_name(name)
-        smtp = {"SMTP_HOST": smtp_server.host, "SMTP_PORT": str(smtp_server.port)} if name == "lifecycle_scheduler" else {}
+        smtp = {"SMTP_HOST": smtp_server.host, "SMTP_PORT": str(smtp_server.port)} \
+            if name in ("lifecycle_scheduler", "clm") else {}
         return {
             "DATABASE_URL": service_database_url(stack.admin_url, spec, TEST_PASSWORDS[name]),
             **stack.kafka_env(name),

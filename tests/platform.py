@@ -53,6 +53,8 @@ class Platform:
             extra |= {"ALLOW_CLOCK_CONTROL": "true", "SCHEDULER_TICK_SECONDS": "0.2"}
         if name == "order_sync":
             extra |= {"ALLOW_CLOCK_CONTROL": "true"}
+        if name == "clm":  # the signing links it mails open its own page
+            extra |= {"SIGNING_BASE_URL": self.urls["clm"], "SIGNING_MAIL_TICK_SECONDS": "0.2"}
         return {**os.environ, **self._service_env(name, **extra)}
 
     def log(self, name: str) -> Path:

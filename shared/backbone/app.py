@@ -87,6 +87,7 @@ class ServiceDefinition:
     produces: list[str] = field(default_factory=list)
     subscriptions: list[Subscription] = field(default_factory=list)
     background: list[BackgroundLoop] = field(default_factory=list)
+    pages: list[APIRouter] = field(default_factory=list)  # outside /api/v1: web pages (clm's /sign/{token})
     views: Views | None = None  # the query tables of each unit of work (`uow.views`)
     settings_class: type[ServiceSettings] = ServiceSettings
     make_clock: Callable[[ServiceSettings], Clock] = lambda s: AdjustableClock() if s.allow_clock_control else SystemClock()
@@ -179,6 +180,8 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
     app.include_router(_ops_router(), prefix="/api/v1")
     for router in definition.routers:
         app.include_router(router, prefix="/api/v1")
+    for router in definition.pages:
+        app.include_router(router)
     app.mount("/metrics", make_asgi_app())
     openapi.install(app)
     return app

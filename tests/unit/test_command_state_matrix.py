@@ -22,6 +22,7 @@ from shared.events.contracts import Party, RequestedAccount, RequestTerms
 from shared.events.documents import DocumentRef
 from shared.events.negotiation import NegotiatedTerms, TemplateUsed
 from shared.events.orders import ServiceState
+from shared.events.signature import Signer
 from services.asset_coverage.domain import rules as ops_rules
 from services.asset_coverage.domain.asset import Asset
 from services.asset_coverage.domain.operational_contract import OperationalContract
@@ -466,6 +467,16 @@ def _add_version(c):
     c.add_version(origin="counterparty_upload", author="ann", at=AT, document=_DOCUMENT, clauses=[], terms=NegotiatedTerms())
 
 
+_ENVELOPE, _SIGNER = uuid.uuid4(), uuid.uuid4()
+_NO_ENVELOPE = "envelope.not_found"
+
+
+def _request_signature(c):
+    c.request_signature(envelope_id=_ENVELOPE, signers=[Signer(signer_id=_SIGNER, name="Ann", email="ann@example.com",
+                                                               role="customer", routing_order=1)],
+                        deadline=AT + dt.timedelta(days=7), provider="builtin", document=_DOCUMENT, by="cm", at=AT)
+
+
 CONTRACT_STATES = {
     "draft": lambda: persisted(_clm_contract()), "active": lambda: _activated(_clm_contract()),
     "request draft": lambda: _then(_requested()),
@@ -543,9 +554,26 @@ GRIDS = [
         "step_at_risk": (TIME, lambda c: c.step_at_risk(_STEP, level=0, at=AT), {**_drafted(NOOP), **_each_request(NOOP)}),
         "step_deadline_reached": (TIME, lambda c: c.step_deadline_reached(_STEP, level=0, at=AT), {
             **_drafted(NOOP), **_each_request(NOOP)}),
+        # Signature (phase 5): no state of this grid awaits signature with an approved version;
+        # those states are covered in tests/unit/test_signature.py.
+        "request_signature": (STATE_CHANGE, _request_signature, {
+            **_drafted(clm_rules.REQUEST_NOT_A_REQUEST), **_each_request(clm_rules.SIGNATURE_VERSION_NOT_APPROVED)}),
+        "view": (FIELD_EDIT, lambda c: c.view(_ENVELOPE, _SIGNER, at=AT), {
+            **_drafted(_NO_ENVELOPE), **_each_request(_NO_ENVELOPE)}),
+        "sign": (STATE_CHANGE, lambda c: c.sign(_ENVELOPE, _SIGNER, at=AT, typed_name="Ann"), {
+            **_drafted(_NO_ENVELOPE), **_each_request(_NO_ENVELOPE)}),
+        "decline": (STATE_CHANGE, lambda c: c.decline(_ENVELOPE, _SIGNER, reason="no", at=AT), {
+            **_drafted(_NO_ENVELOPE), **_each_request(_NO_ENVELOPE)}),
+        "remind": (TIME, lambda c: c.remind(_ENVELOPE, _SIGNER, at=AT), {**_drafted(NOOP), **_each_request(NOOP)}),
+        "expire": (TIME, lambda c: c.expire(_ENVELOPE, at=AT), {**_drafted(NOOP), **_each_request(NOOP)}),
+        "cancel_signature": (STATE_CHANGE, lambda c: c.cancel_signature(reason="void", by="cm", at=AT), {
+            **_drafted(clm_rules.SIGNATURE_NO_OPEN_ENVELOPE), **_each_request(clm_rules.SIGNATURE_NO_OPEN_ENVELOPE)}),
+        "execute": (STATE_CHANGE, lambda c: c.execute(signed_document=_DOCUMENT, audit_certificate=_DOCUMENT, at=AT), {
+            **_drafted(clm_rules.SIGNATURE_NOT_COMPLETE), **_each_request(clm_rules.SIGNATURE_NOT_COMPLETE)}),
     }, {"approval_fields": QUERY, "draft": NEW, "request": NEW, "request_from_quote": NEW, "same_request": QUERY, "check_draftable": QUERY,
         "check_can_add_version": QUERY, "drafting_dates": QUERY, "parties": QUERY, "deal_fields": QUERY,
-        "request_variables": QUERY, "version_numbered": QUERY}),
+        "request_variables": QUERY, "version_numbered": QUERY, "check_can_request_signature": QUERY,
+        "open_signer": QUERY, "signer_of_provider": QUERY}),
     Grid(OperationalContract, OPERATIONAL_STATES, {
         "link_asset": (CREATION, lambda c: c.link_asset("robot-7", "Robot 7"),
                        _by_state(OK, OK, TERM_OPS, TERM_OPS, OK, NOOP)),

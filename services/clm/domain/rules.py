@@ -118,3 +118,23 @@ APPROVAL_NOT_DRAFTED = "approval.not_drafted"
 APPROVAL_TERMS_FIXED = "approval.terms_fixed_while_approving_or_signing"
 # The share of a step's SLA after which it is at risk (ApprovalAtRisk), unless settings say otherwise.
 APPROVAL_AT_RISK_FRACTION = 0.75
+
+# Signature and execution (phase 5): docs/contracting/signature.md
+SIGNATURE_VERSION_NOT_APPROVED = "signature.version_not_approved"  # an envelope for the approved version only
+SIGNATURE_NOT_AWAITING_SIGNATURE = "signature.not_awaiting_signature"
+SIGNATURE_ENVELOPE_OPEN = "signature.envelope_open"  # one envelope at a time
+SIGNATURE_NO_OPEN_ENVELOPE = "signature.no_open_envelope"
+SIGNATURE_ENVELOPE_UNKNOWN = "signature.envelope_unknown"
+SIGNATURE_SIGNER_EMAIL = "signature.signer_email_invalid"
+SIGNATURE_SIGNER_DUPLICATE = "signature.signer_duplicate"
+SIGNATURE_SIGNERS_REQUIRED = "signature.signers_required"
+SIGNATURE_DEADLINE_PAST = "signature.deadline_not_in_future"
+SIGNATURE_SIGNER_UNKNOWN = "signature.signer_unknown"
+SIGNATURE_SIGNER_NOT_INVITED = "signature.signer_not_invited"  # not their turn in the routing order
+SIGNATURE_SIGNER_DONE = "signature.signer_already_acted"
+SIGNATURE_NOT_COMPLETE = "signature.not_all_signed"
+SIGNATURE_CONSENT_REQUIRED = "signature.consent_required"
+SIGNATURE_TYPED_NAME_REQUIRED = "signature.typed_name_required"
+SIGNATURE_DECLINE_REASON_REQUIRED = "signature.decline_reason_required"
+SIGNATURE_CANCEL_REASON_REQUIRED = "signature.cancel_reason_required"
+SIGNATURE_NOT_EXECUTED = "signature.not_executed"
