@@ -528,7 +528,10 @@ GRIDS = [
             **_drafted(clm_rules.NEGOTIATION_NOT_DRAFTED), **_each_request(clm_rules.NEGOTIATION_NOT_DRAFTED)}),
         "record_terms": (FIELD_EDIT, lambda c: c.record_terms(NegotiatedTerms(payment_days=45), by="ann", at=AT), {
             **_drafted(clm_rules.NEGOTIATION_NOT_DRAFTED), **_each_request(clm_rules.NEGOTIATION_NOT_DRAFTED)}),
-    }, {"draft": NEW, "request": NEW, "request_from_quote": NEW, "same_request": QUERY, "check_draftable": QUERY,
+        # The start date of an executed contract (none of these states is executed: tests/unit/test_activation.py).
+        "start_reached": (TIME, lambda c: c.start_reached({}, at=AT, by="clm.activation"), {
+            **_drafted(NOOP), **_each_request(NOOP)}),
+    }, {"missing_for_activation": QUERY, "draft": NEW, "request": NEW, "request_from_quote": NEW, "same_request": QUERY, "check_draftable": QUERY,
         "check_can_add_version": QUERY, "drafting_dates": QUERY, "parties": QUERY, "deal_fields": QUERY,
         "request_variables": QUERY, "version_numbered": QUERY}),
     Grid(OperationalContract, OPERATIONAL_STATES, {

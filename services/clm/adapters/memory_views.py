@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from uuid import UUID
 
 from shared.backbone.memory import MemoryUnitOfWork
+from services.clm.adapters.catalogue_copy import copy_of, copy_row
 from services.clm.adapters.comment_index import thread_row
 from services.clm.adapters.request_index import request_row
 from services.clm.domain.comments import CommentThread
@@ -76,8 +77,35 @@ class MemoryLibraryIndex:
                 if (after is None or key > after) and (kind is None or row.kind == kind)][:limit]
 
 
+class MemoryCatalogueCopy:
+    def __init__(self, uow: MemoryUnitOfWork):
+        self._uow = uow
+
+    async def save_entry(self, entry) -> bool:
+        table = self._uow.table("catalogue_copy")
+        if entry.sku in table and table[entry.sku]["version"] >= entry.version:
+            return False
+        table[entry.sku] = copy_row(entry)
+        return True
+
+    async def entries(self, skus: set[str]) -> dict:
+        table = self._uow.table("catalogue_copy")
+        return {sku: copy_of(table[sku]) for sku in skus if sku in table}
+
+    async def wait(self, contract_id: UUID, skus: set[str]) -> None:
+        waits = self._uow.table("activation_waits")
+        for key in [k for k in waits if k[1] == contract_id]:
+            del waits[key]
+        for sku in skus:
+            waits[(sku, contract_id)] = True
+
+    async def waiting_on(self, sku: str) -> list[UUID]:
+        return sorted(c for s, c in self._uow.table("activation_waits") if s == sku)
+
+
 class MemoryViews:
     def __init__(self, uow: MemoryUnitOfWork):
+        self.catalogue = MemoryCatalogueCopy(uow)
         self.requests = MemoryRequestIndex(uow)
         self.comments = MemoryCommentIndex(uow)
         self.library = MemoryLibraryIndex(uow)
