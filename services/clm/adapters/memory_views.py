@@ -93,14 +93,10 @@ class MemoryCatalogueCopy:
         return {sku: copy_of(table[sku]) for sku in skus if sku in table}
 
     async def wait(self, contract_id: UUID, skus: set[str]) -> None:
-        waits = self._uow.table("activation_waits")
-        for key in [k for k in waits if k[1] == contract_id]:
-            del waits[key]
-        for sku in skus:
-            waits[(sku, contract_id)] = True
+        self._uow.table("activation_waits")[contract_id] = frozenset(skus)  # by contract: rows are never deleted here
 
     async def waiting_on(self, sku: str) -> list[UUID]:
-        return sorted(c for s, c in self._uow.table("activation_waits") if s == sku)
+        return sorted(c for c, skus in self._uow.table("activation_waits").items() if sku in skus)
 
 
 class MemoryViews:
