@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
@@ -19,9 +19,21 @@ may_change = require_roles(Role.SALES_OPS, Role.CONTRACT_MANAGER)
 Sku = Annotated[str, Path(min_length=1, max_length=64, description="letters, digits and - _ . /")]
 
 
+class EntitlementTemplateIn(EntitlementTemplate):
+    @field_validator("usage_limit", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value):
+        if isinstance(value, bool):  # pydantic would read `true` as 1
+            raise ValueError("a usage limit is a number")
+        return value
+
+
 class CatalogueMapping(BaseModel):
     product: str = Field(min_length=1, max_length=200)
-    entitlements: list[EntitlementTemplate] = Field(min_length=1, max_length=50)
+    entitlements: list[EntitlementTemplateIn] = Field(min_length=1, max_length=50)
+
+    def templates(self) -> list[EntitlementTemplate]:
+        return [EntitlementTemplate(**e.model_dump()) for e in self.entitlements]
 
 
 class CatalogueEntryView(BaseModel):
@@ -82,7 +94,7 @@ async def publish_entry(
 ) -> CatalogueEntryView:
     """Publishes a version of the SKU's mapping (the same mapping again changes nothing)."""
     entry, _ = await use_cases.publish_entry(
-        ctx.uow(principal), sku, product=body.product, entitlements=body.entitlements, by=principal.subject,
+        ctx.uow(principal), sku, product=body.product, entitlements=body.templates(), by=principal.subject,
         at=ctx.clock.now(), expected_version=expected_version(if_match))
     return _answer(response, entry)
 
