@@ -63,6 +63,9 @@ async def test_the_start_date_activates_an_executed_contract_once_its_skus_are_i
             return r.json() if r.status_code == 200 and [m["item"] for m in r.json()["missing"]] == missing else None
 
         assert await readiness(["SUP-PREM", "ONSITE"])  # before the start date: what would block it
+        early = await clm.post(f"/api/v1/contracts/{cid}/activation", headers=bearer("contract_manager"))
+        assert (early.status_code, early.json()["rule"]) == (409, "activation.before_start_date")  # starts 2027-01-01
+        assert (await clm.post(f"/api/v1/contracts/{cid}/activation", headers=bearer("sales"))).status_code == 403
         await publish(stack.kafka_admin, [Envelope(published("SUP-PREM"), 1)])
         await eventually(lambda: readiness(["ONSITE"]), timeout=60)  # the copy followed the catalogue
 

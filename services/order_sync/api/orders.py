@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
 from shared.backbone.app import ServiceContext, context
-from shared.backbone.auth import Role, any_role, require_roles
+from shared.backbone.auth import Principal, Role, any_role, require_roles
 from shared.backbone.rest import Cursor, Limit, Page, page_of, with_version
 from shared.events.sales_orders import OrderLine, OrderLineFallout
 from services.order_sync.application import orders as use_cases
@@ -82,7 +82,7 @@ async def get_order(order_id: UUID, response: Response, ctx: Annotated[ServiceCo
 @router.post("/{order_id}/lines/{order_line_id}/retry", response_model=OrderView)
 async def retry_line(
     order_id: UUID, order_line_id: UUID, response: Response,
-    principal: Annotated[object, Depends(may_retry)], ctx: Annotated[ServiceContext, Depends(context)],
+    principal: Annotated[Principal, Depends(may_retry)], ctx: Annotated[ServiceContext, Depends(context)],
 ) -> OrderView:
     """Fulfils a fallen-out line again: onto the service contract, or another fallout (attempt + 1)."""
     order = await use_cases.retry_line(ctx.uow(principal), order_id, order_line_id, ctx.clock)
