@@ -46,6 +46,15 @@ def executed_contract(quote: QuoteApproved | None = None, *, auto_renewal: bool 
     return contract
 
 
+def quote_with_skus(premium: str, onsite: str) -> QuoteApproved:
+    """approved_quote() with SKUs of its own: catalogue entries are global, so a test that publishes
+    some names its own (another test's catalogue events stay on the topic)."""
+    quote = approved_quote()
+    first, second = quote.lines
+    return quote.model_copy(update={"lines": [first.model_copy(update={"sku": premium}),
+                                              second.model_copy(update={"sku": onsite})]})
+
+
 def published(sku: str, entitlements=GOLD, version: int = 1, product: str | None = None) -> CatalogueEntryPublished:
     return CatalogueEntryPublished(sku=sku, version=version, product=product or f"Product {sku}",
                                    entitlements=entitlements, by="ops-olga", at=AT)

@@ -5,12 +5,13 @@ from pathlib import Path
 from shared.backbone.app import ServiceDefinition, Subscription, create_app
 from shared.events import topics
 from shared.events.activation import ContractActivatedV2
+from shared.events.catalogue import CatalogueEntryPublished
 from shared.events.lifecycle import QuoteValidityEnded, ServiceContractDateReached
 from services.catalogue import by_name
 from services.order_sync.adapters.indexes import SqlIndexes
 from services.order_sync.api import catalogue, entitlement_checks, install_base, orders, quotes, service_contracts
 from services.order_sync.application.consumed_events import reach_dates
-from services.order_sync.application.orders import take_activation
+from services.order_sync.application.orders import retry_fallout_of, take_activation
 from services.order_sync.application.quotes import end_validity
 
 definition = ServiceDefinition(
@@ -28,6 +29,8 @@ definition = ServiceDefinition(
         # A consumer's name keys its group offsets and inbox rows: renaming one replays its topics.
         Subscription({ServiceContractDateReached: reach_dates}, name="order_sync-time"),
         Subscription({QuoteValidityEnded: end_validity}, name="order_sync-quote-time"),
+        # Its own catalogue's events: lines in fallout on a SKU are retried when it is published.
+        Subscription({CatalogueEntryPublished: retry_fallout_of}, name="order_sync-catalogue"),
     ],
 )
 

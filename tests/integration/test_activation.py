@@ -19,7 +19,7 @@ from shared.events.contracts import ContractActivated
 from shared.events.envelope import Envelope, from_kafka
 from services.clm.domain.contract.readiness import CatalogueCopy
 from services.order_sync.domain.order import order_id_of
-from tests.activation_story import AT, GOLD, ONSITE, executed_contract, published
+from tests.activation_story import AT, GOLD, ONSITE, executed_contract, published, quote_with_skus
 from tests.conftest import bearer, eventually, running_service
 from tests.service_contract_story import publish
 
@@ -51,7 +51,8 @@ async def stream_types(client, stream_id: str) -> list[str]:
 
 
 async def test_the_start_date_activates_an_executed_contract_once_its_skus_are_in_the_catalogue(service_env, stack):
-    contract = executed_contract()
+    premium, onsite = f"SUP-PREM-{uuid.uuid4().hex[:6]}", f"ONSITE-{uuid.uuid4().hex[:6]}"
+    contract = executed_contract(quote_with_skus(premium, onsite))
     cid = contract.contract_uuid
     async with running_service("clm", service_env("clm")) as clm:
         async with clm.app.state.context.uow() as uow:
@@ -62,20 +63,20 @@ async def test_the_start_date_activates_an_executed_contract_once_its_skus_are_i
             r = await clm.get(f"/api/v1/contracts/{cid}/activation", headers=READER)
             return r.json() if r.status_code == 200 and [m["item"] for m in r.json()["missing"]] == missing else None
 
-        assert await readiness(["SUP-PREM", "ONSITE"])  # before the start date: what would block it
+        assert await readiness([premium, onsite])  # before the start date: what would block it
         early = await clm.post(f"/api/v1/contracts/{cid}/activation", headers=bearer("contract_manager"))
         assert (early.status_code, early.json()["rule"]) == (409, "activation.before_start_date")  # starts 2027-01-01
         assert (await clm.post(f"/api/v1/contracts/{cid}/activation", headers=bearer("sales"))).status_code == 403
-        await publish(stack.kafka_admin, [Envelope(published("SUP-PREM"), 1)])
-        await eventually(lambda: readiness(["ONSITE"]), timeout=60)  # the copy followed the catalogue
+        await publish(stack.kafka_admin, [Envelope(published(premium), 1)])
+        await eventually(lambda: readiness([onsite]), timeout=60)  # the copy followed the catalogue
 
         start = Envelope(ContractStartReached(contract_id=cid, start_date=contract.executed.start_date,
                                               time_zone="Europe/Berlin", reached_at=AT), 1)
         await publish(stack.kafka_admin, [start, start])  # and redelivered
         blocked = await eventually(lambda: _blocked(clm, cid), timeout=60)
-        assert [(m["item"], m["rule"]) for m in blocked["missing"]] == [("ONSITE", "activation.sku_not_in_catalogue")]
+        assert [(m["item"], m["rule"]) for m in blocked["missing"]] == [(onsite, "activation.sku_not_in_catalogue")]
 
-        await publish(stack.kafka_admin, [Envelope(published("ONSITE", ONSITE), 1)])
+        await publish(stack.kafka_admin, [Envelope(published(onsite, ONSITE), 1)])
         on_clm = await on_topic(stack, topics.CLM_CONTRACTS, str(cid),
                                 until=lambda found: any(e.event.schema_version == 2 for e in found))
         types = [e.event.event_type for e in on_clm]
@@ -102,16 +103,17 @@ async def _blocked(clm, cid):
 
 
 async def test_order_sync_turns_v2_into_an_order_and_a_service_contract_with_fallout_retried(service_env, stack):
-    contract = executed_contract()
-    contract.start_reached({"SUP-PREM": CatalogueCopy("SUP-PREM", 1, "Premium support", GOLD),
-                            "ONSITE": CatalogueCopy("ONSITE", 1, "Onsite service", ONSITE)}, at=AT, by="clm.activation")
+    premium_sku, onsite_sku = f"SUP-PREM-{uuid.uuid4().hex[:6]}", f"ONSITE-{uuid.uuid4().hex[:6]}"
+    contract = executed_contract(quote_with_skus(premium_sku, onsite_sku))
+    contract.start_reached({premium_sku: CatalogueCopy(premium_sku, 1, "Premium support", GOLD),
+                            onsite_sku: CatalogueCopy(onsite_sku, 1, "Onsite service", ONSITE)}, at=AT, by="clm.activation")
     v1, v2 = contract.pending_events[-3:-1]
     cid, order_id = contract.contract_uuid, order_id_of(contract.contract_uuid)
     async with running_service("order_sync", service_env("order_sync")) as order_sync:
-        put = await order_sync.put("/api/v1/catalogue/SUP-PREM", headers=OPS, json={
+        put = await order_sync.put(f"/api/v1/catalogue/{premium_sku}", headers=OPS, json={
             "product": "Premium support", "entitlements": [t.model_dump() for t in GOLD]})
         assert put.status_code == 200, put.text
-        refused = await order_sync.put("/api/v1/catalogue/SUP-PREM", headers=bearer("sales"), json={
+        refused = await order_sync.put(f"/api/v1/catalogue/{premium_sku}", headers=bearer("sales"), json={
             "product": "Premium support", "entitlements": [t.model_dump() for t in GOLD]})
         assert refused.status_code == 403
 
@@ -139,18 +141,24 @@ async def test_order_sync_turns_v2_into_an_order_and_a_service_contract_with_fal
         assert (ent["line_id"], ent["support_level"], ent["sla"], ent["features"], ent["usage_limit"]) == (
             line["line_id"], "gold", "4h response", ["hotline", "remote-diagnosis"], 20)
 
-        await order_sync.put("/api/v1/catalogue/ONSITE", headers=OPS, json={
+        await order_sync.put(f"/api/v1/catalogue/{onsite_sku}", headers=OPS, json={
             "product": "Onsite service", "entitlements": [t.model_dump() for t in ONSITE]})
+
+        async def retried_by_the_catalogue():  # its SKU published: the line is tried again, and falls out on 1.5 units
+            shown = await order()
+            return shown["lines"][1]["fallout"] if shown["lines"][1]["fallout"]["attempt"] == 2 else None
+
+        assert (await eventually(retried_by_the_catalogue, timeout=60))["rule"] == "order.quantity_not_whole"
         retried = await order_sync.post(f"/api/v1/orders/{order_id}/lines/{onsite['order_line_id']}/retry", headers=OPS)
         assert retried.status_code == 200, retried.text
         assert retried.json()["lines"][1]["fallout"]["rule"] == "order.quantity_not_whole"
-        assert retried.json()["lines"][1]["fallout"]["attempt"] == 2
+        assert retried.json()["lines"][1]["fallout"]["attempt"] == 3
         by_sales = await order_sync.post(f"/api/v1/orders/{order_id}/lines/{onsite['order_line_id']}/retry",
                                          headers=bearer("sales"))
         assert by_sales.status_code == 403
 
-        on_orders = await on_topic(stack, topics.ORDER_SYNC_ORDERS, str(order_id), until=lambda found: len(found) >= 4)
+        on_orders = await on_topic(stack, topics.ORDER_SYNC_ORDERS, str(order_id), until=lambda found: len(found) >= 5)
         assert [e.event.event_type for e in on_orders] == ["OrderCreated", "OrderLineFulfilled", "OrderLineFallout",
-                                                          "OrderLineFallout"]
+                                                          "OrderLineFallout", "OrderLineFallout"]
         assert (await stream_types(order_sync, str(order_id))).count("OrderCreated") == 1
         assert (await stream_types(order_sync, str(cid)))[:1] == ["ServiceContractDrafted"]

@@ -151,3 +151,20 @@ async def test_a_retired_sku_falls_out(new_uow):
     order = await orders.get_order(new_uow(), order_id_of(v2.contract_id))
     assert [f.rule for f in order.fallout.values()] == [rules.ORDER_SKU_RETIRED]
     assert isinstance(order, Order)
+
+
+async def test_publishing_the_missing_sku_retries_the_lines_that_fell_out_on_it(new_uow, store):
+    v2 = activated_v2()
+    await take(new_uow, v2)  # neither SKU in the catalogue: both lines fall out
+    order_id = order_id_of(v2.contract_id)
+    entry, _ = await publish(new_uow, "SUP-PREM")
+    async with new_uow() as uow:
+        await orders.retry_fallout_of(uow, Envelope(entry.published, 1))
+        await uow.commit()
+    order = await orders.get_order(new_uow(), order_id)
+    premium, onsite = order.created.lines
+    assert premium.order_line_id in order.fulfilled
+    assert order.fallout[onsite.order_line_id].attempt == 1  # not its SKU: not tried again
+    async with new_uow() as uow:
+        assert await uow.views.orders_with_fallout_on("SUP-PREM") == []
+        assert await uow.views.orders_with_fallout_on("ONSITE") == [order_id]

@@ -2,7 +2,8 @@
 same transaction as their events (docs/contracting/activation.md):
 
 - `catalogue_index`: each SKU's current version, product and whether retired (GET /catalogue);
-- `order_index`: each order's contract, state and how many lines are in fallout (GET /orders?fallout=true).
+- `order_index`: each order's contract, state, how many lines are in fallout (GET /orders?fallout=true)
+  and their SKUs (the orders a catalogue entry published retries).
 
 `SqlOrderIndexes` is mixed into SqlIndexes (`uow.views`); `MemoryOrderIndexes` into MemoryIndexes."""
 
@@ -10,7 +11,7 @@ from types import SimpleNamespace
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 
 from services.order_sync.adapters.indexes import metadata
 from services.order_sync.domain.catalogue import CatalogueEntry
@@ -31,6 +32,7 @@ order_index = sa.Table(
     sa.Column("contract_id", sa.Uuid, nullable=False),
     sa.Column("state", sa.Text, nullable=False),
     sa.Column("fallout_lines", sa.Integer, nullable=False),
+    sa.Column("fallout_skus", ARRAY(sa.Text), nullable=False),  # the SKUs of its lines in fallout
     sa.Index("order_index_fallout", "fallout_lines", "order_id"),
 )
 
@@ -45,7 +47,8 @@ def catalogue_row(entry: CatalogueEntry) -> dict:
 
 def order_row(order: Order) -> dict:
     return {"order_id": order.order_id, "contract_id": order.contract_id, "state": order_state(order),
-            "fallout_lines": len(order.fallout)}
+            "fallout_lines": len(order.fallout),
+            "fallout_skus": sorted({order.lines[line_id].sku for line_id in order.fallout})}
 
 
 class SqlOrderIndexes:
@@ -78,6 +81,11 @@ class SqlOrderIndexes:
             query = query.where(t.order_id > after)
         return list(await self._conn.execute(query))
 
+    async def orders_with_fallout_on(self, sku: str) -> list[UUID]:
+        t = order_index.c
+        query = sa.select(t.order_id).where(sa.literal(sku) == sa.any_(t.fallout_skus)).order_by(t.order_id)
+        return list((await self._conn.execute(query)).scalars())
+
 
 class MemoryOrderIndexes:
     async def save_catalogue_entry(self, entry: CatalogueEntry) -> None:
@@ -94,3 +102,6 @@ class MemoryOrderIndexes:
         rows = sorted(self._uow.table("order_index").values(), key=lambda r: r.order_id)
         return [r for r in rows if (fallout is None or (r.fallout_lines > 0) == fallout)
                 and (after is None or r.order_id > after)][:limit]
+
+    async def orders_with_fallout_on(self, sku: str) -> list[UUID]:
+        return sorted(r.order_id for r in self._uow.table("order_index").values() if sku in r.fallout_skus)

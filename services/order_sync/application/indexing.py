@@ -32,6 +32,8 @@ class Indexes(Protocol):
 
     async def orders(self, *, fallout: bool | None, after: UUID | None, limit: int) -> list: ...
 
+    async def orders_with_fallout_on(self, sku: str) -> list[UUID]: ...
+
     async def quotes(
         self, *, state: QuoteState | None, account_id: str | None, opportunity_id: str | None, after: UUID | None,
         limit: int,

@@ -5,7 +5,7 @@ life cycle), each line that cannot be fulfilled recorded as fallout and retried 
 Fulfilment runs in the unit of work that creates the order: the service contract is drafted with
 the contract's header at once, each line that fulfils goes on it (with its entitlements from the
 catalogue), a line that falls out does not block the others and is added by `retry_line` once
-its cause is fixed (MACD "add")."""
+its cause is fixed (MACD "add"): by hand, or when the catalogue publishes its SKU."""
 
 import datetime as dt
 from uuid import UUID
@@ -15,9 +15,10 @@ from shared.backbone.clock import Clock
 from shared.backbone.errors import DomainError, NotFound
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.activation import ContractActivatedV2
+from shared.events.catalogue import CatalogueEntryPublished
 from shared.events.envelope import Envelope
 from shared.events.sales_orders import OrderLine
-from services.order_sync.application.indexing import commit, save_indexes
+from services.order_sync.application.indexing import commit, indexes, save_indexes
 from services.order_sync.domain import rules
 from services.order_sync.domain.catalogue import CatalogueEntry
 from services.order_sync.domain.order import Fallout, Order, fallout_of, order_id_of, service_items
@@ -44,6 +45,17 @@ async def take_activation(uow: UnitOfWork, envelope: Envelope) -> None:
                                         start_date=event.start_date, end_date=event.end_date, time_zone=event.time_zone)
         uow.add(service)
     await _fulfil(uow, order, service, order.pending, at)
+    await save_indexes(uow)
+
+
+async def retry_fallout_of(uow: UnitOfWork, envelope: Envelope) -> None:
+    """CatalogueEntryPublished (order sync's own): the lines in fallout with that SKU are tried again."""
+    event: CatalogueEntryPublished = envelope.event
+    for order_id in await indexes(uow).orders_with_fallout_on(event.sku):
+        order = await uow.get(Order, str(order_id))
+        service = await uow.get(ServiceContract, str(order.contract_id))
+        lines = [order.lines[line_id] for line_id in order.fallout if order.lines[line_id].sku == event.sku]
+        await _fulfil(uow, order, service, lines, event.at)
     await save_indexes(uow)
 
 

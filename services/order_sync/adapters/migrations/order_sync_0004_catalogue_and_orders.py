@@ -6,6 +6,7 @@ Revision ID: order_sync_0004
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects.postgresql import ARRAY
 
 revision = "order_sync_0004"
 down_revision = "order_sync_0003"
@@ -26,5 +27,6 @@ def upgrade() -> None:
         sa.Column("contract_id", sa.Uuid, nullable=False),
         sa.Column("state", sa.Text, nullable=False),
         sa.Column("fallout_lines", sa.Integer, nullable=False),
+        sa.Column("fallout_skus", ARRAY(sa.Text), nullable=False),
     )
     op.create_index("order_index_fallout", "order_index", ["fallout_lines", "order_id"])
