@@ -5,7 +5,6 @@ order sync consuming v2 -> an order, the service contract drafted with matching 
 entitlements, fallout visible and retried; each redelivery taking effect once."""
 
 import asyncio
-import datetime as dt
 import uuid
 
 import pytest
