@@ -5,6 +5,8 @@ from pathlib import Path
 from shared.backbone.app import ServiceDefinition, Subscription, create_app
 from shared.events import topics
 from shared.events.approval_deadlines import ApprovalStepAtRiskReached, ApprovalStepDeadlineReached
+from shared.events.catalogue import CatalogueEntryPublished, CatalogueEntryRetired
+from shared.events.contract_starts import ContractStartReached
 from shared.events.quotes import QuoteApproved
 from shared.events.signature_dates import SignatureDeadlineReached, SignatureReminderDue
 from services.catalogue import by_name
@@ -14,6 +16,7 @@ from services.clm.api import (
     signing_page, versions,
 )
 from services.clm.application import approvals as approval_cases
+from services.clm.application.activation import copy_catalogue_entry, start_contract
 from services.clm.application.consumed_events import open_request_from_quote
 from services.clm.application.signing_mail import on_deadline_reached, on_reminder_due, run_signing_mail
 from services.clm.settings import ClmSettings
@@ -34,6 +37,8 @@ definition = ServiceDefinition(
                      name="clm-approval-deadlines"),
         Subscription({SignatureReminderDue: on_reminder_due, SignatureDeadlineReached: on_deadline_reached},
                      name="clm-signature-dates"),
+        Subscription({ContractStartReached: start_contract, CatalogueEntryPublished: copy_catalogue_entry,
+                      CatalogueEntryRetired: copy_catalogue_entry}, name="clm-activation"),
     ],
     background=[run_signing_mail],
     settings_class=ClmSettings,

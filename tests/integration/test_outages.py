@@ -389,5 +389,6 @@ async def test_while_kafka_is_down_commands_still_answer_and_their_events_follow
             return (await clm.get("/readyz")).status_code == 200
 
         await eventually(ready, timeout=60)
-        found = await _read_topic(stack.kafka_admin, {contract_id}, expected=2)
-        assert [e.event.event_type for _, _, e in found] == ["ContractDrafted", "ContractActivated"]
+        found = await _read_topic(stack.kafka_admin, {contract_id}, expected=3)
+        assert [(e.event.event_type, e.event.schema_version) for _, _, e in found] == [
+            ("ContractDrafted", 1), ("ContractActivated", 1), ("ContractActivated", 2)]  # v1, then v2

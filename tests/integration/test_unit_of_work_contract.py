@@ -17,12 +17,16 @@ from shared.backbone.unit_of_work import UnitOfWork
 from services.order_sync.adapters.indexes import SqlIndexes
 from services.order_sync.adapters.memory_indexes import MemoryIndexes
 from services.order_sync.application.indexing import indexes, save_indexes
+from services.order_sync.domain.catalogue import CatalogueEntry
 from services.order_sync.domain.install_base import SoldProduct
+from services.order_sync.domain.order import Fallout, Order
 from services.order_sync.domain.quote import Quote, QuoteState
 from services.order_sync.domain.service_contract import ServiceContract
+from tests.activation_story import AT as ACTIVATED_AT, GOLD
 from tests.conftest import migrated_schema
 from tests.events_factory import Note
 from tests.unit.test_quote import NOW as QUOTED_AT, entry as quote_entry
+from tests.unit.test_orders import activated_v2
 from tests.unit.test_service_contract_life_cycle import END, START, entitlement, line
 
 ORDER_SYNC_MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "order_sync" / "adapters" / "migrations"
@@ -241,6 +245,37 @@ async def test_the_quote_index_filters_and_pages_by_quote_id_and_follows_each_ch
                                           after=None, limit=10)
     assert (row.number, row.account_name, row.currency, row.deal_size, row.version, row.state) == (
         "Q-1", "ACME Robotics", "EUR", Decimal("2160.00"), 2, "customer_approved")
+
+
+async def test_the_catalogue_and_order_indexes_filter_and_page_and_follow_each_change(new_uow):
+    async with new_uow() as uow:
+        for sku in ("A-1", "B-2", "C-3"):
+            entry = CatalogueEntry(sku)
+            entry.publish(product=f"Product {sku}", entitlements=GOLD, by="ops", at=ACTIVATED_AT)
+            uow.add(entry)
+        orders = [Order.create(activated_v2(), ACTIVATED_AT) for _ in range(3)]
+        for order in orders:
+            uow.add(order)
+        await save_indexes(uow)
+        await uow.commit()
+    ids = sorted(o.order_id for o in orders)
+    async with new_uow() as uow:
+        (await uow.get(CatalogueEntry, "B-2")).retire(by="ops", at=ACTIVATED_AT)
+        fallen = await uow.get(Order, str(ids[1]))
+        fallen.fall_out(fallen.created.lines[0], Fallout("order.sku_retired", "retired"), ACTIVATED_AT)
+        await save_indexes(uow)
+        await uow.commit()
+
+    async with new_uow() as uow:
+        catalogue = indexes(uow).catalogue
+        assert [r.sku for r in await catalogue(retired=None, after=None, limit=10)] == ["A-1", "B-2", "C-3"]
+        assert [r.sku for r in await catalogue(retired=None, after="A-1", limit=1)] == ["B-2"]
+        [retired] = await catalogue(retired=True, after=None, limit=10)
+        assert (retired.sku, retired.version, retired.product, retired.retired) == ("B-2", 2, "Product B-2", True)
+        assert [r.order_id for r in await indexes(uow).orders(fallout=None, after=ids[0], limit=10)] == ids[1:]
+        [row] = await indexes(uow).orders(fallout=True, after=None, limit=10)
+        assert (row.order_id, row.state, row.fallout_lines) == (ids[1], "fallout", 1)
+        assert [r.order_id for r in await indexes(uow).orders(fallout=False, after=None, limit=10)] == [ids[0], ids[2]]
 
 
 async def test_a_stream_of_another_type_is_not_the_aggregate_asked_for(new_uow):

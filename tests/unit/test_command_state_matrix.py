@@ -570,7 +570,10 @@ GRIDS = [
             **_drafted(clm_rules.SIGNATURE_NO_OPEN_ENVELOPE), **_each_request(clm_rules.SIGNATURE_NO_OPEN_ENVELOPE)}),
         "execute": (STATE_CHANGE, lambda c: c.execute(signed_document=_DOCUMENT, audit_certificate=_DOCUMENT, at=AT), {
             **_drafted(clm_rules.SIGNATURE_NOT_COMPLETE), **_each_request(clm_rules.SIGNATURE_NOT_COMPLETE)}),
-    }, {"approval_fields": QUERY, "draft": NEW, "request": NEW, "request_from_quote": NEW, "same_request": QUERY, "check_draftable": QUERY,
+        # The start date of an executed contract (none of these states is executed: tests/unit/test_activation.py).
+        "start_reached": (TIME, lambda c: c.start_reached({}, at=AT, by="clm.activation"), {
+            **_drafted(NOOP), **_each_request(NOOP)}),
+    }, {"missing_for_activation": QUERY, "approval_fields": QUERY, "draft": NEW, "request": NEW, "request_from_quote": NEW, "same_request": QUERY, "check_draftable": QUERY,
         "check_can_add_version": QUERY, "drafting_dates": QUERY, "parties": QUERY, "deal_fields": QUERY,
         "request_variables": QUERY, "version_numbered": QUERY, "check_can_request_signature": QUERY,
         "open_signer": QUERY, "signer_of_provider": QUERY}),

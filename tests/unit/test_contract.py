@@ -7,6 +7,7 @@ import pytest
 
 from services.clm.domain.contract import Contract, ContractState
 from shared.backbone.errors import DomainError, RuleKind
+from shared.events.activation import ContractActivatedV2
 from shared.events.contracts import ContractActivated, ContractDrafted, Party
 
 CUSTOMER = Party(role="customer", name="ACME Robotics")
@@ -80,11 +81,14 @@ def test_activation_from_draft_records_contract_activated_with_the_same_terms():
     contract.activate()
 
     assert contract.state is ContractState.ACTIVE
-    assert contract.version == 2
-    drafted, activated = contract.pending_events
+    assert contract.version == 3
+    drafted, activated, v2 = contract.pending_events
     assert isinstance(activated, ContractActivated)
     assert activated == ContractActivated(contract_id=contract_id, **terms())
     assert activated.model_dump() == drafted.model_dump()
+    # then v2, for the consumers that moved: the same terms, no lines (drafted without a request)
+    assert isinstance(v2, ContractActivatedV2) and v2.lines == [] and v2.entitlements == []
+    assert v2.model_dump(include=set(drafted.model_dump())) == drafted.model_dump()
 
 
 def test_activating_twice_is_refused_with_409_and_records_nothing():
@@ -96,8 +100,8 @@ def test_activating_twice_is_refused_with_409_and_records_nothing():
 
     assert refused.value.rule == "contract.activate_only_from_draft"
     assert refused.value.kind == RuleKind.CONFLICT
-    assert contract.version == 2
-    assert len(contract.pending_events) == 2
+    assert contract.version == 3
+    assert len(contract.pending_events) == 3
 
 
 def test_a_contract_that_was_never_drafted_cannot_be_activated():
@@ -129,11 +133,11 @@ def test_a_rehydrated_draft_can_be_activated_and_a_rehydrated_active_one_cannot(
     contract = draft()
     loaded = Contract.rehydrate(contract.id, contract.pending_events)
     loaded.activate()
-    [activated] = loaded.pending_events
+    activated, v2 = loaded.pending_events
     assert activated.model_dump() == contract.terms.model_dump()
-    assert loaded.persisted_version == 1 and loaded.version == 2
+    assert loaded.persisted_version == 1 and loaded.version == 3
 
-    active = Contract.rehydrate(contract.id, [*contract.pending_events, activated])
+    active = Contract.rehydrate(contract.id, [*contract.pending_events, activated, v2])
     with pytest.raises(DomainError) as refused:
         active.activate()
     assert refused.value.rule == "contract.activate_only_from_draft"
@@ -152,12 +156,12 @@ def test_pending_events_and_persisted_version():
     assert contract.version == contract.persisted_version == 1
 
     contract.activate()
-    assert [type(e) for e in contract.pending_events] == [ContractActivated]
+    assert [type(e) for e in contract.pending_events] == [ContractActivated, ContractActivatedV2]
     assert contract.persisted_version == 1
-    assert contract.version == 2
+    assert contract.version == 3
 
     contract.mark_persisted()
-    assert contract.persisted_version == 2
+    assert contract.persisted_version == 3
 
 
 @pytest.mark.parametrize("start, end", [(dt.date(1, 1, 1), dt.date(2026, 1, 1)), (dt.date(2026, 1, 1), dt.date(9999, 12, 31))])

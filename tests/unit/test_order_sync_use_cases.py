@@ -8,14 +8,16 @@ import pytest
 
 from shared.backbone.errors import ConcurrencyConflict, DomainError, RuleKind
 from shared.backbone.memory import MemoryEventStore, MemoryUnitOfWork
-from shared.events.contracts import ContractActivated, Party
+from shared.events.activation import ContractActivatedV2
+from shared.events.contracts import Party
 from shared.events.envelope import Envelope
 from shared.events.lifecycle import ServiceContractDateReached
 from shared.events.orders import ServiceState
 from services.order_sync.adapters.memory_indexes import MemoryIndexes
 from services.order_sync.application import install_base as products
 from services.order_sync.application import service_contracts as contracts
-from services.order_sync.application.consumed_events import reach_dates, record_service_contract
+from services.order_sync.application.consumed_events import reach_dates
+from services.order_sync.application.orders import take_activation
 from services.order_sync.application.entitlement_checks import check_entitlement
 from services.order_sync.domain import rules
 from services.order_sync.domain.install_base import InstallBaseItem, SoldProduct
@@ -187,13 +189,13 @@ async def test_a_draft_is_idempotent_by_id_and_other_terms_for_that_id_are_refus
     refused(other, "service_contract.already_exists", RuleKind.CONFLICT)
 
 
-async def test_an_activated_legal_contract_is_recorded_as_a_service_contract_once(new_uow, store):
-    activated = Envelope(ContractActivated(
+async def test_an_activated_legal_contract_without_lines_is_recorded_as_a_service_contract_once(new_uow, store):
+    activated = Envelope(ContractActivatedV2(
         contract_id=uuid.uuid4(), number="CNT-9", title="Maintenance", contract_model="service_contract",
         parties=[Party(role="vendor", name="Us"), Party(role="customer", name="ACME")],
         start_date=START, end_date=END, time_zone="Europe/Berlin"), stream_version=2)
-    await handle(new_uow, record_service_contract, activated)
-    await handle(new_uow, record_service_contract, activated)
+    await handle(new_uow, take_activation, activated)
+    await handle(new_uow, take_activation, activated)
     contract = await contract_of(new_uow, activated.event.contract_id)
     assert (contract.number, contract.account, contract.time_zone, contract.state, contract.version) == (
         "CNT-9", "ACME", "Europe/Berlin", DRAFT, 1)

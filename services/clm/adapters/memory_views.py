@@ -7,6 +7,7 @@ from uuid import UUID
 
 from shared.backbone.memory import MemoryUnitOfWork
 from services.clm.adapters.approval_index import matrix_row, queue_rows
+from services.clm.adapters.catalogue_copy import copy_of, copy_row
 from services.clm.adapters.comment_index import thread_row
 from services.clm.adapters.request_index import request_row
 from services.clm.domain.approval_matrix import ApprovalMatrix
@@ -101,8 +102,31 @@ class MemoryApprovalIndex:
         return _matching(self._uow.table("approval_matrices").items(), after, limit, {})
 
 
+class MemoryCatalogueCopy:
+    def __init__(self, uow: MemoryUnitOfWork):
+        self._uow = uow
+
+    async def save_entry(self, entry) -> bool:
+        table = self._uow.table("catalogue_copy")
+        if entry.sku in table and table[entry.sku]["version"] >= entry.version:
+            return False
+        table[entry.sku] = copy_row(entry)
+        return True
+
+    async def entries(self, skus: set[str]) -> dict:
+        table = self._uow.table("catalogue_copy")
+        return {sku: copy_of(table[sku]) for sku in skus if sku in table}
+
+    async def wait(self, contract_id: UUID, skus: set[str]) -> None:
+        self._uow.table("activation_waits")[contract_id] = frozenset(skus)  # by contract: rows are never deleted here
+
+    async def waiting_on(self, sku: str) -> list[UUID]:
+        return sorted(c for c, skus in self._uow.table("activation_waits").items() if sku in skus)
+
+
 class MemoryViews:
     def __init__(self, uow: MemoryUnitOfWork):
+        self.catalogue = MemoryCatalogueCopy(uow)
         self.requests = MemoryRequestIndex(uow)
         self.comments = MemoryCommentIndex(uow)
         self.library = MemoryLibraryIndex(uow)

@@ -10,9 +10,10 @@ from pydantic import BaseModel, Field
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import Principal, Role, any_role, require_roles
 from shared.backbone.rest import Date, IfMatch, answer_created, expected_version, replayed, with_version
+from shared.events.activation import ActivationBlocked, ActivationMissing
 from shared.events.contracts import Classification, Party
 from shared.events.negotiation import TemplateUsed
-from services.clm.application import contracts as use_cases
+from services.clm.application import activation, contracts as use_cases
 from services.clm.domain.contract import Contract
 
 router = APIRouter(prefix="/contracts", tags=["contracts"])
@@ -111,6 +112,34 @@ async def activate_contract(
     if_match: IfMatch = None,
 ) -> ContractView:
     expected = expected_version(if_match, body.expected_version if body else None)
-    contract = await use_cases.activate_contract(ctx.uow(principal), contract_id, expected)
+    contract = await activation.activate_by_hand(ctx.uow(principal), contract_id, ctx.clock, by=principal.subject,
+                                                 expected_version=expected)
     with_version(response, contract.version)
     return ContractView.of(contract)
+
+
+class ActivationView(BaseModel):
+    """Order readiness: what order sync would miss if the contract were activated now."""
+
+    contract_id: UUID
+    state: str | None = Field(description="draft or active; none while only requested")
+    executed: bool
+    start_date: dt.date | None
+    ready: bool = Field(description="nothing missing (activation still waits for execution and the start date)")
+    missing: list[ActivationMissing]
+    blocked: ActivationBlocked | None = Field(None, description="the last ActivationBlocked, while not activated")
+    activated_at: dt.datetime | None = None
+
+
+@router.get("/{contract_id}/activation", response_model=ActivationView, dependencies=[Depends(any_role)])
+async def get_activation(contract_id: UUID, response: Response,
+                         ctx: Annotated[ServiceContext, Depends(context)]) -> ActivationView:
+    contract, missing = await activation.readiness(ctx.uow(), contract_id)
+    with_version(response, contract.version)
+    active = contract.activated
+    return ActivationView(
+        contract_id=contract_id, state=contract.state, executed=contract.executed is not None,
+        start_date=contract.contract_dates[0] if contract.terms or contract.executed else None,
+        ready=not missing, missing=missing, blocked=contract.blocked if active is None else None,
+        activated_at=active.activated_at if active else None,
+    )

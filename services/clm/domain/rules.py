@@ -138,3 +138,16 @@ SIGNATURE_TYPED_NAME_REQUIRED = "signature.typed_name_required"
 SIGNATURE_DECLINE_REASON_REQUIRED = "signature.decline_reason_required"
 SIGNATURE_CANCEL_REASON_REQUIRED = "signature.cancel_reason_required"
 SIGNATURE_NOT_EXECUTED = "signature.not_executed"
+
+# -- activation (phase 6, domain/contract/readiness.py and contract.py) ------------------------------
+# Order sync can take the contract only when each line's SKU is mapped in the catalogue (not retired)
+# and the fields it needs are there: each missing item is listed (ActivationBlocked).
+ACTIVATION_SKU_NOT_IN_CATALOGUE = "activation.sku_not_in_catalogue"
+ACTIVATION_SKU_RETIRED = "activation.sku_retired"
+ACTIVATION_ACCOUNT_MISSING = "activation.account_missing"
+ACTIVATION_CURRENCY_MISSING = "activation.currency_missing"
+ACTIVATION_LINE_DATES = "activation.line_dates_outside_contract"
+# A requested contract is activated only once executed (phase 5), and by hand only once its start date came.
+ACTIVATION_NOT_EXECUTED = "activation.not_executed"
+ACTIVATION_BEFORE_START = "activation.before_start_date"
+ACTIVATION_NOT_READY = "activation.not_ready"

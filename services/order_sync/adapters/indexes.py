@@ -4,7 +4,8 @@
 - `coverage`: which contracts cover which sold product / install base item (for suspend/resume);
 - `owned_products`: each product's account and whether it is suspended;
 - `entitlement_index`: what each entitlement grants, to whom, when (for the entitlement check);
-- `quote_index`: each quote's state, account and opportunity (for the quote list).
+- `quote_index`: each quote's state, account and opportunity (for the quote list);
+- `catalogue_index` and `order_index` (order_indexes.py).
 
 `SqlIndexes` is them in a unit of work's transaction (`uow.views`); memory_indexes.py is its
 in-memory twin for unit tests.
@@ -23,6 +24,8 @@ from services.order_sync.domain.quote import Quote, QuoteState
 from services.order_sync.domain.service_contract import ServiceContract
 
 metadata = sa.MetaData()
+
+from services.order_sync.adapters.order_indexes import SqlOrderIndexes  # noqa: E402  (its tables join this metadata)
 
 coverage = sa.Table(
     "coverage", metadata,
@@ -104,7 +107,7 @@ def entitlement_rows(contract: ServiceContract) -> list[dict]:
     ]
 
 
-class SqlIndexes:
+class SqlIndexes(SqlOrderIndexes):
     def __init__(self, uow: UnitOfWork):
         self._conn: AsyncConnection = uow.conn
 

@@ -11,12 +11,13 @@ from uuid import UUID
 
 from shared.backbone.memory import MemoryUnitOfWork
 from services.order_sync.adapters.indexes import entitlement_rows, quote_row
+from services.order_sync.adapters.order_indexes import MemoryOrderIndexes
 from services.order_sync.domain.install_base import OwnedProduct
 from services.order_sync.domain.quote import Quote, QuoteState
 from services.order_sync.domain.service_contract import ServiceContract
 
 
-class MemoryIndexes:
+class MemoryIndexes(MemoryOrderIndexes):
     """Tables: coverage (covered products) and entitlement_index by contract id; owned_products
     (suspended or not) by product id; quote_index by quote id."""
 

@@ -1,20 +1,12 @@
 """What order sync does with other services' events. Each handler runs in the consumer's unit of
-work, with the inbox row, so an event redelivered takes effect once."""
+work, with the inbox row, so an event redelivered takes effect once. ContractActivated (v2) is
+application/orders.py's."""
 
 from shared.backbone.unit_of_work import UnitOfWork
-from shared.events.contracts import ContractActivated
 from shared.events.envelope import Envelope
 from shared.events.lifecycle import ServiceContractDateReached
 from services.order_sync.application.indexing import save_indexes
 from services.order_sync.domain.service_contract import ServiceContract
-
-
-async def record_service_contract(uow: UnitOfWork, envelope: Envelope) -> None:
-    """ContractActivated: the legal contract's service contract is recorded with the same id and dates."""
-    event: ContractActivated = envelope.event
-    if await uow.get(ServiceContract, str(event.contract_id)) is None:
-        uow.add(ServiceContract.record_from(event))
-        await save_indexes(uow)
 
 
 async def reach_dates(uow: UnitOfWork, envelope: Envelope) -> None:

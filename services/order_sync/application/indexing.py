@@ -7,7 +7,9 @@ from typing import Protocol
 from uuid import UUID
 
 from shared.backbone.unit_of_work import UnitOfWork
+from services.order_sync.domain.catalogue import CatalogueEntry
 from services.order_sync.domain.install_base import InstallBaseItem, OwnedProduct, SoldProduct
+from services.order_sync.domain.order import Order
 from services.order_sync.domain.quote import Quote, QuoteState
 from services.order_sync.domain.service_contract import ServiceContract
 
@@ -21,6 +23,16 @@ class Indexes(Protocol):
     async def save_product(self, product: OwnedProduct) -> None: ...
 
     async def save_quote(self, quote: Quote) -> None: ...
+
+    async def save_order(self, order: Order) -> None: ...
+
+    async def save_catalogue_entry(self, entry: CatalogueEntry) -> None: ...
+
+    async def catalogue(self, *, retired: bool | None, after: str | None, limit: int) -> list: ...
+
+    async def orders(self, *, fallout: bool | None, after: UUID | None, limit: int) -> list: ...
+
+    async def orders_with_fallout_on(self, sku: str) -> list[UUID]: ...
 
     async def quotes(
         self, *, state: QuoteState | None, account_id: str | None, opportunity_id: str | None, after: UUID | None,
@@ -52,6 +64,10 @@ async def save_indexes(uow: UnitOfWork) -> None:
             await indexes(uow).save_product(aggregate)
         elif isinstance(aggregate, Quote):
             await indexes(uow).save_quote(aggregate)
+        elif isinstance(aggregate, Order):
+            await indexes(uow).save_order(aggregate)
+        elif isinstance(aggregate, CatalogueEntry):
+            await indexes(uow).save_catalogue_entry(aggregate)
 
 
 async def commit(uow: UnitOfWork) -> None:

@@ -63,3 +63,20 @@ QUOTE_DISCOUNT_OUT_OF_RANGE = "quote.discount_out_of_range"  # 0 to 100 percent
 QUOTE_LINE_DATES = "quote.line_dates"
 QUOTE_LINES_EMPTY = "quote.lines_empty"
 QUOTE_LINE_DUPLICATE_ID = "quote.line_duplicate_id"
+# -- catalogue (domain/catalogue.py) ----------------------------------------------------------------
+# A SKU's entry grants at least one entitlement; each template's name is unique within the entry.
+CATALOGUE_ENTITLEMENTS_EMPTY = "catalogue.entitlements_empty"
+CATALOGUE_ENTITLEMENT_DUPLICATE = "catalogue.entitlement_duplicate"
+# A SKU is letters, digits and - _ . / (it is a path segment of the API).
+CATALOGUE_SKU_INVALID = "catalogue.sku_invalid"
+# -- orders (domain/order.py): why an order line falls out ------------------------------------------
+ORDER_SKU_NOT_IN_CATALOGUE = "order.sku_not_in_catalogue"
+ORDER_SKU_RETIRED = "order.sku_retired"
+# A service contract line holds a whole number of units.
+ORDER_QUANTITY_NOT_WHOLE = "order.quantity_not_whole"
+# The service contract refused the line (its own rule, e.g. dates outside the contract's).
+ORDER_SERVICE_CONTRACT_REFUSED = "order.service_contract_refused"
+# Only a line that fell out is retried; a fulfilled one stays as it is.
+ORDER_LINE_NOT_IN_FALLOUT = "order.line_not_in_fallout"
+# Only a published SKU is retired.
+CATALOGUE_RETIRE_ONLY_PUBLISHED = "catalogue.retire_only_published"

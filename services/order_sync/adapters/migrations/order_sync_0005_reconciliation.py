@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "order_sync_0005"
-down_revision = "order_sync_0003"
+down_revision = "order_sync_0004"
 
 
 def upgrade() -> None:
