@@ -1,6 +1,6 @@
 """Scenes of activation (phase 6) shared by unit and integration tests: a contract requested from
-an approved quote, drafted and executed, its events recorded on the aggregate directly (the
-approval and signature parts build how it gets there), and catalogue entries for its SKUs."""
+an approved quote, drafted and executed, its events recorded on the aggregate directly (an envelope
+signed by one signer; the approval and signature tests build how it gets there), and catalogue entries for its SKUs."""
 
 import datetime as dt
 import uuid
@@ -10,7 +10,7 @@ from shared.events.contracts import ContractDrafted, ContractRequestStateChanged
 from shared.events.documents import DocumentRef
 from shared.events.negotiation import NegotiatedTerms, NegotiatedTermsRecorded
 from shared.events.quotes import QuoteApproved
-from shared.events.signature import ContractExecuted
+from shared.events.signature import ContractExecuted, SignatureRequested, Signer, SignerSigned
 from services.clm.domain.contract import Contract
 from tests.events_factory import approved_quote
 
@@ -40,8 +40,14 @@ def executed_contract(quote: QuoteApproved | None = None, *, auto_renewal: bool 
     states = ["new", "work_in_progress", "awaiting_approval", "awaiting_signature", "contract_signed"]
     for before, after in zip(states, states[1:]):
         contract.record(ContractRequestStateChanged(contract_id=cid, from_state=before, to_state=after, by="cm-max", at=AT))
+    envelope_id, signer_id = uuid.uuid4(), uuid.uuid4()
+    contract.record(SignatureRequested(
+        contract_id=cid, envelope_id=envelope_id, version_number=1, document=SIGNED, provider="builtin",
+        signers=[Signer(signer_id=signer_id, name="Ann Buyer", email="ann@acme.example", role="customer", routing_order=1)],
+        deadline=AT + dt.timedelta(days=14), by="cm-max", at=AT))
+    contract.record(SignerSigned(contract_id=cid, envelope_id=envelope_id, signer_id=signer_id, at=AT, typed_name="Ann Buyer"))
     contract.record(ContractExecuted(
-        contract_id=cid, envelope_id=uuid.uuid4(), version_number=1, signed_document=SIGNED, audit_certificate=SIGNED,
+        contract_id=cid, envelope_id=envelope_id, version_number=1, signed_document=SIGNED, audit_certificate=SIGNED,
         start_date=start, end_date=end, time_zone="Europe/Berlin", executed_at=AT))
     return contract
 
