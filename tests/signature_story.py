@@ -1,10 +1,10 @@
 """A contract brought to `awaiting_signature` with its version 1 approved, on the aggregate alone:
-what the approvals part does, recorded directly (ApprovalCompleted and the state moves)."""
+submitted with the standard matrix and each open step granted by its approver's role."""
 
 import datetime as dt
 import uuid
 
-from shared.events.approvals import ApprovalCompleted
+from services.clm.domain.approval_matrix import standard_matrix
 from shared.events.signature import Signer
 from services.clm.domain.contract.intake import RequestState
 from tests.unit.test_drafting_and_negotiation import drafted
@@ -13,12 +13,16 @@ AT = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC)
 
 
 def approve(contract, *, at: dt.datetime = AT, version_number: int = 1) -> None:
-    """Records what approvals records on completion: the request awaiting_approval, the version
-    approved, the request awaiting_signature."""
-    if contract.request_state is RequestState.WORK_IN_PROGRESS:
-        contract._move(RequestState.AWAITING_APPROVAL, "counsel-lena", at, "test")
-    contract.record(ApprovalCompleted(contract_id=contract.contract_uuid, round=1, version_number=version_number, at=at))
-    contract._move(RequestState.AWAITING_SIGNATURE, "approvals", at, "test")
+    """Submits the current version (`version_number`) and grants every step, sequence by sequence:
+    the request ends awaiting_signature with that version approved."""
+    assert len(contract.versions) == version_number, "the version approved is the current one"
+    if contract.request_state is not RequestState.WORK_IN_PROGRESS:
+        contract._move(RequestState.WORK_IN_PROGRESS, "counsel-lena", at, "test")
+    contract.submit_for_approval(standard_matrix(at), by="sales-ann", at=at)
+    while contract.request_state is RequestState.AWAITING_APPROVAL:
+        step = next(s for s in contract.steps.values() if s.state == "open")
+        role = step.approvers[0].value
+        contract.approve(step.routed.step_id, by=f"{role}-approver", roles=frozenset({role}), comment="", at=at)
 
 
 def awaiting_signature(**deal):

@@ -10,6 +10,7 @@ import pytest
 from shared.backbone.errors import DomainError
 from shared.events.contracts import ContractRequestStateChanged
 from shared.events.documents import DocumentRef
+from shared.events.negotiation import NegotiatedTerms
 from shared.events.signature import (
     ContractExecuted, SignatureCanceled, SignatureExpired, SignatureRequested, SignerDeclined, SignerInvited,
     SignerReminded, SignerSigned, SignerViewed,
@@ -190,3 +191,16 @@ def test_a_parallel_group_is_invited_together_after_the_first():
     assert invited == [CLARA.signer_id, BOB.signer_id]
     assert {s: v.status for s, v in contract.envelope.signers.items()} == {
         ANN.signer_id: "signed", CLARA.signer_id: "invited", BOB.signer_id: "invited"}
+
+
+def test_no_new_version_while_an_envelope_is_out_and_after_canceling_it_the_approvals_are_invalidated():
+    contract = awaiting_signature()
+    send(contract, ANN)
+    add = lambda: contract.add_version(origin="internal_edit", author="counsel-lena", at=AT, document=document(2),  # noqa: E731
+                                       clauses=[], terms=NegotiatedTerms())
+    refused = refusal(add)
+    assert refused.rule == rules.SIGNATURE_VERSION_WHILE_OUT and contract.pending_events == []
+    contract.cancel_signature(reason="terms changed", by="cm-carla", at=AT)
+    done(contract)
+    add()
+    assert contract.approved_version is None and contract.request_state is RequestState.WORK_IN_PROGRESS

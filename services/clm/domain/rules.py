@@ -123,6 +123,8 @@ APPROVAL_AT_RISK_FRACTION = 0.75
 SIGNATURE_VERSION_NOT_APPROVED = "signature.version_not_approved"  # an envelope for the approved version only
 SIGNATURE_NOT_AWAITING_SIGNATURE = "signature.not_awaiting_signature"
 SIGNATURE_ENVELOPE_OPEN = "signature.envelope_open"  # one envelope at a time
+# No new version while an envelope is out: cancel it first (409).
+SIGNATURE_VERSION_WHILE_OUT = "signature.version_while_envelope_out"
 SIGNATURE_NO_OPEN_ENVELOPE = "signature.no_open_envelope"
 SIGNATURE_ENVELOPE_UNKNOWN = "signature.envelope_unknown"
 SIGNATURE_SIGNER_EMAIL = "signature.signer_email_invalid"

@@ -139,6 +139,16 @@ class Signing(Approving):
                                    f"envelope {self.envelope.envelope_id} is still out; cancel it first", field="envelope_id")
         return self.approved_version
 
+    def check_can_add_version(self) -> None:
+        """A signer must never sign a version that is no longer the one to sign: while an envelope is
+        out, it is canceled first (which voids it at the provider too), then the version is added."""
+        if self.envelope is not None and self.envelope.is_open:
+            raise ConflictingState(rules.SIGNATURE_VERSION_WHILE_OUT,
+                                   f"envelope {self.envelope.envelope_id} is out for version "
+                                   f"{self.envelope.requested.version_number}; cancel it before adding a version",
+                                   field="envelope_id")
+        super().check_can_add_version()
+
     def open_signer(self, envelope_id: uuid.UUID, signer_id: uuid.UUID) -> SignerState:
         """The signer of the open envelope whose turn it is (refusals name why not)."""
         envelope = self._open_envelope(envelope_id)
