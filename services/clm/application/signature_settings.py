@@ -7,18 +7,12 @@ from functools import cache
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.clm.adapters.signature.mail import SmtpServer
+from shared.backbone.mail import SmtpSettings
 
 
-class SignatureSettings(BaseSettings):
+class SignatureSettings(SmtpSettings, BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore")
 
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 25
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_starttls: bool = False
-    smtp_from: str = "clm-platform@localhost"
     signing_base_url: str = "http://localhost:8000"  # SIGNING_BASE_URL: what the mailed links start with
     signing_link_days: int = 7  # SIGNING_LINK_DAYS: a link expires then (or at the deadline, if earlier)
     signing_mail_tick_seconds: float = 1.0
@@ -30,11 +24,6 @@ class SignatureSettings(BaseSettings):
     adobe_sign_access_token: SecretStr | None = None
     adobe_sign_client_id: str = ""  # ADOBE_SIGN_CLIENT_ID: the only X-AdobeSign-ClientId echoed
 
-    def smtp(self) -> SmtpServer:
-        login = bool(self.smtp_username)
-        return SmtpServer(self.smtp_host, self.smtp_port, self.smtp_username if login else None,
-                          self.smtp_password.get_secret_value() if login and self.smtp_password else None,
-                          self.smtp_starttls, self.smtp_from)
 
     @property
     def connect_keys(self) -> list[bytes]:

@@ -14,7 +14,6 @@ from functools import cache
 from uuid import UUID
 
 import httpx
-from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,9 +21,10 @@ from shared.backbone.app import ServiceContext
 from shared.backbone.clock import Clock
 from shared.backbone.errors import ConflictingState, NotFound, invalid
 from shared.backbone.logging import get_logger
+from shared.backbone.mail import SmtpSettings
 from shared.backbone.unit_of_work import UnitOfWork
 from services.lifecycle_scheduler.adapters import deliveries as store
-from services.lifecycle_scheduler.adapters.smtp_sender import SmtpServer, send_mail
+from services.lifecycle_scheduler.adapters.smtp_sender import send_mail
 from services.lifecycle_scheduler.adapters.webhook_sender import post_webhook
 from services.lifecycle_scheduler.domain.notifications import NotificationRequest, recipients_of, retry_delay, targets
 
@@ -32,15 +32,9 @@ log = get_logger(__name__)
 ACTOR = "lifecycle_scheduler"
 
 
-class NotificationSettings(BaseSettings):
+class NotificationSettings(SmtpSettings, BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore")
 
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 25
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_starttls: bool = False
-    smtp_from: str = "clm-platform@localhost"
     notify_repeat_days: int = 7
     notify_escalate_after: int | None = 3  # unanswered occurrences; unset (empty) never escalates
     notify_escalate_to: str = "role:asset_manager"
@@ -50,12 +44,6 @@ class NotificationSettings(BaseSettings):
     notify_send_tick_seconds: float = 1.0
     webhook_timeout_seconds: float = 10.0
 
-    def smtp(self) -> SmtpServer:
-        """Without a user name (unset or empty) no login is tried: a local relay needs none."""
-        login = bool(self.smtp_username)
-        return SmtpServer(self.smtp_host, self.smtp_port, self.smtp_username if login else None,
-                          self.smtp_password.get_secret_value() if login and self.smtp_password else None,
-                          self.smtp_starttls, self.smtp_from)
 
     @property
     def escalate_to(self) -> tuple[str, ...]:
