@@ -19,13 +19,13 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.backbone.unit_of_work import UnitOfWork
+from services.order_sync.adapters.order_indexes import SqlOrderIndexes
 from services.order_sync.domain.install_base import OwnedProduct
 from services.order_sync.domain.quote import Quote, QuoteState
 from services.order_sync.domain.service_contract import ServiceContract
 
 metadata = sa.MetaData()
 
-from services.order_sync.adapters.order_indexes import SqlOrderIndexes  # noqa: E402  (its tables join this metadata)
 
 coverage = sa.Table(
     "coverage", metadata,

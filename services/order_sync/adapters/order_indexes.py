@@ -13,9 +13,10 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 
-from services.order_sync.adapters.indexes import metadata
 from services.order_sync.domain.catalogue import CatalogueEntry
 from services.order_sync.domain.order import Order
+
+metadata = sa.MetaData()
 
 catalogue_index = sa.Table(
     "catalogue_index", metadata,
