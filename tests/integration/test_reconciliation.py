@@ -1,6 +1,6 @@
 """Reconciliation on real PostgreSQL and Kafka: clm's ContractExecuted (pending: not active yet)
-and ContractActivated v2 arrive on clm.contracts.v1, the matching service contract is drafted (as the activation part's fulfilment
-does, with the legal contract's id), the contract shows reconciled; a quantity changed through MACD
+and ContractActivated v2 arrive on clm.contracts.v1, order sync's order drafts the service contract
+from its catalogue (with the legal contract's id), the contract shows reconciled; a quantity changed through MACD
 is one ReconciliationMismatch however often it is checked (events and the periodic loop), and the
 contract is reconciled again once fixed."""
 
@@ -27,15 +27,15 @@ START, END = dt.date(2027, 1, 1), dt.date(2027, 12, 31)
 OPS, FINANCE = bearer("sales_ops"), bearer("finance")
 
 
-def activated(contract_id: uuid.UUID, line_id: uuid.UUID) -> ContractActivatedV2:
+def activated(contract_id: uuid.UUID, line_id: uuid.UUID, sku: str = "SUP-GOLD") -> ContractActivatedV2:
     return ContractActivatedV2(
         contract_id=contract_id, number="CNT-REC-1", title="Gold support", contract_model="service_contract",
         parties=[Party(role="customer", name="ACME Robotics")], start_date=START, end_date=END, time_zone="UTC",
         account_id="ACC-1", currency="EUR", executed_version=2, signed_document_sha256="a" * 64,
-        lines=[ActivatedLine(line_id=line_id, sku="SUP-GOLD", product="Gold support", quantity=Decimal(10),
+        lines=[ActivatedLine(line_id=line_id, sku=sku, product="Gold support", quantity=Decimal(10),
                              unit_price=Decimal("120.00"), discount_percent=Decimal(5), net_amount=Decimal("1140.00"),
                              start_date=START, end_date=END)],
-        entitlements=[ActivatedEntitlement(line_id=line_id, sku="SUP-GOLD", name="onsite-repair", support_level="gold",
+        entitlements=[ActivatedEntitlement(line_id=line_id, sku=sku, name="onsite-repair", support_level="gold",
                                            sla="4h response", features=["remote-diagnostics"], usage_limit=10,
                                            usage_unit="incidents", start_date=START, end_date=END)],
         activated_at=dt.datetime(2027, 1, 1, tzinfo=dt.UTC),
@@ -66,19 +66,15 @@ async def test_signed_terms_reconcile_then_a_changed_quantity_mismatches_once_un
         listed = (await order_sync.get("/api/v1/reconciliation?state=pending&limit=500", headers=bearer("sales"))).json()
         assert str(contract_id) in [item["contract_id"] for item in listed["items"]]
 
-        await publish(stack.kafka_admin, [Envelope(activated(contract_id, line_id), stream_version=9)])
-        await eventually(lambda: _number(order_sync, url), timeout=60)
-        assert await state("pending")  # no service contract yet
-
-        draft = {"contract_id": str(contract_id), "number": "CNT-REC-1", "account": "ACME Robotics",
-                 "start_date": str(START), "end_date": str(END), "time_zone": "UTC",
-                 "lines": [{"line_id": str(line_id), "product": "Gold support", "quantity": 10, "unit_price": "114.00",
-                            "start_date": str(START), "end_date": str(END)}],
-                 "entitlements": [{"name": "onsite-repair", "line_id": str(line_id), "support_level": "gold",
-                                   "sla": "4h response", "features": ["remote-diagnostics"], "usage_limit": 10,
-                                   "usage_unit": "incidents", "start_date": str(START), "end_date": str(END)}]}
-        response = await order_sync.post("/api/v1/service-contracts", json=draft, headers=OPS)
-        assert response.status_code == 201, response.text
+        # Order sync's catalogue maps the SKU (a usage limit per unit: 1 x 10 units), then v2 arrives:
+        # its order drafts the service contract, and the reconciliation follows.
+        sku = f"SUP-GOLD-{uuid.uuid4().hex[:8]}"
+        mapped = await order_sync.put(f"/api/v1/catalogue/{sku}", headers=OPS, json={
+            "product": "Gold support", "entitlements": [{"name": "onsite-repair", "support_level": "gold",
+                                                         "sla": "4h response", "features": ["remote-diagnostics"],
+                                                         "usage_limit": 1, "usage_unit": "incidents"}]})
+        assert mapped.status_code in (200, 201), mapped.text
+        await publish(stack.kafka_admin, [Envelope(activated(contract_id, line_id, sku), stream_version=9)])
         reconciled = await eventually(lambda: state("reconciled"), timeout=60)
         assert reconciled["reconciled_at"] and reconciled["account"] == "ACME Robotics"
         await on_kafka(stack, topics.ORDER_SYNC_RECONCILIATION, str(contract_id), "ContractReconciled")
@@ -133,46 +129,33 @@ async def _checked_after(client, url: str, instant: str) -> bool:
     return dt.datetime.fromisoformat(body["checked_at"]) > dt.datetime.fromisoformat(instant)
 
 
-async def test_lines_are_matched_through_the_orders_fulfilment_and_pending_until_it_ends(service_env, stack):
-    """As the activation part fulfils: OrderCreated (order line -> contract line), a service
-    contract whose lines have ids of their own, OrderLineFulfilled (order line -> service line)."""
-    from shared.events.sales_orders import OrderCreated, OrderFulfilled, OrderLine, OrderLineFulfilled
-
+async def test_a_line_in_fallout_is_a_mismatch_until_the_retry_fulfils_it(service_env, stack):
+    """The SKU is not in order sync's catalogue: the order's line falls out, and what was signed is
+    missing from what is active (the line and its entitlement, each one difference); publishing the
+    SKU retries the line, the order is fulfilled and the contract reconciled."""
     async with running_service("order_sync", service_env("order_sync")) as order_sync:
-        contract_id, line_id, order_line, service_line = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-        order_id, url = uuid.uuid4(), f"/api/v1/reconciliation/{contract_id}"
-        signed = activated(contract_id, line_id)
-        signed_line = signed.lines[0]
-        at = dt.datetime(2027, 1, 1, 6, tzinfo=dt.UTC)
-        created = OrderCreated(order_id=order_id, contract_id=contract_id, account="ACME Robotics", currency="EUR", at=at,
-                               lines=[OrderLine(order_line_id=order_line, contract_line_id=line_id,
-                                                **signed_line.model_dump(exclude={"line_id"}))])
-        await publish(stack.kafka_admin, [Envelope(signed, stream_version=9), Envelope(created, stream_version=1)])
+        contract_id, line_id = uuid.uuid4(), uuid.uuid4()
+        url, sku = f"/api/v1/reconciliation/{contract_id}", f"SUP-LATE-{uuid.uuid4().hex[:8]}"
+        await publish(stack.kafka_admin, [Envelope(executed(contract_id), stream_version=8),
+                                          Envelope(activated(contract_id, line_id, sku), stream_version=9)])
 
         async def state(expected: str):
             body = (await order_sync.get(url, headers=bearer("finance"))).json()
-            return body if body.get("state") == expected else None
+            return body if body.get("state") == expected and body.get("order_state") else None
 
-        await eventually(lambda: _order_state(order_sync, url, "created"), timeout=60)
-        draft = {"contract_id": str(contract_id), "number": "CNT-REC-2", "account": "ACME Robotics",
-                 "start_date": str(START), "end_date": str(END),
-                 "lines": [{"line_id": str(service_line), "product": "Gold support (renamed)", "quantity": 10,
-                            "unit_price": "120.00", "start_date": str(START), "end_date": str(END)}],
-                 "entitlements": [{"name": "onsite-repair", "line_id": str(service_line), "support_level": "gold",
-                                   "sla": "4h response", "features": ["remote-diagnostics"], "usage_limit": 10,
-                                   "usage_unit": "incidents", "start_date": str(START), "end_date": str(END)}]}
-        assert (await order_sync.post("/api/v1/service-contracts", json=draft, headers=OPS)).status_code == 201
-        assert (await order_sync.post(f"{url}/check", headers=OPS)).json()["state"] == "pending"  # order not fulfilled
+        missing = await eventually(lambda: state("mismatched"), timeout=60)
+        assert missing["order_state"] == "fallout"
+        assert [(d["kind"], d["field"], d["active"]) for d in missing["differences"]] == [
+            ("line", "presence", None), ("entitlement", "presence", None)]
+        assert (await order_sync.post(f"{url}/check", headers=OPS)).json()["state"] == "mismatched"
 
-        fulfilled = OrderLineFulfilled(order_id=order_id, contract_id=contract_id, order_line_id=order_line,
-                                       service_contract_id=contract_id, service_line_id=service_line, at=at)
-        done = OrderFulfilled(order_id=order_id, contract_id=contract_id, service_contract_id=contract_id, at=at)
-        await publish(stack.kafka_admin, [Envelope(fulfilled, stream_version=2), Envelope(done, stream_version=3)])
-        # Matched by the fulfilment although the product's name differs: that name is the one difference.
-        mismatched = await eventually(lambda: state("mismatched"), timeout=60)
-        assert mismatched["differences"] == [{"kind": "line", "item": str(line_id), "field": "product",
-                                              "signed": "Gold support", "active": "Gold support (renamed)"}]
-        assert mismatched["order_state"] == "fulfilled"
+        mapped = await order_sync.put(f"/api/v1/catalogue/{sku}", headers=OPS, json={
+            "product": "Gold support", "entitlements": [{"name": "onsite-repair", "support_level": "gold",
+                                                         "sla": "4h response", "features": ["remote-diagnostics"],
+                                                         "usage_limit": 1, "usage_unit": "incidents"}]})
+        assert mapped.status_code in (200, 201), mapped.text
+        reconciled = await eventually(lambda: state("reconciled"), timeout=60)
+        assert reconciled["order_state"] == "fulfilled" and reconciled["differences"] == []
 
 
 async def _order_state(client, url: str, expected: str) -> bool:
