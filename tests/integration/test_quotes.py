@@ -196,7 +196,7 @@ async def test_a_draft_quote_expires_once_when_its_validity_ends_and_an_approved
         assert await timer(approved["quote_id"]) is None
 
         ctx = scheduler.app.state.context
-        ctx.clock.set(dt.datetime(2026, 12, 31, 22, 59, 59, tzinfo=dt.UTC))
+        ctx.clock.set(dt.datetime(2026, 12, 31, 22, 50, tzinfo=dt.UTC))
         while await fire_due_quote_timers(ctx):
             pass
         assert await stream(scheduler, draft["quote_id"]) == []  # still 31 December in Berlin

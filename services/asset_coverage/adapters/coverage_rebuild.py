@@ -1,7 +1,9 @@
 """Rebuilds the coverage index from the event log: empties its tables and replays every contract and
 asset stream through the same `save_contract` / `save_asset` the live path uses, each event at its
 `recorded_at` (the transaction time the live path wrote as known_from), so the rebuilt rows are the
-live ones. Run in one transaction; queries wait for it (the tables are locked while it runs)."""
+live ones. Run in one transaction that first locks the three tables against writes (EXCLUSIVE:
+readers go on seeing the index as it was until the commit): a live command or consumer writing
+them meanwhile waits for the rebuild instead of deadlocking with its deletes."""
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,7 +21,9 @@ CONTRACT_STREAM_TYPES = {OperationalContract.stream_type, "coverage"}  # streams
 
 async def rebuild_coverage_index(conn: AsyncConnection, batch: int = 1000) -> int:
     """Replays the log into empty index tables; how many events were replayed."""
-    for table in (link_facts, contract_facts, asset_index):
+    tables = (link_facts, contract_facts, asset_index)
+    await conn.execute(sa.text(f"LOCK TABLE {', '.join(t.name for t in tables)} IN EXCLUSIVE MODE"))
+    for table in tables:
         await conn.execute(sa.delete(table))
     index = SqlCoverageIndex(conn)
     contracts: dict[str, OperationalContract] = {}
