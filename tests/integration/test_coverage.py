@@ -17,7 +17,7 @@ from shared.events.assets import AssetDetails
 from shared.events.coverage import OperationalContractActivated, OperationalTerms, ServiceLevel, VendorContractTerms
 from shared.events.link_dates import link_id
 from services.lifecycle_scheduler.adapters import link_timers
-from services.asset_coverage.adapters.coverage_rebuild import rebuild_coverage_index
+from services.asset_coverage.adapters.coverage_rebuild import LOCK_ORDER, rebuild_coverage_index
 from services.asset_coverage.adapters.coverage_tables import contract_facts, link_facts
 from services.asset_coverage.adapters.inventory_index import asset_index
 from services.asset_coverage.application.following import commit
@@ -196,7 +196,9 @@ async def test_the_index_rebuilt_from_the_log_is_the_live_one(service):
 
     async with service.app.state.context.engine.connect() as conn:
         async with conn.begin():
-            await conn.execute(sa.text("LOCK TABLE events IN EXCLUSIVE MODE"))
+            # The log and the index frozen together, in the order the live path takes them (index first,
+            # its events at the commit): the snapshot and the rebuild read the same history.
+            await conn.execute(sa.text(f"LOCK TABLE {', '.join(LOCK_ORDER)}, events IN EXCLUSIVE MODE"))
             live = await rows(conn)
             assert await rebuild_coverage_index(conn) > 0
             rebuilt = await rows(conn)

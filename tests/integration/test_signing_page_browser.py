@@ -74,6 +74,19 @@ async def clm(service_env, smtp_server):
             os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
 
 
+def _answer(session, expected: str) -> str:
+    """The page the form's post led to: the old page's elements go stale while it loads."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def shown(driver):
+        text = driver.find_element(By.TAG_NAME, "main").text
+        return text if expected in text else False
+
+    return WebDriverWait(session, 30, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(shown)
+
+
 def _sign_in_browser(session, link: str, name: str, screenshot: Path | None) -> tuple[str, bool, str]:
     from selenium.webdriver.common.by import By
 
@@ -86,7 +99,7 @@ def _sign_in_browser(session, link: str, name: str, screenshot: Path | None) -> 
     if screenshot:
         session.save_screenshot(str(screenshot))
     sign.click()
-    return document, disabled_before, session.find_element(By.TAG_NAME, "main").text
+    return document, disabled_before, _answer(session, f"Thank you, {name}")
 
 
 def _decline_in_browser(session, link: str, reason: str) -> str:
@@ -96,7 +109,7 @@ def _decline_in_browser(session, link: str, reason: str) -> str:
     session.find_element(By.ID, "decline").click()  # the reason box opens first
     session.find_element(By.ID, "reason").send_keys(reason)
     session.find_element(By.ID, "decline").click()
-    return session.find_element(By.TAG_NAME, "main").text
+    return _answer(session, "You declined")
 
 
 async def test_a_signer_signs_on_the_page_and_the_next_declines(clm, browser, smtp_server, tmp_path):

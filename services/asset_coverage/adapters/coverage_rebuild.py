@@ -2,8 +2,9 @@
 asset stream through the same `save_contract` / `save_asset` the live path uses, each event at its
 `recorded_at` (the transaction time the live path wrote as known_from), so the rebuilt rows are the
 live ones. Run in one transaction that first locks the three tables against writes (EXCLUSIVE:
-readers go on seeing the index as it was until the commit): a live command or consumer writing
-them meanwhile waits for the rebuild instead of deadlocking with its deletes."""
+readers go on seeing the index as it was until the commit), in the order the live path writes
+them (following.save_coverage: contract facts, link facts, assets; its events at the commit): a
+live command or consumer writing them meanwhile waits for the rebuild instead of deadlocking."""
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -17,13 +18,13 @@ from services.asset_coverage.domain.operational_contract import OperationalContr
 from services.asset_coverage.domain.operational_contract.links import changes_of
 
 CONTRACT_STREAM_TYPES = {OperationalContract.stream_type, "coverage"}  # streams written before vendor contracts
+LOCK_ORDER = (contract_facts.name, link_facts.name, asset_index.name)  # as the live path writes them
 
 
 async def rebuild_coverage_index(conn: AsyncConnection, batch: int = 1000) -> int:
     """Replays the log into empty index tables; how many events were replayed."""
-    tables = (link_facts, contract_facts, asset_index)
-    await conn.execute(sa.text(f"LOCK TABLE {', '.join(t.name for t in tables)} IN EXCLUSIVE MODE"))
-    for table in tables:
+    await conn.execute(sa.text(f"LOCK TABLE {', '.join(LOCK_ORDER)} IN EXCLUSIVE MODE"))
+    for table in (link_facts, contract_facts, asset_index):
         await conn.execute(sa.delete(table))
     index = SqlCoverageIndex(conn)
     contracts: dict[str, OperationalContract] = {}
