@@ -24,6 +24,7 @@ from shared.events.approvals import (
     ApprovalGranted, ApprovalRejected, ApprovalsInvalidated, ApprovalStepOpened, Approver,
 )
 from shared.events.base import Event
+from shared.events.contracts import ContractRequestStateChanged
 from shared.events.documents import DocumentRef
 from shared.events.envelope import Envelope, from_kafka, to_kafka
 from shared.events.signature import (
@@ -209,6 +210,21 @@ async def test_a_new_level_replaces_the_unfired_timers_of_the_level_before(servi
         await at_time(scheduler, T0 + 3 * DAY)
         assert types(await stream(scheduler, ApprovalDeadlines.stream_id(step))) == [
             ("ApprovalStepAtRiskReached", 1), ("ApprovalStepDeadlineReached", 1)]
+
+
+async def test_a_request_cancelled_while_steps_are_open_warns_and_escalates_nobody(service_env, stack):
+    contract, step, other_contract, other_step = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with running_service("lifecycle_scheduler", scheduler_env(service_env)) as scheduler:
+        scheduler.app.state.context.clock.set(T0)
+        cancelled = ContractRequestStateChanged(contract_id=contract, from_state="awaiting_approval",
+                                                to_state="cancelled", by="u-cm", at=T0 + H, reason="deal lost")
+        sent = await publish(stack, opened(contract, step), opened(other_contract, other_step), cancelled)
+        await taken(scheduler, sent)
+        assert await view(scheduler, f"approval-steps/{step}/timers") is None
+        await at_time(scheduler, T0 + 3 * DAY)
+        assert await stream(scheduler, ApprovalDeadlines.stream_id(step)) == []
+        assert types(await stream(scheduler, ApprovalDeadlines.stream_id(other_step))) == [  # another contract's fire
+            ("ApprovalStepAtRiskReached", 0), ("ApprovalStepDeadlineReached", 0)]
 
 
 # -- signature reminders and deadline -----------------------------------------------------------

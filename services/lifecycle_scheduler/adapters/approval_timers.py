@@ -24,6 +24,7 @@ approval_timers = sa.Table(
     sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("fired_at", sa.DateTime(timezone=True)),
     sa.Index("approval_timers_due", "due_at", postgresql_where=sa.text("fired_at IS NULL")),
+    sa.Index("approval_timers_contract", "contract_id"),
 )
 
 
@@ -41,6 +42,11 @@ async def drop_unfired(conn: AsyncConnection, step_ids: list[UUID]) -> None:
     if step_ids:
         t = approval_timers.c
         await conn.execute(approval_timers.delete().where(t.step_id.in_(step_ids), t.fired_at.is_(None)))
+
+
+async def drop_unfired_of_contract(conn: AsyncConnection, contract_id: UUID) -> None:
+    t = approval_timers.c
+    await conn.execute(approval_timers.delete().where(t.contract_id == contract_id, t.fired_at.is_(None)))
 
 
 async def claim_due(conn: AsyncConnection, now: dt.datetime, limit: int) -> list:

@@ -1,6 +1,7 @@
 """Use cases of approval SLA timers: kept in step with clm's approval events (ApprovalStepOpened
 sets a level's at-risk and deadline timers and replaces the previous level's; ApprovalGranted,
-ApprovalRejected and ApprovalsInvalidated drop the closed steps' unfired ones), fired once each as
+ApprovalRejected and ApprovalsInvalidated drop the closed steps' unfired ones, a cancelled request
+all of its contract's), fired once each as
 ApprovalStepAtRiskReached / ApprovalStepDeadlineReached on the step's stream.
 
 Handlers run in the consumer's unit of work with the inbox row; firing claims due rows (locked,
@@ -15,6 +16,7 @@ from shared.backbone.errors import NotFound
 from shared.backbone.event_routing import HandlerTable
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.approvals import ApprovalGranted, ApprovalRejected, ApprovalsInvalidated, ApprovalStepOpened
+from shared.events.contracts import ContractRequestStateChanged
 from shared.events.envelope import Envelope
 from services.lifecycle_scheduler.adapters import approval_timers
 from services.lifecycle_scheduler.application import approval_notifications, notifying
@@ -46,11 +48,19 @@ async def _invalidated(uow: UnitOfWork, envelope: Envelope) -> None:
     await approval_timers.drop_unfired(uow.conn, list(envelope.event.closed_step_ids))
 
 
+async def _request_moved(uow: UnitOfWork, envelope: Envelope) -> None:
+    """A request cancelled while steps were open: nobody is warned or escalated to about it."""
+    e: ContractRequestStateChanged = envelope.event
+    if e.to_state == "cancelled":
+        await approval_timers.drop_unfired_of_contract(uow.conn, e.contract_id)
+
+
 HANDLERS: HandlerTable = {
     ApprovalStepOpened: _step_opened,
     ApprovalGranted: _granted,
     ApprovalRejected: _rejected,
     ApprovalsInvalidated: _invalidated,
+    ContractRequestStateChanged: _request_moved,
 }
 
 

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("fired_at", _AT),
     )
     op.create_index("approval_timers_due", "approval_timers", ["due_at"], postgresql_where=_UNFIRED)
+    op.create_index("approval_timers_contract", "approval_timers", ["contract_id"])
     op.create_table(
         "signature_deadline_timers",
         sa.Column("envelope_id", sa.Uuid, primary_key=True),
