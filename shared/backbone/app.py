@@ -57,7 +57,7 @@ class ServiceContext:
 
     def uow(self, principal: Principal | None = None, **kwargs) -> UnitOfWork:
         kwargs.setdefault("actor", principal.subject if principal else None)
-        return UnitOfWork(self.engine, on_commit=self.relay.wake, views=self.views, **kwargs)
+        return UnitOfWork(self.engine, on_commit=self.relay.wake, views=self.views, clock=self.clock, **kwargs)
 
     def producer(self):
         return kafka.idempotent_producer(self.settings.kafka(), f"{self.spec.name}-{uuid4().hex[:6]}")
@@ -138,6 +138,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
                     on_commit=relay.wake,
                     max_attempts=settings.consumer_max_attempts,
                     views=definition.views,
+                    clock=ctx.clock,
                 )
             )
         topics = set(definition.produces) | {t for s in definition.subscriptions for t in s.topics}

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 
+from shared.backbone.clock import Clock
 from shared.backbone.event_routing import Handler
 from shared.backbone import kafka as kafka_clients
 from shared.backbone.kafka import KafkaAccess
@@ -63,6 +64,7 @@ class EventConsumer:
         retry_backoff: float = 0.2,
         batch_size: int = 200,
         views: Views | None = None,
+        clock: Clock | None = None,
     ):
         self.name = name  # the inbox key: which effects this consumer has had
         self._group_id = group_id or name
@@ -76,6 +78,7 @@ class EventConsumer:
         self._retry_backoff = retry_backoff
         self._batch_size = batch_size
         self._views = views
+        self._clock = clock
         self._consumer: AIOKafkaConsumer | None = None
         self._dlq_producer: AIOKafkaProducer | None = None
         self._processed: dict[TopicPartition, int] = {}
@@ -193,7 +196,7 @@ class EventConsumer:
                 applied = await apply_batch(
                     self._engine, self.name,
                     [(envelope, message.topic, message.partition, message.offset) for message, envelope in valid],
-                    self._handle, on_commit=self._on_commit, views=self._views,
+                    self._handle, on_commit=self._on_commit, views=self._views, clock=self._clock,
                 )
                 return ["applied" if a else "duplicate" for a in applied]
             except Exception as exc:
@@ -234,7 +237,7 @@ class EventConsumer:
         applied = await apply_once(
             self._engine, self.name, envelope, self._handle,
             topic=message.topic, partition=message.partition, offset=message.offset, on_commit=self._on_commit,
-            views=self._views,
+            views=self._views, clock=self._clock,
         )
         return "applied" if applied else "duplicate"
 
@@ -290,12 +293,12 @@ class EventConsumer:
 async def apply_once(
     engine: AsyncEngine, consumer: str, envelope: Envelope, handle: Handler, *,
     topic: str, partition: int, offset: int, on_commit: Callable[[], None] | None = None,
-    views: Views | None = None,
+    views: Views | None = None, clock: Clock | None = None,
 ) -> bool:
     """Handles the event unless this consumer already has; False for a duplicate."""
     async with UnitOfWork(
         engine, correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id),
-        actor=f"consumer:{consumer}", on_commit=on_commit, views=views,
+        actor=f"consumer:{consumer}", on_commit=on_commit, views=views, clock=clock,
     ) as uow:
         if not await _record_in_inbox(uow, consumer, envelope, topic, partition, offset, "applied"):
             return False
@@ -306,13 +309,13 @@ async def apply_once(
 
 async def apply_batch(
     engine: AsyncEngine, consumer: str, messages: list[tuple[Envelope, str, int, int]], handle: Handler, *,
-    on_commit: Callable[[], None] | None = None, views: Views | None = None,
+    on_commit: Callable[[], None] | None = None, views: Views | None = None, clock: Clock | None = None,
 ) -> list[bool]:
     """Handles, in order and in one transaction, each event of `messages` (envelope, topic,
     partition, offset) this consumer has not had yet; True where applied, False for a duplicate.
     Raises what a handler raised, with nothing of the batch done. The events of earlier messages
     are staged in the unit of work (`uow.get` sees them) and reach the table at the end."""
-    async with UnitOfWork(engine, actor=f"consumer:{consumer}", on_commit=on_commit, views=views) as uow:
+    async with UnitOfWork(engine, actor=f"consumer:{consumer}", on_commit=on_commit, views=views, clock=clock) as uow:
         new = await _record_batch_in_inbox(uow, consumer, messages)
         applied = []
         for envelope, *_ in messages:

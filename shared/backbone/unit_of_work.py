@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.backbone import event_store
 from shared.backbone.aggregate import Aggregate
+from shared.backbone.clock import Clock, SystemClock
 from shared.backbone.errors import AlreadyExists, ConcurrencyConflict, NotFound
 from shared.backbone.logging import correlation_id as current_correlation_id
 
@@ -47,8 +48,12 @@ class UnitOfWork:
         actor: str | None = None,
         on_commit: Callable[[], None] | None = None,
         views: Views | None = None,
+        clock: Clock | None = None,
     ):
         self._engine = engine
+        # The service's clock: a consumer's handler is given only the unit of work and the event, and
+        # times it records (a reminder's next run, a link's expiry) must follow the clock the sweeps read.
+        self.clock: Clock = clock or SystemClock()
         self.correlation_id = correlation_id or current_correlation_id.get() or str(uuid4())
         self.causation_id = causation_id
         self.actor = actor

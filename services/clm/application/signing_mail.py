@@ -6,10 +6,8 @@ it sent, erasing the body (the link is a credential). A crash between sending an
 that mail again (the Message-ID is the row's: receivers can drop the repeat); none is lost."""
 
 import asyncio
-import datetime as dt
 
 from shared.backbone.app import ServiceContext
-from shared.backbone.clock import Clock
 from shared.backbone.logging import get_logger
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.envelope import Envelope
@@ -21,12 +19,6 @@ from services.clm.application.contract_requests import save_requests
 from services.clm.application.signature_settings import signature_settings
 
 log = get_logger(__name__)
-_clock: list[Clock] = []
-
-
-def now(fallback: dt.datetime) -> dt.datetime:
-    """The service's clock (a consumer's handler gets no context); the event's time before the loop ran."""
-    return _clock[0].now() if _clock else fallback
 
 
 async def send_due_mail(ctx: ServiceContext) -> int:
@@ -46,7 +38,6 @@ async def send_due_mail(ctx: ServiceContext) -> int:
 
 async def run_signing_mail(ctx: ServiceContext, stop: asyncio.Event) -> None:
     signature_settings.cache_clear()
-    _clock[:] = [ctx.clock]
     tick = signature_settings().signing_mail_tick_seconds
     while not stop.is_set():
         try:
@@ -61,11 +52,11 @@ async def run_signing_mail(ctx: ServiceContext, stop: asyncio.Event) -> None:
 
 async def on_reminder_due(uow: UnitOfWork, envelope: Envelope) -> None:
     due: SignatureReminderDue = envelope.event
-    await signing.remind(uow, due.contract_id, due.envelope_id, due.signer_id, now(due.due_at))
+    await signing.remind(uow, due.contract_id, due.envelope_id, due.signer_id, uow.clock.now())
     await save_requests(uow)
 
 
 async def on_deadline_reached(uow: UnitOfWork, envelope: Envelope) -> None:
     reached: SignatureDeadlineReached = envelope.event
-    await signing.expire(uow, reached.contract_id, reached.envelope_id, now(reached.deadline))
+    await signing.expire(uow, reached.contract_id, reached.envelope_id, uow.clock.now())
     await save_requests(uow)

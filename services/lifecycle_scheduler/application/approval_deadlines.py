@@ -32,7 +32,7 @@ async def _step_opened(uow: UnitOfWork, envelope: Envelope) -> None:
                                      marks_of(e.at_risk_at, e.due_at), recipients)
     if e.level > 0:
         await approval_notifications.escalated(uow.conn, e.step_id, e.contract_id, e.level, e.due_at, recipients,
-                                               notifying.channel_now(envelope.time))
+                                               uow.clock.now())
 
 
 async def _granted(uow: UnitOfWork, envelope: Envelope) -> None:

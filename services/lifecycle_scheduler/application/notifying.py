@@ -18,7 +18,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.backbone.app import ServiceContext
-from shared.backbone.clock import Clock
 from shared.backbone.errors import ConflictingState, NotFound, invalid
 from shared.backbone.logging import get_logger
 from shared.backbone.mail import SmtpSettings
@@ -54,16 +53,6 @@ class NotificationSettings(SmtpSettings, BaseSettings):
 def settings() -> NotificationSettings:
     """Read from the environment once per service start (run_notifications clears it)."""
     return NotificationSettings()
-
-
-_clock: list[Clock] = []
-
-
-def channel_now(envelope_time: dt.datetime) -> dt.datetime:
-    """The service's clock, which the sweeps read too: a consumer's handler is given only the unit
-    of work and the event, and timing a repeat from the event's time would make it due at once
-    when the event is handled late (or the clock was moved). The event's time before the loop ran."""
-    return _clock[0].now() if _clock else envelope_time
 
 
 async def request_notification(conn: AsyncConnection, request: NotificationRequest, now: dt.datetime) -> bool:
@@ -139,7 +128,6 @@ async def send_due_deliveries(ctx: ServiceContext, client: httpx.AsyncClient, ba
 async def run_notifications(ctx: ServiceContext, stop: asyncio.Event) -> None:
     """Background loop: repeat what is due, send what is due; a failing sweep is logged and retried."""
     settings.cache_clear()
-    _clock[:] = [ctx.clock]
     tick = settings().notify_send_tick_seconds
     async with httpx.AsyncClient(timeout=settings().webhook_timeout_seconds, follow_redirects=False) as client:
         while not stop.is_set():

@@ -39,7 +39,7 @@ async def _opened(uow: UnitOfWork, envelope: Envelope) -> None:
     data = {"kind": "renewal_task", "contract_id": str(e.contract_id), "end_date": e.end_date.isoformat(),
             "title": e.title}
     request = _request(e.task_id, e.days_before, e.title, tuple(e.assignees), data)
-    await notifying.request_notification(uow.conn, request, notifying.channel_now(envelope.time))
+    await notifying.request_notification(uow.conn, request, uow.clock.now())
 
 
 async def _deadline(uow: UnitOfWork, envelope: Envelope) -> None:
@@ -49,11 +49,11 @@ async def _deadline(uow: UnitOfWork, envelope: Envelope) -> None:
     if series is None:  # the opening occurrence never reached us: nothing to address
         return
     request = _request(e.task_id, e.days_before, series.data["title"], tuple(series.recipients), series.data)
-    await notifying.request_notification(uow.conn, request, notifying.channel_now(envelope.time))
+    await notifying.request_notification(uow.conn, request, uow.clock.now())
 
 
 async def _done(uow: UnitOfWork, envelope: Envelope) -> None:
-    await notifying.stop_series(uow.conn, series_key(envelope.event.task_id), notifying.channel_now(envelope.time))
+    await notifying.stop_series(uow.conn, series_key(envelope.event.task_id), uow.clock.now())
 
 
 HANDLERS: HandlerTable = {
