@@ -456,6 +456,61 @@ SAMPLES |= {
     ContractReconciled: ContractReconciled(contract_id=CONTRACT_ID, reconciled_at=AT),
 }
 
+# -- phase 7: renewal terms, periods, reminders, obligations, contract links ----------------------
+from shared.events.contract_links import ContractLinked  # noqa: E402
+from shared.events.contract_periods import ContractPeriodEnded, ContractReminderDue  # noqa: E402
+from shared.events.obligation_dates import ObligationDue, ObligationOverdue  # noqa: E402
+from shared.events.obligations import (  # noqa: E402
+    EvidenceDocument, ObligationCanceled, ObligationOccurrenceCompleted, ObligationRecorded, Recurrence,
+)
+from shared.events.renewal_terms import (  # noqa: E402
+    ContractPeriod, ContractRenewed, RenewalReminderAcknowledged, RenewalTerms, RenewalTermsSet,
+    TerminationNoticeGiven,
+)
+
+OBLIGATION_ID = uuid.UUID("5a6b7c8d-9eaf-4b0c-8d1e-2f3a4b5c6d7e")
+PERIOD_2 = ContractPeriod(number=2, start_date=dt.date(2028, 1, 1), end_date=dt.date(2028, 12, 31),
+                          notice_deadline=dt.date(2028, 10, 2), cancel_by=dt.date(2028, 9, 2))
+
+SAMPLES |= {
+    RenewalTermsSet: RenewalTermsSet(
+        contract_id=CONTRACT_ID, start_date=dt.date(2027, 1, 1), time_zone="Europe/Berlin", set_by="cm-1", at=AT,
+        terms=RenewalTerms(initial_term="P12M", renewal_term="P12M", renewal="tacit", notice_period="P90D",
+                           lead_time="P30D", max_renewals=3, owners=["cm-1", "role:contract_manager"]),
+        period=ContractPeriod(number=1, start_date=dt.date(2027, 1, 1), end_date=dt.date(2027, 12, 31),
+                              notice_deadline=dt.date(2027, 10, 2), cancel_by=dt.date(2027, 9, 2))),
+    ContractRenewed: ContractRenewed(contract_id=CONTRACT_ID, previous_end_date=dt.date(2027, 12, 31), period=PERIOD_2,
+                                     renewals=1, at=AT),
+    TerminationNoticeGiven: TerminationNoticeGiven(contract_id=CONTRACT_ID, period_number=2, given_on=dt.date(2028, 9, 1),
+                                                   end_date=dt.date(2028, 12, 31), reason="consolidating vendors",
+                                                   given_by="cm-1", at=AT),
+    RenewalReminderAcknowledged: RenewalReminderAcknowledged(contract_id=CONTRACT_ID, period_number=2, anchor="cancel_by",
+                                                             note="decision at the Q3 review", acknowledged_by="cm-1", at=AT),
+    ContractPeriodEnded: ContractPeriodEnded(contract_id=CONTRACT_ID, period_number=1, end_date=dt.date(2027, 12, 31),
+                                             reached_at=AT),
+    ContractReminderDue: ContractReminderDue(contract_id=CONTRACT_ID, period_number=2, anchor="cancel_by",
+                                             anchor_date=dt.date(2028, 9, 2), days_before=30,
+                                             recipients=["cm-1", "role:contract_manager"], reached_at=AT),
+    ObligationRecorded: ObligationRecorded(
+        obligation_id=OBLIGATION_ID, contract_id=CONTRACT_ID, kind="report", description="quarterly SLA report",
+        owners=["cm-1"], recurrence=Recurrence(rrule="FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=-1", start=dt.date(2027, 1, 1)),
+        time_zone="Europe/Berlin", source_clause="sla", recorded_by="cm-1", at=AT),
+    ObligationCanceled: ObligationCanceled(obligation_id=OBLIGATION_ID, contract_id=CONTRACT_ID, reason="superseded",
+                                           canceled_by="cm-1", at=AT),
+    ObligationOccurrenceCompleted: ObligationOccurrenceCompleted(
+        obligation_id=OBLIGATION_ID, contract_id=CONTRACT_ID, due_on=dt.date(2027, 3, 31), note="sent to the customer",
+        evidence=EvidenceDocument(sha256="a" * 64, filename="sla-q1.pdf", media_type="application/pdf", size=1234),
+        completed_by="cm-1", at=AT),
+    ObligationDue: ObligationDue(obligation_id=OBLIGATION_ID, contract_id=CONTRACT_ID, due_on=dt.date(2027, 3, 31),
+                                 kind="report", description="quarterly SLA report", owners=["cm-1"], reached_at=AT),
+    ObligationOverdue: ObligationOverdue(obligation_id=OBLIGATION_ID, contract_id=CONTRACT_ID, due_on=dt.date(2027, 3, 31),
+                                         number=2, recipients=["cm-1", "role:contract_manager"], escalated=True,
+                                         reached_at=AT),
+    ContractLinked: ContractLinked(contract_id=CONTRACT_ID, relation="successor", parent_id=OBLIGATION_ID,
+                                   effective_date=dt.date(2028, 1, 1), linked_by="cm-1", at=AT),
+}
+
+
 
 events = pytest.mark.parametrize("cls", ALL_EVENTS, ids=export.schema_id)
 
