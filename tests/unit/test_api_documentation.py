@@ -15,7 +15,7 @@ CREATES = {
     "clm": {"/api/v1/contracts", "/api/v1/contract-requests", "/api/v1/clauses", "/api/v1/templates",
             "/api/v1/contracts/{contract_id}/comments", "/api/v1/comment-threads/{thread_id}/replies",
             "/api/v1/approval-matrices",
-            "/api/v1/contracts/{contract_id}/signature"},
+            "/api/v1/contracts/{contract_id}/signature", "/api/v1/contracts/{contract_id}/obligations"},
     "asset_coverage": {"/api/v1/contracts/{contract_id}/assets", "/api/v1/operational-contracts", "/api/v1/change-windows"},
     "order_sync": {"/api/v1/service-contracts", "/api/v1/sold-products", "/api/v1/install-base-items", "/api/v1/quotes"},
     "lifecycle_scheduler": set(),

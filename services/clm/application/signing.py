@@ -18,6 +18,7 @@ from services.clm.adapters.documents_pg import DocumentMissing
 from services.clm.adapters.signature import tables
 from services.clm.adapters.signature.documents import PDF, audit_certificate, signed_copy
 from services.clm.application.contract_requests import commit
+from services.clm.application.obligations import record_from_executed_terms
 from services.clm.application.ports import SignatureProvider
 from services.clm.application.signature_settings import signature_settings
 from services.clm.domain import rules
@@ -180,6 +181,7 @@ async def execute(uow: UnitOfWork, contract: Contract, at: dt.datetime, complete
                                                     signed_sha256=signed.sha256, at=at),
                                   PDF, f"{number}-audit-certificate.pdf")
     contract.execute(signed_document=signed, audit_certificate=certificate, at=at)
+    await record_from_executed_terms(uow, contract, at)  # the payment obligation, in the same transaction
 
 
 async def executed_document(uow: UnitOfWork, contract_id: UUID, which: str) -> tuple[DocumentRef, bytes]:

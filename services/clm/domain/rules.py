@@ -153,3 +153,29 @@ ACTIVATION_LINE_DATES = "activation.line_dates_outside_contract"
 ACTIVATION_NOT_EXECUTED = "activation.not_executed"
 ACTIVATION_BEFORE_START = "activation.before_start_date"
 ACTIVATION_NOT_READY = "activation.not_ready"
+
+# -- obligations (phase 7, domain/obligation.py, docs/contracting/obligations.md) --------------------
+# An obligation falls due once (due_date) or on a recurrence (an RRULE from a start date): exactly one.
+OBLIGATION_DUE_DATE_OR_RECURRENCE = "obligation.due_date_or_recurrence"
+# The RRULE is one RFC 5545 RRULE value, without DTSTART (the recurrence's start is it), daily or coarser.
+OBLIGATION_RRULE_INVALID = "obligation.rrule_invalid"
+# ... and it yields at least one occurrence.
+OBLIGATION_RRULE_EMPTY = "obligation.rrule_empty"
+# An obligation has an owner (a user id, an e-mail address or role:<name>) and a description.
+OBLIGATION_OWNERS_REQUIRED = "obligation.owners_required"
+OBLIGATION_DESCRIPTION_REQUIRED = "obligation.description_required"
+# A completion names one of the obligation's due dates.
+OBLIGATION_NOT_AN_OCCURRENCE = "obligation.not_an_occurrence"
+# A canceled obligation takes no completions.
+OBLIGATION_CANCELED = "obligation.canceled"
+# Completed by an owner (their subject, e-mail or role:<their role> among the owners) or a contract manager.
+OBLIGATION_NOT_OWNER = "obligation.not_owner"
+# Evidence is a PDF, Word, Excel, PNG, JPEG, text or CSV file, not empty, at most EVIDENCE_MAX_BYTES.
+OBLIGATION_EVIDENCE_MEDIA_TYPE = "obligation.evidence_media_type"
+OBLIGATION_EVIDENCE_TOO_LARGE = "obligation.evidence_too_large"
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+EVIDENCE_MEDIA_TYPES = frozenset({
+    "application/pdf", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "image/png", "image/jpeg", "text/plain",
+    "text/csv",
+})
