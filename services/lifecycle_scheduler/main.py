@@ -13,8 +13,8 @@ from services.lifecycle_scheduler.api import (
     renewal_deadlines as renewal_deadline_api, schedules, service_timers,
 )
 from services.lifecycle_scheduler.application import (
-    approval_deadlines, contract_starts, link_dates, operational_contract_dates, quote_validity, renewal_deadlines,
-    renewal_reminders, signature_dates, timetables,
+    approval_deadlines, contract_starts, link_dates, obligation_dates, obligation_reminders, operational_contract_dates,
+    quote_validity, renewal_deadlines, renewal_reminders, signature_dates, timetables,
 )
 from services.lifecycle_scheduler.application.notifying import run_notifications
 from services.lifecycle_scheduler.application.scheduling import run_timers, schedule_expiry
@@ -31,7 +31,8 @@ definition = ServiceDefinition(
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
     produces=[topics.LIFECYCLE_SCHEDULES, topics.LIFECYCLE_SERVICE_CONTRACT_DATES, topics.LIFECYCLE_QUOTE_DATES,
               topics.LIFECYCLE_OPERATIONAL_CONTRACT_DATES, topics.LIFECYCLE_RENEWAL_DEADLINES,
-              topics.LIFECYCLE_LINK_DATES, topics.LIFECYCLE_APPROVAL_DEADLINES, topics.LIFECYCLE_SIGNATURE_DATES, topics.LIFECYCLE_CONTRACT_STARTS],
+              topics.LIFECYCLE_LINK_DATES, topics.LIFECYCLE_APPROVAL_DEADLINES, topics.LIFECYCLE_SIGNATURE_DATES, topics.LIFECYCLE_CONTRACT_STARTS,
+              topics.LIFECYCLE_OBLIGATION_DATES],
     subscriptions=[
         Subscription({ContractActivated: schedule_expiry, **timetables.HANDLERS}),
         # Its own consumer: a quote event it cannot handle holds up no contract's timers.
@@ -45,6 +46,9 @@ definition = ServiceDefinition(
         # Contracting's approvals, signatures and executions (phases 4-6): their own consumer too.
         Subscription(merged(approval_deadlines.HANDLERS, signature_dates.HANDLERS, contract_starts.HANDLERS),
                      name="lifecycle_scheduler-contracting"),
+        # Obligations (phase 7): clm's obligation events -> timers; the timers' notices -> the channel.
+        Subscription(obligation_dates.HANDLERS, name="lifecycle_scheduler-obligations"),
+        Subscription(obligation_reminders.HANDLERS, name="lifecycle_scheduler-obligation-reminders"),
     ],
     background=[run_timers, run_notifications],
     settings_class=SchedulerSettings,

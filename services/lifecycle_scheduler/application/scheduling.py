@@ -14,8 +14,8 @@ from shared.events.contracts import ContractActivated
 from shared.events.envelope import Envelope
 from services.lifecycle_scheduler.adapters import timers
 from services.lifecycle_scheduler.application import (
-    approval_deadlines, contract_starts, link_dates, operational_contract_dates, quote_validity, renewal_deadlines,
-    signature_dates, timetables,
+    approval_deadlines, contract_starts, link_dates, obligation_dates, operational_contract_dates, quote_validity,
+    renewal_deadlines, signature_dates, timetables,
 )
 from services.lifecycle_scheduler.domain.schedule import ContractSchedule
 
@@ -50,6 +50,7 @@ async def run_timers(ctx: ServiceContext, stop: asyncio.Event) -> None:
     """Background loop. A timer that fell due while the service was down fires on the first sweep."""
     tick = getattr(ctx.settings, "scheduler_tick_seconds", 1.0)
     renewal_deadlines.offsets.cache_clear()  # RENEWAL_TASK_OFFSETS_DAYS as this start's environment says
+    obligation_dates.settings.cache_clear()  # OBLIGATION_OVERDUE_REPEAT_DAYS, OBLIGATION_ESCALATE_AFTER likewise
     while not stop.is_set():
         mark = timetables.SweepMark()  # each sweep starts from the earliest due timer
         sweeps = (partial(fire_due_timers, ctx), partial(timetables.fire_due_service_timers, ctx, mark=mark),
@@ -59,7 +60,8 @@ async def run_timers(ctx: ServiceContext, stop: asyncio.Event) -> None:
                   partial(renewal_deadlines.fire_due_renewal_timers, ctx),
                   partial(approval_deadlines.fire_due_approval_timers, ctx),
                   partial(signature_dates.fire_due_signature_timers, ctx),
-                  partial(contract_starts.fire_due_start_timers, ctx))
+                  partial(contract_starts.fire_due_start_timers, ctx),
+                  partial(obligation_dates.fire_due_obligation_timers, ctx))
         # Each kind of timer on its own, so a failing sweep of one does not hold up the other.
         for fire in sweeps:
             try:
