@@ -33,6 +33,9 @@ from shared.events.contracts import ContractActivated as _Activated, Party as _P
 from services.clm.domain import rules as clm_rules
 from services.clm.domain.approval_matrix import standard_matrix
 from services.clm.domain.contract import Contract
+from services.clm.domain.obligation import Obligation
+from shared.events.obligations import Recurrence
+from services.lifecycle_scheduler.domain.obligation_dates import ObligationDates
 from services.lifecycle_scheduler.domain.operational_contract_dates import OperationalContractDates
 from services.lifecycle_scheduler.domain.schedule import ContractSchedule
 from services.lifecycle_scheduler.domain.timetable import ServiceContractTimetable, activation
@@ -503,6 +506,40 @@ class Grid:
     others: dict[str, str]  # the methods that are not commands on an existing aggregate -> category
 
 
+
+# -- obligations (phase 7) ---------------------------------------------------------------------------
+
+_MONTH_END = D(2027, 1, 31)
+
+
+def _obligation() -> Obligation:
+    return persisted(Obligation.record_new(
+        uuid.uuid4(), contract_id=uuid.uuid4(), kind="report", description="Monthly SLA report", owners=["ann"],
+        due_date=None, recurrence=Recurrence(rrule="FREQ=MONTHLY;BYMONTHDAY=-1", start=START), time_zone="UTC",
+        source_clause=None, origin="manual", by="cm", at=AT))
+
+
+def _completed_obligation() -> Obligation:
+    o = _obligation()
+    o.complete(_MONTH_END, note="sent", evidence=None, by="ann", at=AT)
+    return persisted(o)
+
+
+def _canceled_obligation() -> Obligation:
+    o = _obligation()
+    o.cancel(reason=None, by="cm", at=AT)
+    return persisted(o)
+
+
+def _obligation_dates(due: bool = False, overdue: int = 0) -> ObligationDates:
+    d = ObligationDates.for_obligation(uuid.uuid4())
+    if due:
+        d.announce_due(uuid.uuid4(), _MONTH_END, kind="report", description="x", owners=["ann"], reached_at=AT)
+    if overdue:
+        d.announce_overdue(uuid.uuid4(), _MONTH_END, overdue, owners=["ann"], escalate_after=2, reached_at=AT)
+    return persisted(d)
+
+
 GRIDS = [
     Grid(SoldProduct, {"active": _new_sold, "suspended": lambda: _suspended(_new_sold())}, {
         "suspend": (STATE_CHANGE, lambda p: p.suspend(DURING), {"active": OK, "suspended": rules.PRODUCT_ALREADY_SUSPENDED}),
@@ -616,6 +653,22 @@ GRIDS = [
         "expire_if_due": (TIME, lambda s: s.expire_if_due(dt.datetime(2030, 1, 1, tzinfo=dt.UTC)),
                           {"unscheduled": NOOP, "scheduled": OK, "expired": NOOP}),
     }, {"for_contract": NEW}),
+    Grid(Obligation, {"recorded": _obligation, "completed": _completed_obligation, "canceled": _canceled_obligation}, {
+        "complete": (STATE_CHANGE, lambda o: o.complete(_MONTH_END, note="sent", evidence=None, by="ann", at=AT),
+                     {"recorded": OK, "completed": NOOP, "canceled": clm_rules.OBLIGATION_CANCELED}),
+        "cancel": (STATE_CHANGE, lambda o: o.cancel(reason=None, by="cm", at=AT),
+                   {"recorded": OK, "completed": OK, "canceled": NOOP}),
+    }, {"record_new": NEW, "is_occurrence": QUERY, "occurrences": QUERY, "around": QUERY, "state_of": QUERY,
+        "may_complete": QUERY}),
+    Grid(ObligationDates, {"new": _obligation_dates, "due": lambda: _obligation_dates(due=True),
+                           "overdue 2": lambda: _obligation_dates(due=True, overdue=2)}, {
+        "announce_due": (TIME, lambda d: d.announce_due(uuid.uuid4(), _MONTH_END, kind="report", description="x",
+                                                        owners=["ann"], reached_at=AT),
+                         {"new": OK, "due": NOOP, "overdue 2": NOOP}),
+        "announce_overdue": (TIME, lambda d: d.announce_overdue(uuid.uuid4(), _MONTH_END, 2, owners=["ann"],
+                                                                escalate_after=2, reached_at=AT),
+                             {"new": OK, "due": OK, "overdue 2": NOOP}),
+    }, {"for_obligation": NEW, "stream_id": QUERY}),
     Grid(ServiceContractTimetable, {"new": _timetable}, {
         "reach": (TIME, _reach_start, {"new": OK}),
     }, {"for_contract": NEW, "at_version": NEW, "stream_id": QUERY}),

@@ -153,8 +153,8 @@ async def get_obligation(obligation_id: UUID, response: Response, ctx: Annotated
     with_version(response, obligation.version)
     if from_date is None and to_date is None:
         return ObligationView.of(obligation, obligation.around(today), today)
-    low, high = from_date or dt.date.min, to_date or dt.date.max
-    if high < low:
+    low, high = from_date or dt.date.min, to_date
+    if high is not None and high < low:
         raise invalid("request.range_invalid", "`to` lies before `from`", field="to")
     return ObligationView.of(obligation, obligation.occurrences(low, high), today)
 

@@ -46,7 +46,7 @@ def check_recurrence(recurrence: Recurrence) -> None:
     if not is_plannable(recurrence.start):
         raise invalid(rules.DATES_OUT_OF_RANGE, f"{recurrence.start} lies outside {EARLIEST_DATE}..{LATEST_DATE}",
                       field="recurrence.start")
-    if not recurrence.occurrences(until=LATEST_DATE, limit=1):
+    if not recurrence.occurrences(limit=1):  # lazy: an open rule is not expanded
         raise invalid(rules.OBLIGATION_RRULE_EMPTY, "the RRULE yields no occurrence", field="recurrence.rrule")
 
 
@@ -110,11 +110,13 @@ class Obligation(Aggregate):
             return day == self.recorded.due_date
         return self.recurrence.occurrences(after=day, until=day, limit=1) == [day]
 
-    def occurrences(self, low: dt.date, high: dt.date, limit: int = 500) -> list[dt.date]:
-        """Due dates from `low` to `high`, both inclusive."""
+    def occurrences(self, low: dt.date, high: dt.date | None, limit: int = 500) -> list[dt.date]:
+        """At most `limit` due dates from `low` to `high`, both inclusive (expanded lazily from `low`:
+        a wide range of a daily rule costs `limit` dates, not the range)."""
         if self.recurrence is None:
-            return [self.recorded.due_date] if low <= self.recorded.due_date <= high else []
-        return self.recurrence.occurrences(after=low, until=high, limit=limit)
+            due = self.recorded.due_date
+            return [due] if low <= due and (high is None or due <= high) else []
+        return [d for d in self.recurrence.occurrences(after=low, limit=limit) if high is None or d <= high]
 
     def around(self, today: dt.date, before: int = 3, after: int = 5) -> list[dt.date]:
         """The last `before` occurrences before today and the next `after` from today on."""
