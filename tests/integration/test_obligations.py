@@ -1,0 +1,190 @@
+"""Obligations on the real PostgreSQL, Kafka and SMTP server: an obligation recorded over HTTP
+reaches the scheduler, whose timers mail its owners when an occurrence falls due, then when it is
+overdue, again after OBLIGATION_OVERDUE_REPEAT_DAYS and, from OBLIGATION_ESCALATE_AFTER on, the
+contract manager's subscription too; completing it with an evidence file stops the notices and
+moves the timers to the next occurrence. A contract executed with payment_days in its terms
+carries a payment obligation."""
+
+import asyncio
+import datetime as dt
+import hashlib
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from services.clm.application.obligations import payment_obligation_id
+from services.clm.domain.contract import Contract
+from tests.conftest import bearer, eventually, running_service, token
+from tests.signing_flow import CM as CM_CARLA, approved_contract, links_to, sign, signers
+
+pytestmark = pytest.mark.integration
+
+FAST = {"ALLOW_CLOCK_CONTROL": "true", "SCHEDULER_TICK_SECONDS": "0.1", "NOTIFY_SEND_TICK_SECONDS": "0.1",
+        "OBLIGATION_OVERDUE_REPEAT_DAYS": "3", "OBLIGATION_ESCALATE_AFTER": "2"}
+UTC = dt.UTC
+PDF = b"%PDF-1.4\n% the SLA report as sent\n%%EOF\n"
+
+
+def _headers(subject: str, *roles: str) -> dict:
+    return {"Authorization": f"Bearer {token(*roles, subject=subject)}"}
+
+
+async def _timers(scheduler, obligation_id) -> list[tuple]:
+    async with scheduler.app.state.context.engine.connect() as conn:
+        rows = await conn.execute(sa.text(
+            "SELECT due_on, mark, number, due_at, fired_at IS NOT NULL AS fired FROM obligation_timers "
+            "WHERE obligation_id = :id ORDER BY due_at, mark, number"), {"id": obligation_id})
+        return [tuple(r) for r in rows]
+
+
+async def _at(scheduler, instant: dt.datetime) -> None:
+    """Moves the scheduler's time and waits until its loop fired every obligation timer due by then."""
+    ctx = scheduler.app.state.context
+    ctx.clock.set(instant)
+
+    async def none_left_due():
+        async with ctx.engine.connect() as conn:
+            query = sa.text("SELECT count(*) FROM obligation_timers WHERE fired_at IS NULL AND due_at <= :now")
+            assert (await conn.execute(query, {"now": instant})).scalar_one() == 0
+        return True
+
+    await eventually(none_left_due)
+    await asyncio.sleep(0.3)  # the sweep that fired the last of them has committed its events
+
+
+async def test_an_obligation_falls_due_goes_overdue_repeats_escalates_and_completion_stops_it(service_env, smtp_server):
+    run = uuid.uuid4().hex[:8]
+    ann, bob, carla = f"ann-{run}@vendor.example", f"bob-{run}@vendor.example", f"carla-{run}@vendor.example"
+    async with running_service("lifecycle_scheduler", service_env("lifecycle_scheduler", **FAST)) as scheduler, \
+            running_service("clm", service_env("clm")) as clm:
+        scheduler.app.state.context.clock.set(dt.datetime(2027, 1, 1, tzinfo=UTC))
+        r = await scheduler.put("/api/v1/notification-subscriptions/role:contract_manager", headers=bearer("sre"),
+                                json={"email": carla})
+        assert r.status_code == 200, r.text
+        contract_id = str(uuid.uuid4())
+        r = await clm.post("/api/v1/contracts", headers=bearer("contract_manager"), json={
+            "contract_id": contract_id, "title": f"SLA {run}", "parties": [{"role": "customer", "name": "ACME"}],
+            "start_date": "2027-01-01", "end_date": "2027-12-31", "time_zone": "Europe/Berlin"})
+        assert r.status_code == 201, r.text
+
+        url = f"/api/v1/contracts/{contract_id}/obligations"
+        body = {"obligation_id": str(uuid.uuid4()), "kind": "report", "description": f"Monthly SLA report {run}",
+                "owners": [ann, bob], "recurrence": {"rrule": "FREQ=MONTHLY;BYMONTHDAY=10;COUNT=3", "start": "2027-01-01"},
+                "source_clause": "7.2"}
+        for refused, rule in (({**body, "due_date": "2027-02-01"}, "obligation.due_date_or_recurrence"),
+                              ({**body, "recurrence": {"rrule": "FREQ=MONTHLY;BYMONTHDAY=31;BYMONTH=2",
+                                                       "start": "2027-01-01"}}, "obligation.rrule_empty"),
+                              ({**body, "recurrence": {"rrule": "FREQ=SOMETIMES", "start": "2027-01-01"}},
+                               "obligation.rrule_invalid")):
+            r = await clm.post(url, headers=bearer("sales"), json=refused)
+            assert (r.status_code, r.json()["rule"]) == (422, rule), r.text
+        assert (await clm.post(url, headers=bearer("sales_ops"), json=body)).status_code == 403
+        assert (await clm.post(f"/api/v1/contracts/{uuid.uuid4()}/obligations", headers=bearer("sales"),
+                               json=body)).status_code == 404
+        r = await clm.post(url, headers=bearer("sales"), json=body)
+        assert r.status_code == 201, r.text
+        obligation_id = body["obligation_id"]
+        assert r.headers["location"] == f"/api/v1/obligations/{obligation_id}"
+        assert r.json()["time_zone"] == "Europe/Berlin"
+        assert [(o["due_on"], o["state"]) for o in r.json()["occurrences"]] == [
+            ("2027-01-10", "upcoming"), ("2027-02-10", "upcoming"), ("2027-03-10", "upcoming")]
+        again = await clm.post(url, headers=bearer("sales"), json=body)
+        assert again.status_code == 200 and again.json()["version"] == 1
+        other = await clm.post(url, headers=bearer("sales"), json={**body, "description": "other"})
+        assert (other.status_code, other.json()["rule"]) == (409, "obligation.already_exists")
+        listed = (await clm.get(url, headers=bearer("finance"))).json()
+        assert [o["obligation_id"] for o in listed["items"]] == [obligation_id]
+
+        # The scheduler times the first occurrence: the start of 10 January in Berlin.
+        first_due = dt.datetime(2027, 1, 9, 23, 0, tzinfo=UTC)
+        await eventually(lambda: _timers(scheduler, obligation_id), timeout=60)
+        assert await _timers(scheduler, obligation_id) == [(dt.date(2027, 1, 10), "due", 0, first_due, False)]
+        await _at(scheduler, first_due - dt.timedelta(minutes=5))
+        await asyncio.sleep(0.5)
+        assert smtp_server.mailbox.to(ann) == []  # not yet
+
+        await _at(scheduler, first_due + dt.timedelta(seconds=30))
+        due_mails = await eventually(lambda: [m for o in (ann, bob) for m in smtp_server.mailbox.to(o)]
+                                     if all(smtp_server.mailbox.to(o) for o in (ann, bob)) else None, timeout=30)
+        assert all(m["Subject"].strip() == f"Obligation due 2027-01-10: Monthly SLA report {run}" for m in due_mails)
+        assert smtp_server.mailbox.to(carla) == []
+        # The occurrence's overdue timer and the next occurrence's due timer.
+        assert [t[:3] + (t[4],) for t in await _timers(scheduler, obligation_id)] == [
+            (dt.date(2027, 1, 10), "due", 0, True), (dt.date(2027, 1, 10), "overdue", 1, False),
+            (dt.date(2027, 2, 10), "due", 0, False)]
+
+        await _at(scheduler, dt.datetime(2027, 1, 10, 23, 0, 30, tzinfo=UTC))  # overdue 1: owners only
+        await eventually(lambda: len(smtp_server.mailbox.to(ann)) == 2 and len(smtp_server.mailbox.to(bob)) == 2)
+        assert smtp_server.mailbox.to(ann)[1]["Subject"].strip() == f"Overdue since 2027-01-10: Monthly SLA report {run}"
+        assert smtp_server.mailbox.to(carla) == []
+
+        await _at(scheduler, dt.datetime(2027, 1, 13, 23, 0, 30, tzinfo=UTC))  # overdue 2: escalated
+        [escalation] = await eventually(lambda: smtp_server.mailbox.to(carla) or None, timeout=30)
+        assert "Escalated to the accountable contract manager" in escalation.get_content()
+        await eventually(lambda: len(smtp_server.mailbox.to(ann)) == 3)
+
+        # Completion: not by someone else, not on a day that is no occurrence; by an owner with evidence.
+        completion = f"/api/v1/obligations/{obligation_id}/occurrences/2027-01-10/completion"
+        form = {"note": "Report sent on 14 January"}
+        files = {"evidence": ("sla-report.pdf", PDF, "application/pdf")}
+        assert (await clm.post(completion, headers=bearer("sales"), data=form)).json()["rule"] == "obligation.not_owner"
+        r = await clm.post(f"/api/v1/obligations/{obligation_id}/occurrences/2027-01-11/completion",
+                           headers=_headers(ann, "sales"), data=form)
+        assert (r.status_code, r.json()["rule"]) == (422, "obligation.not_an_occurrence")
+        r = await clm.post(completion, headers=_headers(ann, "sales"), data=form,
+                           files={"evidence": ("x.exe", b"MZ", "application/x-msdownload")})
+        assert (r.status_code, r.json()["rule"]) == (422, "obligation.evidence_media_type")
+        r = await clm.post(completion, headers=_headers(ann, "sales"), data=form, files=files)
+        assert r.status_code == 200, r.text
+        done = next(o for o in r.json()["occurrences"] if o["due_on"] == "2027-01-10")
+        assert (done["state"], done["note"], done["completed_by"]) == ("completed", form["note"], ann)
+        assert done["evidence"]["sha256"] == hashlib.sha256(PDF).hexdigest()
+        retried = await clm.post(completion, headers=_headers(bob, "sales"), data={"note": "again"})
+        assert retried.status_code == 200 and retried.json()["version"] == r.json()["version"]
+        evidence = await clm.get(f"/api/v1/obligations/{obligation_id}/occurrences/2027-01-10/evidence",
+                                 headers=bearer("legal_counsel"))
+        assert (evidence.status_code, evidence.content, evidence.headers["content-type"]) == (200, PDF, "application/pdf")
+
+        # The scheduler drops the occurrence's unfired overdue timer: no notice 3 on the 16th.
+        async def overdue_3_dropped():
+            return (dt.date(2027, 1, 10), "overdue", 3) not in [t[:3] for t in await _timers(scheduler, obligation_id)]
+
+        await eventually(overdue_3_dropped, timeout=60)
+        await _at(scheduler, dt.datetime(2027, 1, 16, 23, 0, 30, tzinfo=UTC))
+        await asyncio.sleep(1.0)
+        assert len(smtp_server.mailbox.to(ann)) == 3 and len(smtp_server.mailbox.to(carla)) == 1
+
+        # Cancellation drops the next occurrence's due timer.
+        r = await clm.post(f"/api/v1/obligations/{obligation_id}/cancellation", headers=bearer("contract_manager"),
+                           json={"reason": "contract ended early"})
+        assert r.status_code == 200 and r.json()["canceled"]
+
+        async def all_dropped():
+            return [t[:3] for t in await _timers(scheduler, obligation_id) if not t[4]] == []
+
+        await eventually(all_dropped, timeout=60)
+
+
+async def test_a_contract_executed_with_payment_days_carries_a_payment_obligation(service_env, smtp_server):
+    async with running_service("clm", service_env("clm")) as clm:
+        contract_id = await approved_contract(clm)
+        async with clm.app.state.context.uow() as uow:
+            contract = await uow.require(Contract, contract_id, "contract")
+            days = contract.negotiated_terms.payment_days
+        assert days  # the template's payment_days (30)
+        people = signers("Anna")
+        deadline = (dt.datetime.now(UTC) + dt.timedelta(days=10)).isoformat()
+        r = await clm.post(f"/api/v1/contracts/{contract_id}/signature", headers=CM_CARLA,
+                           json={"signers": people, "deadline": deadline})
+        assert r.status_code == 201, r.text
+        (link,) = await links_to(smtp_server, people[0]["email"])
+        assert (await sign(clm, link, "Anna")).status_code == 200
+
+        r = await clm.get(f"/api/v1/contracts/{contract_id}/obligations", headers=bearer("finance"))
+        [payment] = r.json()["items"]
+        assert payment["obligation_id"] == str(payment_obligation_id(uuid.UUID(contract_id)))
+        async with clm.app.state.context.uow() as uow:
+            start = (await uow.require(Contract, contract_id, "contract")).contract_dates[0]
+        assert (payment["kind"], payment["origin"], payment["owners"], payment["due_date"]) == (
+            "payment", "executed_terms", ["role:finance"], (start + dt.timedelta(days=days)).isoformat())
