@@ -38,6 +38,14 @@ async def _timers(scheduler, obligation_id) -> list[tuple]:
         return [tuple(r) for r in rows]
 
 
+def _mails(smtp_server, address: str, count: int):
+    """An async check for `eventually`: the mails to `address` once `count` arrived."""
+    async def arrived():
+        found = smtp_server.mailbox.to(address)
+        return found if len(found) >= count else None
+    return arrived
+
+
 async def _at(scheduler, instant: dt.datetime) -> None:
     """Moves the scheduler's time and waits until its loop fired every obligation timer due by then."""
     ctx = scheduler.app.state.context
@@ -105,8 +113,7 @@ async def test_an_obligation_falls_due_goes_overdue_repeats_escalates_and_comple
         assert smtp_server.mailbox.to(ann) == []  # not yet
 
         await _at(scheduler, first_due + dt.timedelta(seconds=30))
-        due_mails = await eventually(lambda: [m for o in (ann, bob) for m in smtp_server.mailbox.to(o)]
-                                     if all(smtp_server.mailbox.to(o) for o in (ann, bob)) else None, timeout=30)
+        due_mails = [m for o in (ann, bob) for m in await eventually(_mails(smtp_server, o, 1))]
         assert all(m["Subject"].strip() == f"Obligation due 2027-01-10: Monthly SLA report {run}" for m in due_mails)
         assert smtp_server.mailbox.to(carla) == []
         # The occurrence's overdue timer and the next occurrence's due timer.
@@ -115,32 +122,35 @@ async def test_an_obligation_falls_due_goes_overdue_repeats_escalates_and_comple
             (dt.date(2027, 2, 10), "due", 0, False)]
 
         await _at(scheduler, dt.datetime(2027, 1, 10, 23, 0, 30, tzinfo=UTC))  # overdue 1: owners only
-        await eventually(lambda: len(smtp_server.mailbox.to(ann)) == 2 and len(smtp_server.mailbox.to(bob)) == 2)
+        await eventually(_mails(smtp_server, ann, 2))
+        await eventually(_mails(smtp_server, bob, 2))
         assert smtp_server.mailbox.to(ann)[1]["Subject"].strip() == f"Overdue since 2027-01-10: Monthly SLA report {run}"
         assert smtp_server.mailbox.to(carla) == []
 
         await _at(scheduler, dt.datetime(2027, 1, 13, 23, 0, 30, tzinfo=UTC))  # overdue 2: escalated
-        [escalation] = await eventually(lambda: smtp_server.mailbox.to(carla) or None, timeout=30)
+        [escalation] = await eventually(_mails(smtp_server, carla, 1))
         assert "Escalated to the accountable contract manager" in escalation.get_content()
-        await eventually(lambda: len(smtp_server.mailbox.to(ann)) == 3)
+        await eventually(_mails(smtp_server, ann, 3))
 
         # Completion: not by someone else, not on a day that is no occurrence; by an owner with evidence.
         completion = f"/api/v1/obligations/{obligation_id}/occurrences/2027-01-10/completion"
-        form = {"note": "Report sent on 14 January"}
-        files = {"evidence": ("sla-report.pdf", PDF, "application/pdf")}
-        assert (await clm.post(completion, headers=bearer("sales"), data=form)).json()["rule"] == "obligation.not_owner"
+        note = "Report sent on 14 January"
+        form = {"note": (None, note)}  # multipart fields, as curl -F sends them
+        with_evidence = {**form, "evidence": ("sla-report.pdf", PDF, "application/pdf")}
+        r = await clm.post(completion, headers=bearer("sales"), files=form)
+        assert (r.status_code, r.json()["rule"]) == (403, "obligation.not_owner")
         r = await clm.post(f"/api/v1/obligations/{obligation_id}/occurrences/2027-01-11/completion",
-                           headers=_headers(ann, "sales"), data=form)
+                           headers=_headers(ann, "sales"), files=form)
         assert (r.status_code, r.json()["rule"]) == (422, "obligation.not_an_occurrence")
-        r = await clm.post(completion, headers=_headers(ann, "sales"), data=form,
-                           files={"evidence": ("x.exe", b"MZ", "application/x-msdownload")})
+        r = await clm.post(completion, headers=_headers(ann, "sales"),
+                           files={**form, "evidence": ("x.exe", b"MZ", "application/x-msdownload")})
         assert (r.status_code, r.json()["rule"]) == (422, "obligation.evidence_media_type")
-        r = await clm.post(completion, headers=_headers(ann, "sales"), data=form, files=files)
+        r = await clm.post(completion, headers=_headers(ann, "sales"), files=with_evidence)
         assert r.status_code == 200, r.text
         done = next(o for o in r.json()["occurrences"] if o["due_on"] == "2027-01-10")
-        assert (done["state"], done["note"], done["completed_by"]) == ("completed", form["note"], ann)
+        assert (done["state"], done["note"], done["completed_by"]) == ("completed", note, ann)
         assert done["evidence"]["sha256"] == hashlib.sha256(PDF).hexdigest()
-        retried = await clm.post(completion, headers=_headers(bob, "sales"), data={"note": "again"})
+        retried = await clm.post(completion, headers=_headers(bob, "sales"), files={"note": (None, "again")})
         assert retried.status_code == 200 and retried.json()["version"] == r.json()["version"]
         evidence = await clm.get(f"/api/v1/obligations/{obligation_id}/occurrences/2027-01-10/evidence",
                                  headers=bearer("legal_counsel"))
