@@ -177,7 +177,10 @@ async def test_an_obligation_falls_due_goes_overdue_repeats_escalates_and_comple
 
 
 async def test_a_contract_executed_with_payment_days_carries_a_payment_obligation(service_env, smtp_server):
-    async with running_service("clm", service_env("clm")) as clm:
+    env = service_env("clm", SIGNING_BASE_URL="http://test", SIGNING_MAIL_TICK_SECONDS="0.2")
+    async with running_service("clm", env) as clm:
+        installed = await clm.post("/api/v1/library/starter", headers=CM_CARLA)
+        assert installed.status_code == 200, installed.text
         contract_id = await approved_contract(clm)
         async with clm.app.state.context.uow() as uow:
             contract = await uow.require(Contract, contract_id, "contract")
