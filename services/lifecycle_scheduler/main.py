@@ -9,7 +9,7 @@ from shared.events import topics
 from shared.events.contracts import ContractActivated
 from services.catalogue import by_name
 from services.lifecycle_scheduler.api import (
-    contracting_timers, notifications, operational_contract_timers, quote_timers,
+    contracting_timers, notifications, obligation_timers, operational_contract_timers, quote_timers,
     renewal_deadlines as renewal_deadline_api, schedules, service_timers,
 )
 from services.lifecycle_scheduler.application import (
@@ -27,7 +27,8 @@ class SchedulerSettings(ServiceSettings):
 definition = ServiceDefinition(
     spec=by_name("lifecycle_scheduler"),
     routers=[schedules.router, service_timers.router, quote_timers.router, operational_contract_timers.router,
-             renewal_deadline_api.router, notifications.router, contracting_timers.router],
+             renewal_deadline_api.router, notifications.router, contracting_timers.router,
+             obligation_timers.router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
     produces=[topics.LIFECYCLE_SCHEDULES, topics.LIFECYCLE_SERVICE_CONTRACT_DATES, topics.LIFECYCLE_QUOTE_DATES,
               topics.LIFECYCLE_OPERATIONAL_CONTRACT_DATES, topics.LIFECYCLE_RENEWAL_DEADLINES,

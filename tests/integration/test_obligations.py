@@ -201,3 +201,48 @@ async def test_a_contract_executed_with_payment_days_carries_a_payment_obligatio
             start = (await uow.require(Contract, contract_id, "contract")).contract_dates[0]
         assert (payment["kind"], payment["origin"], payment["owners"], payment["due_date"]) == (
             "payment", "executed_terms", ["role:finance"], (start + dt.timedelta(days=days)).isoformat())
+
+
+async def test_after_downtime_each_occurrence_falls_due_once_and_only_its_latest_overdue_notice_is_sent(
+        service_env, smtp_server):
+    run = uuid.uuid4().hex[:8]
+    owner = f"dora-{run}@vendor.example"
+    async with running_service("lifecycle_scheduler", service_env("lifecycle_scheduler", **FAST)) as scheduler, \
+            running_service("clm", service_env("clm")) as clm:
+        scheduler.app.state.context.clock.set(dt.datetime(2027, 1, 1, tzinfo=UTC))
+        contract_id = str(uuid.uuid4())
+        r = await clm.post("/api/v1/contracts", headers=bearer("contract_manager"), json={
+            "contract_id": contract_id, "title": f"Audit {run}", "parties": [{"role": "customer", "name": "ACME"}],
+            "start_date": "2027-01-01", "end_date": "2027-12-31"})
+        assert r.status_code == 201, r.text
+        r = await clm.post(f"/api/v1/contracts/{contract_id}/obligations", headers=bearer("legal_counsel"), json={
+            "kind": "audit", "description": f"Weekly site audit {run}", "owners": [owner],
+            "recurrence": {"rrule": "FREQ=WEEKLY;COUNT=3", "start": "2027-01-04"}})
+        assert r.status_code == 201, r.text
+        obligation_id = r.json()["obligation_id"]
+        timers = f"/api/v1/obligations/{obligation_id}/timers"
+
+        async def timed():
+            r = await scheduler.get(timers, headers=bearer("sales"))
+            return r.status_code == 200 and r.json()["timers"]
+
+        assert [(t["due_on"], t["mark"]) for t in await eventually(timed, timeout=60)] == [("2027-01-04", "due")]
+
+        # Down from 1 to 20 January (UTC): occurrences 4, 11 and 18 January each fall due once; the
+        # overdue notices of each are the latest only: 6 (5, 8, ..., 20 Jan), 3 (12, 15, 18) and 1 (19).
+        await _at(scheduler, dt.datetime(2027, 1, 20, 0, 0, 30, tzinfo=UTC))
+        mails = await eventually(_mails(smtp_server, owner, 6))
+        await asyncio.sleep(1.0)
+        assert sorted(m["Subject"].strip().split(":")[0] for m in smtp_server.mailbox.to(owner)) == [
+            "Obligation due 2027-01-04", "Obligation due 2027-01-11", "Obligation due 2027-01-18",
+            "Overdue since 2027-01-04", "Overdue since 2027-01-11", "Overdue since 2027-01-18"]
+        assert len(mails) == 6
+        async with scheduler.app.state.context.engine.connect() as conn:
+            rows = await conn.execute(sa.text(
+                "SELECT payload FROM events WHERE stream_id = :s AND event_type = 'ObligationOverdue' ORDER BY position"),
+                {"s": f"obligation-dates:{obligation_id}"})
+            overdue = [(p["due_on"], p["number"], p["escalated"]) for (p,) in rows]
+        assert sorted(overdue) == [("2027-01-04", 6, True), ("2027-01-11", 3, True), ("2027-01-18", 1, False)]
+        listed = (await scheduler.get(timers, headers=bearer("sales"))).json()["timers"]
+        assert [(t["due_on"], t["number"]) for t in listed if t["fired_at"] is None] == [
+            ("2027-01-11", 4), ("2027-01-18", 2), ("2027-01-04", 7)]  # the 21st, 22nd and 23rd
