@@ -6,6 +6,7 @@ RACI phase 7: sales (R), legal counsel and finance (C) and the contract manager 
 cancel; an owner or a contract manager completes; everyone reads."""
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
@@ -31,6 +32,7 @@ obligations_router = APIRouter(prefix="/obligations", tags=["obligations"])
 may_record = require_roles(Role.CONTRACT_MANAGER, Role.SALES, Role.LEGAL_COUNSEL, Role.FINANCE)
 FORM_OVERHEAD_BYTES = 64 * 1024
 MAX_NOTE = 4000
+NOTE_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"  # something besides blanks, and no NUL (PostgreSQL cannot store it)
 
 
 class RecurrenceInput(BaseModel):
@@ -161,7 +163,8 @@ async def get_obligation(obligation_id: UUID, response: Response, ctx: Annotated
 
 COMPLETION_BODY = {"required": True, "content": {"multipart/form-data": {
     "schema": {"type": "object", "required": ["note"], "additionalProperties": False, "properties": {
-        "note": {"type": "string", "maxLength": MAX_NOTE, "description": "how the occurrence was met"},
+        "note": {"type": "string", "minLength": 1, "maxLength": MAX_NOTE, "pattern": NOTE_PATTERN,
+                 "description": "how the occurrence was met (not only blanks)"},
         "evidence": {"type": "string", "format": "binary",
                      "description": f"optional: {', '.join(sorted(rules.EVIDENCE_MEDIA_TYPES))}; at most 10 MB"},
     }},
@@ -237,7 +240,7 @@ async def _read_completion(request: Request) -> tuple[str, tuple[bytes, str, str
               for name in dict.fromkeys(form.keys()) if name not in ("note", "evidence")]
     errors += [{"type": "too_long", "loc": ("body", name), "msg": f"send one {name}"}
                for name in ("note", "evidence") if len(form.getlist(name)) > 1]
-    if not isinstance(note, str) or not note.strip() or len(note) > MAX_NOTE:
+    if not isinstance(note, str) or not re.fullmatch(NOTE_PATTERN, note) or len(note) > MAX_NOTE:
         errors.append({"type": "missing", "loc": ("body", "note"),
                        "msg": f"say how the occurrence was met (1 to {MAX_NOTE} characters)"})
     if file is not None and not isinstance(file, UploadFile):
