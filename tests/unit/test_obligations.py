@@ -2,12 +2,16 @@
 RRULE checks, completion of an occurrence, cancellation), occurrence states in the obligation's
 zone, recurrence edge cases (month ends, leap days, COUNT and UNTIL), and the scheduler's dates
 (due and overdue instants across DST, the latest overdue notice after downtime, escalation, the
-next occurrence past completed ones)."""
+next occurrence past completed ones), and properties against simple oracles (calendar.monthrange,
+a full expansion, local midnights)."""
 
+import calendar
 import datetime as dt
 import uuid
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from shared.backbone.errors import ConflictingState, DomainError
 from shared.events.obligations import Recurrence
@@ -188,3 +192,51 @@ def test_each_notice_is_announced_once():
     assert not dates.announce_overdue(cid, D(2027, 1, 31), 1, owners=["ann"], escalate_after=2, reached_at=AT)
     [_, overdue] = dates.pending_events
     assert (overdue.number, overdue.recipients, overdue.escalated) == (2, ["ann", ACCOUNTABLE], True)
+
+
+# -- properties, against simple oracles ------------------------------------------------------------------
+
+ZONES = st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Pacific/Apia",
+                         "Asia/Kolkata"])
+DAYS = st.dates(min_value=D(2000, 1, 1), max_value=D(2090, 12, 31))
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=DAYS, count=st.integers(1, 30))
+def test_month_end_rules_fall_on_each_months_last_day(start, count):
+    o = obligation(recurrence=Recurrence(rrule=f"FREQ=MONTHLY;BYMONTHDAY=-1;COUNT={count}", start=start))
+    found = o.occurrences(start, None)
+    y, m = start.year, start.month
+    expected = []
+    while len(expected) < count:  # the oracle: calendar.monthrange, month by month from the start's month
+        expected.append(D(y, m, calendar.monthrange(y, m)[1]))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    assert found == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=DAYS, interval=st.integers(1, 40), offset=st.integers(0, 3000), count=st.integers(0, 4))
+def test_latest_before_is_the_tail_of_the_full_expansion(start, interval, offset, count):
+    r = Recurrence(rrule=f"FREQ=DAILY;INTERVAL={interval}", start=start)
+    day = start + dt.timedelta(days=offset)
+    every = [start + dt.timedelta(days=interval * k) for k in range(offset // interval + 2)]
+    before = [d for d in every if d < day]
+    assert latest_before(r, day, count) == (before[-count:] if count else [])
+
+
+@settings(max_examples=300, deadline=None)
+@given(due_on=DAYS, zone=ZONES, number=st.integers(1, 20), repeat=st.integers(1, 14))
+def test_overdue_notices_fall_at_local_midnights_every_repeat_days(due_on, zone, number, repeat):
+    at = overdue_instant(due_on, zone, number, repeat)
+    local = at.astimezone(ZoneInfo(zone))
+    # The oracle: the local date is due_on + 1 + (number - 1) x repeat, at the first instant of that day.
+    assert local.date() == due_on + dt.timedelta(days=1 + (number - 1) * repeat)
+    assert (at - dt.timedelta(minutes=1)).astimezone(ZoneInfo(zone)).date() < local.date()
+    later = at + dt.timedelta(days=repeat * 2, minutes=1)
+    # The latest notice due by `later`: the last local date of the sequence whose midnight is not after it.
+    local_later = later.astimezone(ZoneInfo(zone))
+    expected = max(n for n in range(number, number + 4)
+                   if dt.datetime.combine(due_on + dt.timedelta(days=1 + (n - 1) * repeat), dt.time(),
+                                          tzinfo=ZoneInfo(zone)) <= local_later)
+    assert latest_overdue_number(due_on, zone, number, repeat, later) == expected
+    assert latest_overdue_number(due_on, zone, number, repeat, at) == number
