@@ -17,6 +17,7 @@ from services.clm.api import (
 )
 from services.clm.application import approvals as approval_cases
 from services.clm.application.activation import copy_catalogue_entry, start_contract
+from services.clm.application import notice_obligations
 from services.clm.application.consumed_events import open_request_from_quote
 from services.clm.application.signing_mail import on_deadline_reached, on_reminder_due, run_signing_mail
 from services.clm.settings import ClmSettings
@@ -39,6 +40,8 @@ definition = ServiceDefinition(
                      name="clm-signature-dates"),
         Subscription({ContractStartReached: start_contract, CatalogueEntryPublished: copy_catalogue_entry,
                       CatalogueEntryRetired: copy_catalogue_entry}, name="clm-activation"),
+        # Its own contract events: a tacit contract's period carries a notice obligation (phase 7).
+        Subscription(notice_obligations.HANDLERS, name="clm-notice-obligations"),
     ],
     background=[run_signing_mail],
     settings_class=ClmSettings,

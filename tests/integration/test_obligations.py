@@ -23,6 +23,7 @@ pytestmark = pytest.mark.integration
 FAST = {"ALLOW_CLOCK_CONTROL": "true", "SCHEDULER_TICK_SECONDS": "0.1", "NOTIFY_SEND_TICK_SECONDS": "0.1",
         "OBLIGATION_OVERDUE_REPEAT_DAYS": "3", "OBLIGATION_ESCALATE_AFTER": "2"}
 UTC = dt.UTC
+D = dt.date
 PDF = b"%PDF-1.4\n% the SLA report as sent\n%%EOF\n"
 
 
@@ -246,3 +247,86 @@ async def test_after_downtime_each_occurrence_falls_due_once_and_only_its_latest
         listed = (await scheduler.get(timers, headers=bearer("sales"))).json()["timers"]
         assert [(t["due_on"], t["number"]) for t in listed if t["fired_at"] is None] == [
             ("2027-01-11", 4), ("2027-01-18", 2), ("2027-01-04", 7)]  # the 21st, 22nd and 23rd
+
+
+async def test_a_tacit_contracts_period_carries_a_notice_obligation_met_by_a_termination_notice(service_env):
+    from shared.events.envelope import Envelope
+    from shared.events.renewal_terms import (
+        ContractPeriod, ContractRenewed, RenewalTerms, RenewalTermsSet, TerminationNoticeGiven,
+    )
+    from services.clm.application import notice_obligations
+
+    async with running_service("clm", service_env("clm")) as clm:
+        contract_id = uuid.uuid4()
+        at = dt.datetime(2027, 1, 1, tzinfo=UTC)
+        terms = RenewalTerms(initial_term="P12M", renewal="tacit", notice_period="P90D", lead_time="P30D",
+                             owners=["ann@vendor.example", "role:sales"])
+        period_1 = ContractPeriod(number=1, start_date=D(2027, 1, 1), end_date=D(2027, 12, 31),
+                                  notice_deadline=D(2027, 10, 2), cancel_by=D(2027, 9, 2))
+        period_2 = ContractPeriod(number=2, start_date=D(2028, 1, 1), end_date=D(2028, 12, 31),
+                                  notice_deadline=D(2028, 10, 2), cancel_by=D(2028, 9, 2))
+        events = [
+            RenewalTermsSet(contract_id=contract_id, terms=terms, start_date=D(2027, 1, 1), time_zone="Europe/Berlin",
+                            period=period_1, set_by="cm", at=at),
+            RenewalTermsSet(contract_id=contract_id, terms=terms, start_date=D(2027, 1, 1), time_zone="Europe/Berlin",
+                            period=period_1, set_by="cm", at=at),  # redelivered, or set again alike: nothing new
+            ContractRenewed(contract_id=contract_id, previous_end_date=D(2027, 12, 31), period=period_2, renewals=1,
+                            at=dt.datetime(2028, 1, 1, tzinfo=UTC)),
+            TerminationNoticeGiven(contract_id=contract_id, period_number=2, given_on=D(2028, 8, 1),
+                                   end_date=D(2028, 12, 31), given_by="cm-carla", at=dt.datetime(2028, 8, 1, tzinfo=UTC)),
+        ]
+        ctx = clm.app.state.context
+        for number, event in enumerate(events, 1):
+            async with ctx.uow(actor="test") as uow:
+                await notice_obligations.HANDLERS[type(event)](uow, Envelope(event, stream_version=number))
+                await uow.commit()
+
+        async with ctx.engine.connect() as conn:
+            rows = await conn.execute(sa.text("SELECT obligation_id FROM obligations WHERE contract_id = :c"),
+                                      {"c": contract_id})
+            ids = {r.obligation_id for r in rows}
+        first, second = (notice_obligations.notice_obligation_id(contract_id, p) for p in (period_1, period_2))
+        assert ids == {first, second}
+        views = {i: (await clm.get(f"/api/v1/obligations/{i}", headers=bearer("sales"))).json() for i in ids}
+        assert [(v["kind"], v["due_date"], v["owners"], v["origin"]) for v in (views[first], views[second])] == [
+            ("notice", "2027-09-02", ["ann@vendor.example", "role:sales"], "executed_terms"),
+            ("notice", "2028-09-02", ["ann@vendor.example", "role:sales"], "executed_terms")]
+        [met] = views[second]["occurrences"]
+        assert (met["due_on"], met["state"], met["completed_by"]) == ("2028-09-02", "completed", "cm-carla")
+        assert "termination notice given on 2028-08-01" in met["note"]
+        # Period 1's, never completed, was settled by the renewal: canceled, so it stops reminding.
+        assert views[first]["canceled"] and views[first]["occurrences"][0]["state"] != "completed"
+
+
+async def test_terms_set_again_replace_the_notice_obligation_and_express_terms_cancel_it(service_env):
+    from shared.events.envelope import Envelope
+    from shared.events.renewal_terms import ContractPeriod, RenewalTerms, RenewalTermsSet
+    from services.clm.application import notice_obligations
+
+    async with running_service("clm", service_env("clm")) as clm:
+        contract_id = uuid.uuid4()
+        at = dt.datetime(2027, 1, 1, tzinfo=UTC)
+        tacit = RenewalTerms(initial_term="P12M", renewal="tacit", notice_period="P90D", owners=["role:sales"])
+        period = ContractPeriod(number=1, start_date=D(2027, 1, 1), end_date=D(2027, 12, 31),
+                                notice_deadline=D(2027, 10, 2), cancel_by=D(2027, 10, 2))
+        shorter = period.model_copy(update={"notice_deadline": D(2027, 12, 1), "cancel_by": D(2027, 11, 1)})
+
+        def terms_set(terms, p):
+            return RenewalTermsSet(contract_id=contract_id, terms=terms, start_date=D(2027, 1, 1), time_zone="UTC",
+                                   period=p, set_by="cm", at=at)
+
+        ctx = clm.app.state.context
+        for number, event in enumerate([terms_set(tacit, period), terms_set(tacit, shorter),
+                                        terms_set(tacit.model_copy(update={"renewal": "express"}), shorter)], 1):
+            async with ctx.uow(actor="test") as uow:
+                await notice_obligations.HANDLERS[RenewalTermsSet](uow, Envelope(event, stream_version=number))
+                await uow.commit()
+            async with ctx.engine.connect() as conn:  # no contract of that id: the index, not the route
+                rows = await conn.execute(sa.text("SELECT due_date, canceled_at IS NOT NULL AS canceled FROM obligations "
+                                                  "WHERE contract_id = :c"), {"c": contract_id})
+                states = sorted((r.due_date.isoformat(), r.canceled) for r in rows)
+            assert states == [
+                [("2027-10-02", False)],
+                [("2027-10-02", True), ("2027-11-01", False)],  # dated anew: the stale one canceled
+                [("2027-10-02", True), ("2027-11-01", True)],  # express: no notice obligation
+            ][number - 1]
