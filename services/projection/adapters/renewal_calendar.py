@@ -88,7 +88,7 @@ async def acknowledge(conn: AsyncConnection, contract_id: UUID, at: dt.datetime,
     """Adds {period_number, anchor} once (a redelivery or a second acknowledgement changes nothing)."""
     row = (await conn.execute(sa.select(renewal_dates.c.acknowledged).where(
         renewal_dates.c.contract_id == contract_id).with_for_update())).one_or_none()
-    current = list(row.acknowledged) if row else []
+    current = list(row.acknowledged or []) if row else []
     entry = {"period_number": period_number, "anchor": anchor}
     if entry not in current:
         await merge_dates(conn, contract_id, at, acknowledged=current + [entry])
