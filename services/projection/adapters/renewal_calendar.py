@@ -11,7 +11,6 @@ years later it is read. Calendar feeds are credentials, not history: the rebuild
 """
 
 import datetime as dt
-from decimal import Decimal
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -224,8 +223,3 @@ async def completions_of(conn: AsyncConnection, obligation_ids: list[UUID]) -> d
     rows = await conn.execute(sa.select(completions.c.obligation_id, completions.c.due_on, completions.c.completed_at)
                               .where(completions.c.obligation_id.in_(obligation_ids)))
     return {(r.obligation_id, r.due_on): r.completed_at for r in rows}
-
-
-def plain(value: Decimal | None) -> str:
-    """A decimal as spreadsheets read it (no exponent)."""
-    return "" if value is None else format(value, "f")

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import any_role
-from services.projection.adapters import renewal_calendar as calendar
+from services.projection.application import renewal_queries
 
 router = APIRouter(prefix="/renewals", tags=["renewal calendar"], dependencies=[Depends(any_role)])
 
@@ -96,7 +96,7 @@ def _cell(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        return calendar.plain(value)
+        return format(value, "f")  # no exponent
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, list):
@@ -135,8 +135,7 @@ async def pipeline(request: Request, ctx: Ctx,
     """Cancel-by and end dates of the contracts' current periods falling from today (UTC) to
     `within` days after it, ordered by date, with counts and values per 30/60/90 days."""
     today = _today(ctx)
-    async with ctx.engine.connect() as conn:
-        rows = await calendar.renewals_pipeline(conn, today, within, limit=limit + 1)
+    rows = await renewal_queries.pipeline(ctx.engine, today, within, limit + 1)
     truncated, rows = len(rows) > limit, rows[:limit]
     if _wants_csv(format, request):
         return csv_of(rows, list(PipelineRow.model_fields), f"renewals-pipeline-{today.isoformat()}.csv")
@@ -151,8 +150,7 @@ async def renewals_at_risk(request: Request, ctx: Ctx, format: Format = None, li
     with no acknowledgement of the period and no notice; one ending at its period end within 30
     days without a notice or a successor. Most urgent first."""
     today = _today(ctx)
-    async with ctx.engine.connect() as conn:
-        rows = await calendar.at_risk(conn, today, limit=limit + 1)
+    rows = await renewal_queries.at_risk(ctx.engine, today, limit + 1)
     truncated, rows = len(rows) > limit, rows[:limit]
     if _wants_csv(format, request):
         return csv_of(rows, list(AtRiskRow.model_fields), f"renewals-at-risk-{today.isoformat()}.csv")
