@@ -98,8 +98,9 @@ class Calendar:
 
     def rest(self) -> list[Envelope]:
         return [
-            self._envelope(self.a, RenewalReminderAcknowledged(contract_id=self.a, period_number=1, anchor="cancel_by",
-                                                               acknowledged_by=self.owner, at=AT)),
+            *(self._envelope(self.a, RenewalReminderAcknowledged(
+                contract_id=self.a, period_number=1, anchor="cancel_by", acknowledged_by=who, at=AT))
+              for who in (self.owner, "cm-1")),  # a second acknowledgement adds nothing
             self._envelope(self.c, TerminationNoticeGiven(contract_id=self.c, period_number=2, given_on=TODAY,
                                                           end_date=day(75), given_by="carl", at=AT)),
             self._envelope(self.d, ContractExpired(contract_id=self.d, end_date=day(35), expired_at=AT)),
@@ -148,7 +149,8 @@ async def test_pipeline_at_risk_feeds_and_rebuild(service_env, stack):
             rows = _mine((await pipeline(within=90))["items"], cal)
             return rows if len(rows) == 5 else None
 
-        await publish(stack.kafka_admin, cal.first())
+        first_part = cal.first()
+        await publish(stack.kafka_admin, first_part + first_part[:4])  # redelivered: applied once
         rows = await eventually(settled_first, timeout=60)
         assert [(r["contract_id"], r["anchor"], r["date"]) for r in rows] == [
             (str(cal.a), "cancel_by", day(10).isoformat()), (str(cal.b), "end", day(20).isoformat()),
@@ -236,6 +238,9 @@ async def test_pipeline_at_risk_feeds_and_rebuild(service_env, stack):
                 not in todos else None
 
         rows, todos = await eventually(settled_rest, timeout=60)
+        async with engine.connect() as conn:
+            stored = (await conn.execute(sa.select(renewal_dates).where(renewal_dates.c.contract_id == cal.a))).one()
+        assert stored.acknowledged == [{"period_number": 1, "anchor": "cancel_by"}] and stored.renewals is None
         assert rows[(str(cal.a), "cancel_by")]["acknowledged"] is True
         assert rows[(str(cal.c), "end")]["termination_given"] is True
         risk = _mine((await projection.get("/api/v1/renewals/at-risk", headers=bearer("sales"))).json()["items"], cal)
