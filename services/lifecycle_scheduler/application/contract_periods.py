@@ -2,7 +2,8 @@
 acknowledgements (and the activation and expiry), keep the current period's timers, fire them.
 
 Each handler locks the contract's state row first, so the handlers of one contract (on this
-consumer and schedule_expiry's) see each other's changes whatever order the events come in. A
+consumer and schedule_expiry's) see each other's changes whatever order the events come in; then
+the contract's timer rows, then its streams (the sweep's order: timers, then streams). A
 contract with renewal terms has no expiry timer of its own: the period end decides, in one
 transaction, ContractPeriodEnded (it renews tacitly: clm answers ContractRenewed and the timers
 move to the new period) or ContractExpired on its ContractSchedule, as before phase 7.
@@ -82,9 +83,9 @@ async def _terms_set(uow: UnitOfWork, envelope: Envelope) -> None:
                                    period=e.period.model_dump(mode="json"), time_zone=e.time_zone, expired=expired)
     # The period end decides from now on: an expiry timer set on activation goes.
     await timers.drop_unfired(uow.conn, e.contract_id, EXPIRY)
+    await _replan(uow, e.contract_id)
     if row.activated and not expired:
         await _schedule_end(uow, e.contract_id, e.period.end_date, e.time_zone)
-    await _replan(uow, e.contract_id)
 
 
 async def _activated(uow: UnitOfWork, envelope: Envelope) -> None:
@@ -102,8 +103,8 @@ async def _renewed(uow: UnitOfWork, envelope: Envelope) -> None:
         return  # no terms known, ended, or this renewal is known already
     await period_timers.save_state(uow.conn, e.contract_id, period=e.period.model_dump(mode="json"),
                                    renewals=e.renewals)
-    await _schedule_end(uow, e.contract_id, e.period.end_date, row.time_zone)
     await _replan(uow, e.contract_id)
+    await _schedule_end(uow, e.contract_id, e.period.end_date, row.time_zone)
 
 
 async def _notice_given(uow: UnitOfWork, envelope: Envelope) -> None:
