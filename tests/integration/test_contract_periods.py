@@ -12,6 +12,7 @@ period end was announced expires the contract at once."""
 import asyncio
 import datetime as dt
 import uuid
+from contextlib import AsyncExitStack
 
 import pytest
 import sqlalchemy as sa
@@ -263,6 +264,37 @@ async def test_a_notice_taken_after_the_period_end_was_announced_expires_the_con
                                                  end_date=PERIOD_1.end_date, given_by="u-legal", at=end))
         await eventually(lambda: _same(schedule_events(scheduler, contract_id), [
             ("ExpiryScheduled", "2032-01-30"), ("ContractExpired", "2032-01-30")]), timeout=30)
+
+
+async def test_two_replicas_announce_each_anchors_latest_due_reminder_once_and_mail_each_owner_once(
+        service_env, stack, smtp_server):
+    contracts = [uuid.uuid4() for _ in range(3)]
+    owner = {c: f"owner-{c.hex[:8]}@example.com" for c in contracts}
+    env = service_env("lifecycle_scheduler", **FAST)
+    async with AsyncExitStack() as services:
+        one = await services.enter_async_context(running_service("lifecycle_scheduler", env))
+        two = await services.enter_async_context(running_service("lifecycle_scheduler", env))
+        await asyncio.sleep(0.5)
+        for replica in (one, two):
+            replica.app.state.context.clock.set(AT)
+        for contract_id in contracts:
+            await Clm(stack, contract_id).publish(terms_set(contract_id, owners=[owner[contract_id]]),
+                                                  activated(contract_id))
+        for contract_id in contracts:
+            await eventually(lambda: _has(period_timers(one, contract_id), (1, "period_end", 0, False, False)),
+                             timeout=60)
+        # 90, 60 and 30 days before cancel-by are due at once on both replicas: only 30 is announced.
+        later = reminder_at(PERIOD_1.cancel_by, 30) + 60 * MINUTE
+        two.app.state.context.clock.set(later)
+        await at_time(one, later)
+        await asyncio.sleep(1.5)  # many more sweeps by both replicas
+        for contract_id in contracts:
+            assert await announced(one, contract_id) == [("ContractReminderDue", "cancel_by", 30, 1)]
+            assert [(t[2], t[3], t[4]) for t in await period_timers(one, contract_id) if t[1] == "cancel_by"] == [
+                (90, True, True), (60, True, True), (30, True, False), (0, False, False)]
+        await eventually(lambda: _counts(smtp_server, owner.values(), [1, 1, 1]), timeout=60)
+        await asyncio.sleep(1)
+        await _counts(smtp_server, owner.values(), [1, 1, 1])
 
 
 async def _same(found, expected):
