@@ -7,7 +7,7 @@ cancel-by date (two owners mailed, repeated, escalated to the contract manager, 
 acknowledgement), its period end announces ContractPeriodEnded (not ContractExpired), the renewal
 moves the timers to period 2, and a notice for period 2 expires it at that end. An express contract
 expires at its end whatever order its terms and activation come in; a notice taken after its
-period end was announced expires the contract at once."""
+period end was announced expires the contract at once; two replicas announce each reminder once."""
 
 import asyncio
 import datetime as dt
