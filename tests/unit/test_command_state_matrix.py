@@ -30,9 +30,11 @@ from services.asset_coverage.domain.operational_contract.links import LinkReques
 from shared.events.assets import AssetDetails
 from shared.events.coverage import OperationalContractExpired, OperationalTerms, VendorContractTerms
 from shared.events.contracts import ContractActivated as _Activated, Party as _Party
+from shared.events.renewal_terms import ContractPeriod
 from services.clm.domain import rules as clm_rules
 from services.clm.domain.approval_matrix import standard_matrix
 from services.clm.domain.contract import Contract
+from services.lifecycle_scheduler.domain.contract_periods import ContractPeriods
 from services.lifecycle_scheduler.domain.operational_contract_dates import OperationalContractDates
 from services.lifecycle_scheduler.domain.schedule import ContractSchedule
 from services.lifecycle_scheduler.domain.timetable import ServiceContractTimetable, activation
@@ -418,6 +420,21 @@ def _start_reached(dates: OperationalContractDates) -> OperationalContractDates:
     return persisted(dates)
 
 
+PERIOD = ContractPeriod(number=1, start_date=START, end_date=END, notice_deadline=END - dt.timedelta(days=90),
+                        cancel_by=END - dt.timedelta(days=120))
+REMINDED_AT = dt.datetime(2027, 8, 1, tzinfo=dt.UTC)
+
+
+def _periods() -> ContractPeriods:
+    return persisted(ContractPeriods.for_contract(uuid.uuid4()))
+
+
+def _period_ended(periods: ContractPeriods) -> ContractPeriods:
+    periods.end_period(PERIOD, "UTC")
+    periods.remind(1, "cancel_by", PERIOD.cancel_by, 30, ["a@example.com"], REMINDED_AT)
+    return persisted(periods)
+
+
 def _timetable() -> ServiceContractTimetable:
     return ServiceContractTimetable.for_contract(uuid.uuid4())
 
@@ -616,6 +633,11 @@ GRIDS = [
         "expire_if_due": (TIME, lambda s: s.expire_if_due(dt.datetime(2030, 1, 1, tzinfo=dt.UTC)),
                           {"unscheduled": NOOP, "scheduled": OK, "expired": NOOP}),
     }, {"for_contract": NEW}),
+    Grid(ContractPeriods, {"new": _periods, "period ended": lambda: _period_ended(_periods())}, {
+        "end_period": (TIME, lambda p: p.end_period(PERIOD, "UTC"), {"new": OK, "period ended": NOOP}),
+        "remind": (TIME, lambda p: p.remind(1, "cancel_by", PERIOD.cancel_by, 30, ["a@example.com"], REMINDED_AT),
+                   {"new": OK, "period ended": NOOP}),
+    }, {"for_contract": NEW, "stream_id": QUERY}),
     Grid(ServiceContractTimetable, {"new": _timetable}, {
         "reach": (TIME, _reach_start, {"new": OK}),
     }, {"for_contract": NEW, "at_version": NEW, "stream_id": QUERY}),
