@@ -13,17 +13,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.backbone.errors import DomainError, RuleKind
-from shared.events.contracts import Party
-from shared.events.renewal_terms import ContractRenewed, RenewalReminderAcknowledged, RenewalTerms, RenewalTermsSet, \
-    TerminationNoticeGiven
+from shared.events.contracts import ContractDrafted, ContractRequestEnriched, Party
+from shared.events.renewal_terms import (
+    ContractRenewed, RenewalReminderAcknowledged, RenewalTerms, RenewalTermsSet, TerminationNoticeGiven,
+)
 from services.clm.domain import rules
 from services.clm.domain.contract import Contract
+from services.clm.domain.contract.readiness import CatalogueCopy
 from services.clm.domain.renewal_terms import (
     Duration, Terms, derived_initial_term, next_possible_end, parse_duration, period, periods, start_of_day,
 )
+from tests.activation_story import GOLD, ONSITE, START, executed_contract
 
 D = dt.date
 AT = dt.datetime(2027, 1, 1, 9, tzinfo=dt.UTC)
+CATALOGUE = {"SUP-PREM": CatalogueCopy("SUP-PREM", 1, "Premium support", GOLD),
+             "ONSITE": CatalogueCopy("ONSITE", 1, "Onsite service", ONSITE)}
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Pacific/Auckland", "Asia/Kolkata", "America/Havana",
          "Pacific/Kiritimati", "Pacific/Pago_Pago", "Australia/Lord_Howe", "America/Santiago"]
 
@@ -322,3 +327,35 @@ def test_a_reminder_is_acknowledged_once_per_period_and_anchor_by_its_owners():
     assert contract.is_renewal_owner("ANN@example.com", frozenset())
     assert contract.is_renewal_owner("bob", frozenset({"sales"}))
     assert not contract.is_renewal_owner("bob", frozenset({"finance"}))
+
+
+def test_terms_set_on_a_request_follow_the_executed_dates_at_activation():
+    """A request with a desired start and a term has dates before it is drafted; drafted and signed
+    for another start, the terms are recorded again for the dates signed (the same terms otherwise)."""
+    scene = executed_contract().pending_events
+    drafting = next(i for i, e in enumerate(scene) if isinstance(e, ContractDrafted))
+    before, after = scene[:drafting], scene[drafting:]
+    wished = ContractRequestEnriched(contract_id=before[0].contract_id, by="ann", at=AT,
+                                     desired_start_date=D(2026, 11, 1))
+    contract = Contract.rehydrate(str(before[0].contract_id), [*before, wished])
+    contract.set_renewal_terms({**TACIT, "initial_term": None}, by="sales-ann", at=AT)
+    [on_request] = contract.pending_events
+    assert (on_request.start_date, on_request.terms.initial_term, on_request.period.end_date) == (
+        D(2026, 11, 1), "P36M", D(2029, 10, 31))
+
+    contract = Contract.rehydrate(contract.id, [*before, wished, on_request, *after])
+    contract.start_reached(CATALOGUE, at=AT, by="clm.activation")
+    followed = contract.pending_events[-1]
+    assert isinstance(followed, RenewalTermsSet) and followed.origin == "manual" and followed.set_by == "sales-ann"
+    assert (followed.start_date, followed.terms.initial_term, followed.period.end_date) == (START, "P36M",
+                                                                                             D(2029, 12, 31))
+    assert followed.terms.notice_period == "P90D"
+
+
+def test_a_duration_too_long_for_the_calendar_is_refused_not_crashed():
+    contract = drafted(start=D(9990, 1, 1), end=D(9990, 12, 31))
+    refused = refusal(lambda: contract.set_renewal_terms({**TACIT, "initial_term": "P100Y"}, by="cm", at=AT))
+    assert refused.rule == rules.RENEWAL_INITIAL_TERM_MISMATCH
+    assert refusal(lambda: parse_duration("P101Y", "lead_time")).rule == rules.RENEWAL_DURATION_INVALID
+    contract.set_renewal_terms(TACIT, by="cm", at=AT)
+    assert [p.number for p in periods(contract.renewal_terms, D(9990, 1, 1), 50)] == list(range(1, 10))

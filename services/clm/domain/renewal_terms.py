@@ -28,6 +28,7 @@ from services.clm.domain import rules
 
 DURATION_SHAPE = re.compile(r"^P(?!$)[0-9YMWD]*$")  # no time part, no sign, no fraction
 MAX_PERIODS_LISTED = 50
+MAX_YEARS = 100  # of any one duration: the periods' dates stay within the calendar's
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,8 @@ def parse_duration(text: str, field: str) -> Duration:
         months, delta = int(years) * 12 + int(month_part), parsed.tdelta
     if delta.seconds or delta.microseconds or delta.days < 0 or months < 0:
         raise refuse("whole days only")
-    if months > 12 * 1000 or delta.days > 366 * 1000:
-        raise refuse("at most a thousand years")
+    if months > 12 * MAX_YEARS or delta.days > 366 * MAX_YEARS:
+        raise refuse(f"at most {MAX_YEARS} years")
     return Duration(months, delta.days)
 
 
@@ -154,8 +155,12 @@ def derived_initial_term(start: dt.date, end: dt.date) -> str:
     return f"P{(after - start).days}D"
 
 
-def initial_end(terms: Terms, start: dt.date) -> dt.date:
-    return period_start(terms, start, 2) - dt.timedelta(days=1)
+def initial_end(terms: Terms, start: dt.date) -> dt.date | None:
+    """The initial term's last day; None past the calendar's end."""
+    try:
+        return period_start(terms, start, 2) - dt.timedelta(days=1)
+    except (OverflowError, ValueError):
+        return None
 
 
 def start_of_day(date: dt.date, time_zone: str) -> dt.datetime:

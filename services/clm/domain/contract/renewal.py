@@ -76,9 +76,10 @@ class Renewing(Signing):
             given = {**given, "initial_term": derived_initial_term(start, end)}
         data = check_owners_and_offsets(RenewalTerms.model_validate(given))
         read = Terms.of(data)
-        if initial_end(read, start) != end:
+        ends = initial_end(read, start)
+        if ends != end:
             raise invalid(rules.RENEWAL_INITIAL_TERM_MISMATCH,
-                          f"an initial term of {data.initial_term} from {start} ends on {initial_end(read, start)}, "
+                          f"an initial term of {data.initial_term} from {start} ends on {ends or 'no calendar date'}, "
                           f"the contract on {end}", field="initial_term")
         if self.renewal is not None and (self.renewal.terms, self.renewal.start_date, self.renewal.time_zone) == (
                 data, start, zone):
