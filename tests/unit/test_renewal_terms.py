@@ -359,3 +359,39 @@ def test_a_duration_too_long_for_the_calendar_is_refused_not_crashed():
     assert refusal(lambda: parse_duration("P101Y", "lead_time")).rule == rules.RENEWAL_DURATION_INVALID
     contract.set_renewal_terms(TACIT, by="cm", at=AT)
     assert [p.number for p in periods(contract.renewal_terms, D(9990, 1, 1), 50)] == list(range(1, 10))
+
+
+@settings(max_examples=100, deadline=None)
+@given(start=STARTS.filter(lambda d: d.year <= 2080), months=st.integers(1, 36), max_renewals=st.integers(0, 10),
+       ends=st.integers(1, 12), redeliveries=st.integers(1, 3))
+def test_each_period_end_renews_once_whatever_is_redelivered(start, months, max_renewals, ends, redeliveries):
+    end = add_days(add_months(start, months), -1)
+    contract = active({**TACIT, "initial_term": f"P{months}M", "renewal_term": None, "notice_period": "P1M",
+                       "max_renewals": max_renewals}, start=start, end=end)
+    for number in range(1, ends + 1):
+        for _ in range(redeliveries):
+            contract.period_ended(number, at=AT)
+    renewed = [e for e in contract.pending_events if isinstance(e, ContractRenewed)]
+    expected = min(ends, max_renewals)
+    assert [e.renewals for e in renewed] == list(range(1, expected + 1))
+    number = 1 + expected
+    assert contract.current_period.number == number
+    assert (contract.current_period.start_date, contract.current_period.end_date,
+            contract.current_period.notice_deadline) == oracle(start, (months, 0), (months, 0), (1, 0), (0, 0),
+                                                               number)[:3]
+
+
+@settings(max_examples=150, deadline=None)
+@given(notice=durations(), lead=durations(), offset=st.integers(-40, 40))
+def test_notice_is_accepted_up_to_the_deadline_day_and_refused_the_day_after(notice, lead, offset):
+    contract = active({**TACIT, "notice_period": notice[0], "lead_time": lead[0]})
+    deadline = contract.current_period.notice_deadline
+    day = add_days(deadline, offset)
+    if offset <= 0:
+        contract.give_termination_notice(given_on=day, reason=None, by="cm", at=AT)
+        assert contract.notice.end_date == D(2027, 12, 31)
+    else:
+        late = refusal(lambda: contract.give_termination_notice(given_on=day, reason=None, by="cm", at=AT))
+        assert late.rule == rules.TERMINATION_AFTER_NOTICE_DEADLINE
+        later = late.extra["next_possible_end"]
+        assert later is None or D.fromisoformat(later) > D(2027, 12, 31)

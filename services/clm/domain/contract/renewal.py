@@ -45,6 +45,10 @@ class Renewing(Signing):
         self.acknowledged: dict[tuple[int, str], RenewalReminderAcknowledged] = {}
 
     @property
+    def is_active(self) -> bool:
+        return self.state == "active"  # Contract's ContractState (a StrEnum), set once activated
+
+    @property
     def renewal_terms(self) -> Terms | None:
         return Terms.of(self.renewal.terms) if self.renewal else None
 
@@ -65,7 +69,7 @@ class Renewing(Signing):
         """By hand while the contract is not active (a request up to signed, or a drafted contract).
         `terms` may leave out initial_term (then the contract's start..end); the same terms again
         record nothing."""
-        if self.state is not None and self.state.value == "active":
+        if self.is_active:
             raise ConflictingState(rules.RENEWAL_LOCKED_AFTER_ACTIVATION, "once out of Draft, renewal terms lock; "
                                    "change them by an amendment", field="state")
         if self.request_state is not None and self.request_state in TERMINAL:
@@ -100,7 +104,7 @@ class Renewing(Signing):
             return
         tacit = bool(self.negotiated_terms.auto_renewal)
         request = self.request_terms
-        owner = self.assignment.assignee if getattr(self, "assignment", None) and self.assignment.assignee else None
+        owner = self.assignment.assignee if self.assignment else None
         terms = RenewalTerms(
             initial_term=derived_initial_term(start, end),
             renewal_term=f"P{request.term_months}M" if tacit and request and request.term_months else None,
@@ -135,7 +139,7 @@ class Renewing(Signing):
     def give_termination_notice(self, *, given_on: dt.date, reason: str | None, by: str, at: dt.datetime) -> None:
         """On or before the current period's notice deadline (`given_on`: local today in the
         contract's zone): the contract ends at the period's end instead of renewing."""
-        if self.state is None or self.state.value != "active":
+        if not self.is_active:
             raise ConflictingState(rules.TERMINATION_NOT_ACTIVE, "notice is given on an active contract", field="state")
         current = self._require_terms()
         if self.notice is not None:
