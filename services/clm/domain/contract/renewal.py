@@ -88,8 +88,7 @@ class Renewing(Signing):
         if self.renewal is not None and (self.renewal.terms, self.renewal.start_date, self.renewal.time_zone) == (
                 data, start, zone):
             return
-        self.record(RenewalTermsSet(contract_id=self.contract_uuid, terms=data, start_date=start, time_zone=zone,
-                                    period=period(read, start, 1), origin="manual", set_by=by, at=at))
+        self._record_terms(data, start, zone, "manual", by, at)
 
     def _renewal_at_activation(self, at: dt.datetime | None) -> None:
         """After ContractActivatedV2: terms set by hand for other dates follow the executed dates;
