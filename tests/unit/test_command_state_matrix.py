@@ -590,7 +590,21 @@ GRIDS = [
         # The start date of an executed contract (none of these states is executed: tests/unit/test_activation.py).
         "start_reached": (TIME, lambda c: c.start_reached({}, at=AT, by="clm.activation"), {
             **_drafted(NOOP), **_each_request(NOOP)}),
-    }, {"missing_for_activation": QUERY, "approval_fields": QUERY, "draft": NEW, "request": NEW, "request_from_quote": NEW, "same_request": QUERY, "check_draftable": QUERY,
+        # Renewal terms (phase 7): the states with terms are covered in tests/unit/test_renewal_terms.py
+        # (this grid's active contract was activated without an instant, so it has none).
+        "set_renewal_terms": (FIELD_EDIT, lambda c: c.set_renewal_terms(
+            {"renewal": "tacit", "notice_period": "P90D", "owners": ["ann"]}, by="cm", at=AT), {
+            "draft": OK, "active": clm_rules.RENEWAL_LOCKED_AFTER_ACTIVATION,
+            **_each_request(clm_rules.RENEWAL_DATES_UNKNOWN), "cancelled": clm_rules.REQUEST_STATE_TERMINAL}),
+        "period_ended": (TIME, lambda c: c.period_ended(1, at=AT), {**_drafted(NOOP), **_each_request(NOOP)}),
+        "give_termination_notice": (STATE_CHANGE, lambda c: c.give_termination_notice(
+            given_on=START, reason=None, by="cm", at=AT), {
+            **_each_request(clm_rules.TERMINATION_NOT_ACTIVE), "draft": clm_rules.TERMINATION_NOT_ACTIVE,
+            "active": clm_rules.RENEWAL_TERMS_MISSING}),
+        "acknowledge_reminder": (FIELD_EDIT, lambda c: c.acknowledge_reminder(
+            period_number=1, anchor="cancel_by", note=None, by="ann", at=AT), {
+            **_drafted(clm_rules.RENEWAL_TERMS_MISSING), **_each_request(clm_rules.RENEWAL_TERMS_MISSING)}),
+    }, {"renewal_dates": QUERY, "is_renewal_owner": QUERY, "missing_for_activation": QUERY, "approval_fields": QUERY, "draft": NEW, "request": NEW, "request_from_quote": NEW, "same_request": QUERY, "check_draftable": QUERY,
         "check_can_add_version": QUERY, "drafting_dates": QUERY, "parties": QUERY, "deal_fields": QUERY,
         "request_variables": QUERY, "version_numbered": QUERY, "check_can_request_signature": QUERY,
         "open_signer": QUERY, "signer_of_provider": QUERY}),
