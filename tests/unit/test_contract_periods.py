@@ -53,6 +53,12 @@ def test_an_acknowledged_anchor_gets_no_reminders_and_a_notice_leaves_only_the_p
     assert [(t.anchor, t.days_before) for t in noticed] == [(PERIOD_END, 0)]
 
 
+def test_a_cancel_by_on_the_end_date_is_reminded_once_as_the_end():
+    same_day = PERIOD_1.model_copy(update={"notice_deadline": PERIOD_1.end_date, "cancel_by": PERIOD_1.end_date})
+    timers = planned_timers(state(renewal="express", period=same_day), "UTC", [30, 0])
+    assert {(t.anchor, t.days_before) for t in timers} == {(PERIOD_END, 0), ("end", 30), ("end", 0)}
+
+
 def test_reminders_whose_day_cannot_be_planned_are_left_out():
     assert reminder_instant(dt.date(1, 1, 5), 10, "UTC") is None
     assert reminder_instant(dt.date(2031, 3, 30), 0, "Europe/Berlin") == dt.datetime(2031, 3, 29, 23, tzinfo=UTC)

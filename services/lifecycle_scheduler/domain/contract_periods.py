@@ -75,7 +75,9 @@ class PlannedTimer:
 
 def planned_timers(state: PeriodState, time_zone: str, offsets: list[int]) -> list[PlannedTimer]:
     """The current period's timers: its end, and a reminder per offset before each anchor not
-    acknowledged. A contract given notice for this period is reminded of nothing more."""
+    acknowledged. A contract given notice for this period is reminded of nothing more; when the
+    cancel-by date is the end date (no notice period, no lead time: every contract whose terms were
+    derived at activation) only the end's reminders go out, not two mails a day."""
     period = state.period
     timers = [PlannedTimer(period.number, PERIOD_END, 0, period.end_date, period_end_instant(period, time_zone))]
     if state.notice_period == period.number:
@@ -84,6 +86,8 @@ def planned_timers(state: PeriodState, time_zone: str, offsets: list[int]) -> li
         if (period.number, anchor) in state.acknowledged:
             continue
         day = anchor_date(period, anchor)
+        if anchor == "cancel_by" and day == period.end_date:
+            continue
         for days in sorted(set(offsets), reverse=True):
             if (at := reminder_instant(day, days, time_zone)) is not None:
                 timers.append(PlannedTimer(period.number, anchor, days, day, at))
