@@ -1,5 +1,5 @@
 """Cycle-time analytics on real PostgreSQL and Kafka: clm's contract events for five contracts
-through every phase (at event times chosen here, in March 2031, a month no other test uses), one
+through every phase (at event times chosen here, in March 2041, a month no other test uses), one
 waiting in approval and one cancelled in negotiation, published as clm's relay does; p50/p90 read
 over HTTP and checked against the percentiles computed here from those times (linear
 interpolation, as percentile_cont); bottlenecks; overridden clauses; CSV; the rebuild's rows."""
@@ -25,12 +25,12 @@ from tests.service_contract_story import publish
 from tests.unit.test_event_contracts import SAMPLES
 
 pytestmark = pytest.mark.integration
-T0 = dt.datetime(2031, 3, 3, 8, tzinfo=dt.UTC)
+T0 = dt.datetime(2041, 3, 4, 8, tzinfo=dt.UTC)  # a month no other test uses (the dashboard's is May 2041)
 PHASES = ("request", "drafting", "negotiation", "approval", "signature", "activation")
 
 
-def at(hours: float) -> dt.datetime:
-    return T0 + dt.timedelta(hours=hours)
+def at(hours: float, t0: dt.datetime = T0) -> dt.datetime:
+    return t0 + dt.timedelta(hours=hours)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -51,22 +51,25 @@ class Contract:
     the last one where it leaves the last phase reached."""
 
     def __init__(self, template: TemplateUsed, classification: str, boundaries: list[float], *,
-                 deviations: list[dict] = (), cancel_at: float | None = None):
-        self.contract_id = uuid.uuid4()
+                 deviations: list[dict] = (), cancel_at: float | None = None, t0: dt.datetime = T0):
+        self.contract_id, self.t0 = uuid.uuid4(), t0
         self.template, self.classification, self.boundaries = template, classification, boundaries
         self.deviations, self.cancel_at = list(deviations), cancel_at
 
+    def at(self, hours: float) -> dt.datetime:
+        return at(hours, self.t0)
+
     def durations(self, month: int | None = None) -> dict[str, float]:
-        """Hours per phase ended (not by a cancellation), in `month` (of 2031) when given."""
+        """Hours per phase ended (not by a cancellation), in `month` when given."""
         return {PHASES[n]: end - start for n, (start, end) in enumerate(zip(self.boundaries, self.boundaries[1:]))
-                if month in (None, at(end).month)}
+                if month in (None, self.at(end).month)}
 
     def envelopes(self) -> list[Envelope]:
         c, b = self.contract_id, self.boundaries
         requested = _sample(ContractRequested, c, number=f"CNT-{c.hex[:8]}", title=f"Analytics <b>{c.hex[:4]}</b>")
         steps: list[tuple[float, object]] = [
             (b[0], requested),
-            (b[0], ContractClassified(contract_id=c, classification=self.classification, by="rules", at=at(b[0]),
+            (b[0], ContractClassified(contract_id=c, classification=self.classification, by="rules", at=self.at(b[0]),
                                       reasons=[])),
         ]
         version = _sample(ContractVersionAdded, c)
@@ -77,21 +80,21 @@ class Contract:
             steps.append((b[2], version.model_copy(update={"version_number": 2})))
             for n, deviation in enumerate(self.deviations):
                 steps.append((b[2], DeviationFlagged(contract_id=c, deviation_id=uuid.uuid5(c, str(n)), version_number=2,
-                                                     flagged_at=at(b[2]), **deviation)))
+                                                     flagged_at=self.at(b[2]), **deviation)))
         if len(b) > 3:
             steps.append((b[3], ApprovalRouted(contract_id=c, round=1, version_number=2, matrix_id=uuid.UUID(int=7),
-                                               matrix_version=1, by="sales-ann", at=at(b[3]), steps=[])))
+                                               matrix_version=1, by="sales-ann", at=self.at(b[3]), steps=[])))
         if len(b) > 4:
-            steps += [(b[4], ApprovalCompleted(contract_id=c, round=1, version_number=2, at=at(b[4]))),
-                      (b[4], _sample(SignatureRequested, c, at=at(b[4])))]
+            steps += [(b[4], ApprovalCompleted(contract_id=c, round=1, version_number=2, at=self.at(b[4]))),
+                      (b[4], _sample(SignatureRequested, c, at=self.at(b[4])))]
         if len(b) > 5:
-            steps.append((b[5], _sample(ContractExecuted, c, executed_at=at(b[5]))))
+            steps.append((b[5], _sample(ContractExecuted, c, executed_at=self.at(b[5]))))
         if len(b) > 6:
-            steps.append((b[6], _sample(ContractActivatedV2, c, activated_at=at(b[6]))))
+            steps.append((b[6], _sample(ContractActivatedV2, c, activated_at=self.at(b[6]))))
         if self.cancel_at is not None:
             steps.append((self.cancel_at, ContractRequestStateChanged(
-                contract_id=c, from_state="work_in_progress", to_state="cancelled", by="sales-ann", at=at(self.cancel_at))))
-        return [Envelope(event, version, time=at(hours)) for version, (hours, event) in enumerate(steps, start=1)]
+                contract_id=c, from_state="work_in_progress", to_state="cancelled", by="sales-ann", at=self.at(self.cancel_at))))
+        return [Envelope(event, version, time=self.at(hours)) for version, (hours, event) in enumerate(steps, start=1)]
 
 
 def _csv_rows(text: str) -> list[dict]:
@@ -136,7 +139,7 @@ async def test_cycle_times_bottlenecks_and_overridden_clauses(service_env, stack
 
         # Ungrouped, in the month: each phase's p50 and p90 over the five contracts (the waiting one's
         # request, drafting and negotiation count too).
-        march = {"from": "2031-03-01", "to": "2031-03-31"}
+        march = {"from": "2041-03-01", "to": "2041-03-31"}
         response = await projection.get("/api/v1/analytics/cycle-times", params=march, headers=bearer("sales"))
         assert response.status_code == 200, response.text
         by_phase = {r["phase"]: r for r in response.json()}
@@ -170,10 +173,10 @@ async def test_cycle_times_bottlenecks_and_overridden_clauses(service_env, stack
         assert approval["high_risk"]["p50_hours"] == pytest.approx(1.0)
 
         # By month: the activation that ended in April (2 April) falls out of March.
-        response = await projection.get("/api/v1/analytics/cycle-times", params={"group_by": "month", "from": "2031-03-01",
-                                                                                "to": "2031-04-30"}, headers=bearer("sales"))
+        response = await projection.get("/api/v1/analytics/cycle-times", params={"group_by": "month", "from": "2041-03-01",
+                                                                                "to": "2041-04-30"}, headers=bearer("sales"))
         activation = {r["group"]: r["contracts"] for r in response.json() if r["phase"] == "activation"}
-        assert activation == {"2031-03": 4, "2031-04": 1}
+        assert activation == {"2041-03": 4, "2041-04": 1}
 
         # CSV: the same numbers, by format= and by Accept.
         as_csv = await projection.get("/api/v1/analytics/cycle-times", params={**march, "format": "csv"},
@@ -187,7 +190,7 @@ async def test_cycle_times_bottlenecks_and_overridden_clauses(service_env, stack
                                         headers={**bearer("sales"), "Accept": "text/csv"})
         assert accepted.text == as_csv.text
 
-        inverted = await projection.get("/api/v1/analytics/cycle-times", params={"from": "2031-04-01", "to": "2031-03-01"},
+        inverted = await projection.get("/api/v1/analytics/cycle-times", params={"from": "2041-04-01", "to": "2041-03-01"},
                                         headers=bearer("sales"))
         assert inverted.status_code == 422 and inverted.json()["rule"] == "analytics.range_inverted"
         assert (await projection.get("/api/v1/analytics/cycle-times")).status_code == 401

@@ -56,12 +56,14 @@ def test_cycle_time_chart_draws_p50_and_p90_of_each_phase_in_order():
     assert re.findall(r'<g class="row" data-category="(\w+)"', svg) == list(PHASES)
 
 
-def test_bottleneck_chart_draws_the_open_count_and_the_oldest_age():
+def test_bottleneck_charts_draw_the_open_count_and_the_oldest_age_each_on_its_scale():
     rows = [{"phase": p, "open": 0, "longest_waiting": []} for p in PHASES]
     rows[3] = {"phase": "approval", "open": 4, "longest_waiting": [{"age_hours": 72.5}, {"age_hours": 3.0}]}
-    assert [(s, c, v) for s, c, v, _ in bars(svg_charts.bottleneck_chart(rows))] == [
-        ("open", p, 0.0) for p in PHASES[:3]] + [("open", "approval", 4.0), ("oldest (h)", "approval", 72.5)] + [
-        ("open", p, 0.0) for p in PHASES[4:]]
+    rows[1] = {"phase": "drafting", "open": 1, "longest_waiting": [{"age_hours": 7.25}]}
+    opened, oldest = svg_charts.bottleneck_charts(rows).replace("</svg><svg", "</svg>\n<svg").split("\n")
+    assert [(c, v) for _, c, v, _ in bars(opened)] == [(p, {"approval": 4.0, "drafting": 1.0}.get(p, 0.0)) for p in PHASES]
+    assert [(c, v) for _, c, v, _ in bars(oldest)] == [("drafting", 7.25), ("approval", 72.5)]
+    assert bars(oldest)[1][3] == pytest.approx(bars(opened)[3][3], abs=0.1)  # each its own longest bar
 
 
 def pipeline_row(date: dt.date, value: str | None, currency: str | None = "EUR", title: str = "ACME") -> dict:
@@ -87,8 +89,11 @@ def test_the_page_body_shows_the_three_charts_and_escapes_the_titles():
         "contract_id": uuid.uuid4(), "number": "CNT-9", "title": "<img src=x onerror=alert(1)>", "assignee": "lea",
         "assignee_role": None, "queue": None, "since": now, "age_hours": 5.0}]}
     body = render("tester <x>", now, [{"phase": "request", "p50_hours": 1.0, "p90_hours": 2.0}], waiting,
-                  [pipeline_row(dt.date(2027, 2, 1), "10", title="<b>bold</b>")])
-    assert body.count("<svg ") == 3
+                  [pipeline_row(dt.date(2027, 2, 1), "10", title="<b>bold</b>")],
+                  [{"clause_key": "heading/<i>", "label": "<i>law</i>", "kind": "non_standard_clause", "deviations": 3,
+                    "contracts": 2, "open": 1}])
+    assert body.count("<svg ") == 4  # the bottlenecks in two
     assert "<img" not in body and "&lt;img src=x" in body and "&lt;b&gt;bold" in body and "tester &lt;x&gt;" in body
-    for section in ("cycle-times", "bottlenecks", "pipeline"):
+    assert "<i>" not in body and "<td>&lt;i&gt;law&lt;/i&gt;</td><td>non standard clause</td><td>3</td><td>2</td>" in body
+    for section in ("cycle-times", "bottlenecks", "pipeline", "overridden-clauses"):
         assert f'<section id="{section}">' in body

@@ -117,17 +117,19 @@ async def bottlenecks(conn: AsyncConnection, now: dt.datetime, *, top: int = 5) 
     """Each phase with the contracts in it now: how many, since when the oldest, their median age
     (hours), and the `top` waiting longest with who they are assigned to."""
     p, c = phase_intervals.c, contracts.c
-    age = sa.func.extract("epoch", sa.literal(now, sa.DateTime(timezone=True)) - p.started_at)
+    at_now = sa.literal(now, sa.DateTime(timezone=True))
+    age = sa.func.extract("epoch", at_now - p.started_at)
+    open_now = (p.ended_at.is_(None), p.started_at <= at_now)  # entered by now: none with a negative age
     summary = {r["phase"]: dict(r) for r in (await conn.execute(
         sa.select(p.phase, sa.func.count().label("open"), sa.func.min(p.started_at).label("oldest_since"),
                   _percentile(0.5, age).label("median_age_hours"))
-        .where(p.ended_at.is_(None)).group_by(p.phase))).mappings()}
+        .where(*open_now).group_by(p.phase))).mappings()}
     ranked = (
         sa.select(p.phase, p.contract_id, c.number, c.title, c.assignee, c.assignee_role, c.queue,
                   p.started_at.label("since"), _hours(age).label("age_hours"),
                   sa.func.row_number().over(partition_by=p.phase, order_by=(p.started_at, p.contract_id)).label("rank"))
         .select_from(phase_intervals.outerjoin(contracts, c.contract_id == p.contract_id))
-        .where(p.ended_at.is_(None))
+        .where(*open_now)
     ).subquery()
     waiting: dict[str, list[dict]] = {}
     for row in (await conn.execute(sa.select(ranked).where(ranked.c.rank <= top).order_by(ranked.c.rank))).mappings():

@@ -81,6 +81,21 @@ def _csv(name: str, header: list[str], rows: list[dict]) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
 
+def cycle_times_csv(rows: list[dict]) -> Response:
+    return _csv("cycle-times", list(CycleTime.model_fields), rows)
+
+
+def bottlenecks_csv(rows: list[dict]) -> Response:
+    """One line per waiting contract listed, with its phase's count and median age."""
+    waiting = [{"phase": r["phase"], "open": r["open"], "median_age_hours": r["median_age_hours"], **w}
+               for r in rows for w in r["longest_waiting"]]
+    return _csv("bottlenecks", ["phase", "open", "median_age_hours", *WaitingContract.model_fields], waiting)
+
+
+def overridden_clauses_csv(rows: list[dict]) -> Response:
+    return _csv("overridden-clauses", list(OverriddenClause.model_fields), rows)
+
+
 def _range(start: dt.date | None, end: dt.date | None) -> None:
     if start and end and start > end:
         raise invalid(RANGE_INVERTED, "`from` is after `to`", field="from")
@@ -100,9 +115,7 @@ async def get_cycle_times(
     _range(from_, to)
     async with ctx.engine.connect() as conn:
         rows = await cycle_times.cycle_times(conn, ended_from=from_, ended_to=to, group_by=group_by)
-    if _wants_csv(request, format):
-        return _csv("cycle-times", list(CycleTime.model_fields), rows)
-    return rows
+    return cycle_times_csv(rows) if _wants_csv(request, format) else rows
 
 
 @router.get("/bottlenecks", response_model=list[Bottleneck], responses=CSV_RESPONSE)
@@ -115,11 +128,7 @@ async def get_bottlenecks(
     those waiting longest with their assignee. The CSV has one line per waiting contract listed."""
     async with ctx.engine.connect() as conn:
         rows = await cycle_times.bottlenecks(conn, ctx.clock.now(), top=top)
-    if _wants_csv(request, format):
-        waiting = [{"phase": r["phase"], "open": r["open"], "median_age_hours": r["median_age_hours"], **w}
-                   for r in rows for w in r["longest_waiting"]]
-        return _csv("bottlenecks", ["phase", "open", "median_age_hours", *WaitingContract.model_fields], waiting)
-    return rows
+    return bottlenecks_csv(rows) if _wants_csv(request, format) else rows
 
 
 @router.get("/overridden-clauses", response_model=list[OverriddenClause], responses=CSV_RESPONSE)
@@ -134,6 +143,4 @@ async def get_overridden_clauses(
     _range(from_, to)
     async with ctx.engine.connect() as conn:
         rows = await cycle_times.overridden_clauses(conn, flagged_from=from_, flagged_to=to, limit=limit)
-    if _wants_csv(request, format):
-        return _csv("overridden-clauses", list(OverriddenClause.model_fields), rows)
-    return rows
+    return overridden_clauses_csv(rows) if _wants_csv(request, format) else rows

@@ -12,7 +12,7 @@ valid cookie the page answers 401 with the form; POST /dashboard/logout clears i
 
 import datetime as dt
 from html import escape
-from typing import Annotated
+from typing import Annotated, Literal
 
 import jwt
 from fastapi import APIRouter, Depends, Request
@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import InvalidToken, Principal, Role
 from services.projection.adapters import cycle_times, renewal_calendar
-from services.projection.api import svg_charts
+from services.projection.api import analytics, svg_charts
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"], include_in_schema=False)
 
@@ -39,6 +39,7 @@ border:0;cursor:pointer;background:#1a7f37;color:#fff}header button{background:#
 .login{max-width:560px;margin:40px auto;background:#fff;border:1px solid #d7dde5;border-radius:8px;padding:20px}
 textarea{width:100%;font:13px monospace;padding:8px;border:1px solid #aab4c0;border-radius:6px}
 .error{background:#fdecea;border:1px solid #f5c2bd;padding:8px;border-radius:6px}
+svg.chart{width:100%;max-width:640px;height:auto;display:block}a{color:#1f3a5f}
 """
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
@@ -120,11 +121,27 @@ async def dashboard(request: Request, ctx: Annotated[ServiceContext, Depends(con
     async with ctx.engine.connect() as conn:
         cycle = await cycle_times.cycle_times(conn)
         waiting = await cycle_times.bottlenecks(conn, now, top=5)
+        clauses = await cycle_times.overridden_clauses(conn, limit=10)
         pipeline = await renewal_calendar.renewals_pipeline(conn, now.date(), PIPELINE_DAYS)
-    return _page("Contract analytics", render(principal.subject, now, cycle, waiting, pipeline), signed_in=True)
+    return _page("Contract analytics", render(principal.subject, now, cycle, waiting, pipeline, clauses), signed_in=True)
 
 
-def render(subject: str, now: dt.datetime, cycle: list[dict], waiting: list[dict], pipeline: list[dict]) -> str:
+@router.get("/{name}.csv")
+async def download(name: Literal["cycle-times", "bottlenecks", "overridden-clauses"], request: Request,
+                   ctx: Annotated[ServiceContext, Depends(context)]) -> Response:
+    """The API's CSV exports (unfiltered) for the signed-in browser, which has the cookie, not a bearer."""
+    if _principal(request, request.cookies.get(COOKIE)) is None:
+        return _login("Sign in to download.")
+    async with ctx.engine.connect() as conn:
+        if name == "cycle-times":
+            return analytics.cycle_times_csv(await cycle_times.cycle_times(conn))
+        if name == "bottlenecks":
+            return analytics.bottlenecks_csv(await cycle_times.bottlenecks(conn, ctx.clock.now(), top=100))
+        return analytics.overridden_clauses_csv(await cycle_times.overridden_clauses(conn, limit=500))
+
+
+def render(subject: str, now: dt.datetime, cycle: list[dict], waiting: list[dict], pipeline: list[dict],
+           clauses: list[dict] = ()) -> str:
     """The page's body from the rows of the three queries (pure: the unit tests call it)."""
     longest = sorted((dict(w, phase=r["phase"]) for r in waiting for w in r["longest_waiting"]),
                      key=lambda w: -w["age_hours"])[:10]
@@ -135,13 +152,22 @@ def render(subject: str, now: dt.datetime, cycle: list[dict], waiting: list[dict
         f'<tr><td>{escape(str(r["date"]))}</td><td>{escape(str(r["anchor"]))}</td><td>{escape(r["number"] or "")}</td>'
         f'<td>{escape(r["title"] or "")}</td><td>{escape("" if r.get("value") is None else str(r["value"]))} '
         f'{escape(r.get("currency") or "")}</td></tr>' for r in sorted(pipeline, key=lambda r: str(r["date"])))
+    clause_rows = "".join(
+        f'<tr><td>{escape(c["label"] or c["clause_key"])}</td><td>{escape(c["kind"].replace("_", " "))}</td>'
+        f'<td>{c["deviations"]}</td><td>{c["contracts"]}</td><td>{c["open"]}</td></tr>' for c in clauses)
     return f"""<main>
 <section id="cycle-times"><h2>Cycle time per phase</h2>{svg_charts.cycle_time_chart(cycle, cycle_times.PHASES)}
-<p class="meta">Hours from entering a phase to leaving it, over every contract that left it (p50 and p90).</p></section>
-<section id="bottlenecks"><h2>Bottlenecks: where contracts wait now</h2>{svg_charts.bottleneck_chart(waiting)}
+<p class="meta">Hours from entering a phase to leaving it, over every contract that left it (p50 and p90).
+<a href="/dashboard/cycle-times.csv">CSV</a></p></section>
+<section id="bottlenecks"><h2>Bottlenecks: where contracts wait now</h2>{svg_charts.bottleneck_charts(waiting)}
 <table><thead><tr><th>Phase</th><th>Contract</th><th>Title</th><th>With</th><th>Waiting (h)</th></tr></thead>
-<tbody>{waiting_rows or '<tr><td colspan="5">nothing waiting</td></tr>'}</tbody></table></section>
+<tbody>{waiting_rows or '<tr><td colspan="5">nothing waiting</td></tr>'}</tbody></table>
+<p class="meta"><a href="/dashboard/bottlenecks.csv">CSV</a></p></section>
 <section id="pipeline"><h2>Renewals pipeline, next {PIPELINE_DAYS} days</h2>{svg_charts.renewals_pipeline_chart(pipeline)}
 <table><thead><tr><th>Date</th><th>What</th><th>Contract</th><th>Title</th><th>Value</th></tr></thead>
 <tbody>{pipeline_rows or '<tr><td colspan="5">no cancel-by or end dates ahead</td></tr>'}</tbody></table></section>
+<section id="overridden-clauses"><h2>Clauses most often overridden in negotiation</h2>
+<table><thead><tr><th>Clause or term</th><th>Kind</th><th>Deviations</th><th>Contracts</th><th>Still open</th></tr></thead>
+<tbody>{clause_rows or '<tr><td colspan="5">no deviations yet</td></tr>'}</tbody></table>
+<p class="meta"><a href="/dashboard/overridden-clauses.csv">CSV</a></p></section>
 </main><p class="meta" style="text-align:center">Signed in as {escape(subject)} · {escape(now.strftime("%Y-%m-%d %H:%M UTC"))}</p>"""

@@ -72,12 +72,13 @@ def cycle_time_chart(rows: list[dict], phases: tuple[str, ...]) -> str:
     ], unit=" h")
 
 
-def bottleneck_chart(rows: list[dict]) -> str:
-    """Contracts open per phase now and the oldest one's age (hours), from cycle_times.bottlenecks."""
-    return bar_chart("Waiting now, per phase", [r["phase"] for r in rows], [
-        Series("open", tuple(float(r["open"]) for r in rows)),
-        Series("oldest (h)", tuple(r["longest_waiting"][0]["age_hours"] if r["longest_waiting"] else None for r in rows)),
-    ])
+def bottleneck_charts(rows: list[dict]) -> str:
+    """Two charts, each on its own scale: the contracts open per phase now, and how long the
+    oldest of each has waited (hours), from cycle_times.bottlenecks."""
+    phases = [r["phase"] for r in rows]
+    return (bar_chart("Contracts waiting now, per phase", phases, [Series("open", tuple(float(r["open"]) for r in rows))])
+            + bar_chart("Oldest waiting, per phase (hours)", phases, [Series("oldest", tuple(
+                r["longest_waiting"][0]["age_hours"] if r["longest_waiting"] else None for r in rows))], unit=" h"))
 
 
 def pipeline_by_month(rows: list[dict]) -> tuple[list[str], dict[str, dict[str, float]]]:
