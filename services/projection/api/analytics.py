@@ -16,7 +16,7 @@ from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import any_role
 from shared.backbone.errors import invalid
 from shared.backbone.rest import Date
-from services.projection.adapters import cycle_times
+from services.projection.application import analytics as queries
 
 router = APIRouter(prefix="/analytics", tags=["analytics"], dependencies=[Depends(any_role)])
 
@@ -113,8 +113,7 @@ async def get_cycle_times(
     """p50 and p90 of each phase's duration, over the phases ended in the range (not those a
     cancellation ended), per group."""
     _range(from_, to)
-    async with ctx.engine.connect() as conn:
-        rows = await cycle_times.cycle_times(conn, ended_from=from_, ended_to=to, group_by=group_by)
+    rows = await queries.cycle_times(ctx.engine, ended_from=from_, ended_to=to, group_by=group_by)
     return cycle_times_csv(rows) if _wants_csv(request, format) else rows
 
 
@@ -126,8 +125,7 @@ async def get_bottlenecks(
 ):
     """Where contracts wait now: per phase, how many are in it, the oldest, the median age, and
     those waiting longest with their assignee. The CSV has one line per waiting contract listed."""
-    async with ctx.engine.connect() as conn:
-        rows = await cycle_times.bottlenecks(conn, ctx.clock.now(), top=top)
+    rows = await queries.bottlenecks(ctx.engine, ctx.clock.now(), top=top)
     return bottlenecks_csv(rows) if _wants_csv(request, format) else rows
 
 
@@ -141,6 +139,5 @@ async def get_overridden_clauses(
 ):
     """The clauses and terms negotiation departs from most often (contract deviations flagged)."""
     _range(from_, to)
-    async with ctx.engine.connect() as conn:
-        rows = await cycle_times.overridden_clauses(conn, flagged_from=from_, flagged_to=to, limit=limit)
+    rows = await queries.overridden_clauses(ctx.engine, flagged_from=from_, flagged_to=to, limit=limit)
     return overridden_clauses_csv(rows) if _wants_csv(request, format) else rows

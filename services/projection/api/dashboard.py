@@ -20,13 +20,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from shared.backbone.app import ServiceContext, context
 from shared.backbone.auth import InvalidToken, Principal, Role
-from services.projection.adapters import cycle_times, renewal_calendar
 from services.projection.api import analytics, svg_charts
+from services.projection.application import analytics as queries
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"], include_in_schema=False)
 
 COOKIE = "clm_dashboard"
-PIPELINE_DAYS = 90
 STYLE = """
 *{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1d2530;
 background:#f3f5f8}header{background:#1f3a5f;color:#fff;padding:12px 20px;display:flex;align-items:center;gap:16px}
@@ -118,12 +117,9 @@ async def dashboard(request: Request, ctx: Annotated[ServiceContext, Depends(con
     if principal is None:
         return _login("Your session has ended: sign in again." if request.cookies.get(COOKIE) else "")
     now = ctx.clock.now()
-    async with ctx.engine.connect() as conn:
-        cycle = await cycle_times.cycle_times(conn)
-        waiting = await cycle_times.bottlenecks(conn, now, top=5)
-        clauses = await cycle_times.overridden_clauses(conn, limit=10)
-        pipeline = await renewal_calendar.renewals_pipeline(conn, now.date(), PIPELINE_DAYS)
-    return _page("Contract analytics", render(principal.subject, now, cycle, waiting, pipeline, clauses), signed_in=True)
+    shown = await queries.dashboard(ctx.engine, now)
+    return _page("Contract analytics", render(principal.subject, now, shown.cycle, shown.waiting, shown.pipeline,
+                                              shown.clauses), signed_in=True)
 
 
 @router.get("/{name}.csv")
@@ -132,12 +128,11 @@ async def download(name: Literal["cycle-times", "bottlenecks", "overridden-claus
     """The API's CSV exports (unfiltered) for the signed-in browser, which has the cookie, not a bearer."""
     if _principal(request, request.cookies.get(COOKIE)) is None:
         return _login("Sign in to download.")
-    async with ctx.engine.connect() as conn:
-        if name == "cycle-times":
-            return analytics.cycle_times_csv(await cycle_times.cycle_times(conn))
-        if name == "bottlenecks":
-            return analytics.bottlenecks_csv(await cycle_times.bottlenecks(conn, ctx.clock.now(), top=100))
-        return analytics.overridden_clauses_csv(await cycle_times.overridden_clauses(conn, limit=500))
+    if name == "cycle-times":
+        return analytics.cycle_times_csv(await queries.cycle_times(ctx.engine))
+    if name == "bottlenecks":
+        return analytics.bottlenecks_csv(await queries.bottlenecks(ctx.engine, ctx.clock.now(), top=100))
+    return analytics.overridden_clauses_csv(await queries.overridden_clauses(ctx.engine, limit=500))
 
 
 def render(subject: str, now: dt.datetime, cycle: list[dict], waiting: list[dict], pipeline: list[dict],
@@ -156,14 +151,14 @@ def render(subject: str, now: dt.datetime, cycle: list[dict], waiting: list[dict
         f'<tr><td>{escape(c["label"] or c["clause_key"])}</td><td>{escape(c["kind"].replace("_", " "))}</td>'
         f'<td>{c["deviations"]}</td><td>{c["contracts"]}</td><td>{c["open"]}</td></tr>' for c in clauses)
     return f"""<main>
-<section id="cycle-times"><h2>Cycle time per phase</h2>{svg_charts.cycle_time_chart(cycle, cycle_times.PHASES)}
+<section id="cycle-times"><h2>Cycle time per phase</h2>{svg_charts.cycle_time_chart(cycle, queries.PHASES)}
 <p class="meta">Hours from entering a phase to leaving it, over every contract that left it (p50 and p90).
 <a href="/dashboard/cycle-times.csv">CSV</a></p></section>
 <section id="bottlenecks"><h2>Bottlenecks: where contracts wait now</h2>{svg_charts.bottleneck_charts(waiting)}
 <table><thead><tr><th>Phase</th><th>Contract</th><th>Title</th><th>With</th><th>Waiting (h)</th></tr></thead>
 <tbody>{waiting_rows or '<tr><td colspan="5">nothing waiting</td></tr>'}</tbody></table>
 <p class="meta"><a href="/dashboard/bottlenecks.csv">CSV</a></p></section>
-<section id="pipeline"><h2>Renewals pipeline, next {PIPELINE_DAYS} days</h2>{svg_charts.renewals_pipeline_chart(pipeline)}
+<section id="pipeline"><h2>Renewals pipeline, next {queries.PIPELINE_DAYS} days</h2>{svg_charts.renewals_pipeline_chart(pipeline)}
 <table><thead><tr><th>Date</th><th>What</th><th>Contract</th><th>Title</th><th>Value</th></tr></thead>
 <tbody>{pipeline_rows or '<tr><td colspan="5">no cancel-by or end dates ahead</td></tr>'}</tbody></table></section>
 <section id="overridden-clauses"><h2>Clauses most often overridden in negotiation</h2>

@@ -63,7 +63,7 @@ def bar_chart(title: str, categories: list[str], series: list[Series], *, unit: 
 
 
 def cycle_time_chart(rows: list[dict], phases: tuple[str, ...]) -> str:
-    """p50 and p90 (hours) per phase, from the ungrouped rows of adapters/cycle_times.cycle_times."""
+    """p50 and p90 (hours) per phase, from the ungrouped rows of the cycle-time query (adapters/cycle_times.py)."""
     by_phase = {r["phase"]: r for r in rows}
     values = [by_phase.get(p) for p in phases]
     return bar_chart("Cycle time per phase (hours)", list(phases), [
