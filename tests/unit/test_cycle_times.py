@@ -89,3 +89,17 @@ async def test_activation_v1_ends_it_too_and_a_cancellation_cancels(calls):
 async def test_events_that_bound_no_phase_are_not_handled():
     assert DeviationFlagged not in cycle_time_projection.HANDLERS
     assert {e.topic for e in cycle_time_projection.HANDLERS} == {"clm.contracts.v1"}  # one stream, in order
+
+
+def test_the_csv_export_keeps_titles_from_becoming_formulas():
+    import csv
+    import io
+
+    from services.projection.api.analytics import bottlenecks_csv
+
+    row = {"phase": "approval", "open": 1, "median_age_hours": -0.5, "longest_waiting": [{
+        "contract_id": C, "number": "CNT-1", "title": '=HYPERLINK("http://evil","x")', "assignee": "@lea",
+        "assignee_role": None, "queue": None, "since": T, "age_hours": 2.5}]}
+    (line,) = csv.DictReader(io.StringIO(bottlenecks_csv([row]).body.decode()))
+    assert line["title"] == '\'=HYPERLINK("http://evil","x")' and line["assignee"] == "'@lea"
+    assert (line["median_age_hours"], line["since"], line["assignee_role"]) == ("-0.5", T.isoformat(), "")

@@ -71,12 +71,26 @@ def _wants_csv(request: Request, format: str | None) -> bool:
     return "text/csv" in request.headers.get("accept", "")
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    """A cell as a spreadsheet should read it: a text that a spreadsheet would take for a formula
+    (a title is user input) starts with a quote (OWASP, CSV injection)."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(name: str, header: list[str], rows: list[dict]) -> Response:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    writer.writerows({k: ("" if v is None else v.isoformat() if isinstance(v, dt.datetime) else v)
-                      for k, v in row.items()} for row in rows)
+    writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
     return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
