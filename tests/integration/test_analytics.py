@@ -16,7 +16,7 @@ from services.projection.adapters.cycle_times import phase_intervals
 from services.projection.application.rebuild import rebuild
 from shared.events.activation import ContractActivatedV2
 from shared.events.approvals import ApprovalCompleted, ApprovalRouted
-from shared.events.contracts import ContractClassified, ContractDrafted, ContractRequested, ContractRequestStateChanged
+from shared.events.contracts import ContractAssigned, ContractClassified, ContractDrafted, ContractRequested, ContractRequestStateChanged
 from shared.events.envelope import Envelope
 from shared.events.negotiation import ContractVersionAdded, DeviationFlagged, TemplateUsed
 from shared.events.signature import ContractExecuted, SignatureRequested
@@ -51,8 +51,9 @@ class Contract:
     the last one where it leaves the last phase reached."""
 
     def __init__(self, template: TemplateUsed, classification: str, boundaries: list[float], *,
-                 deviations: list[dict] = (), cancel_at: float | None = None, t0: dt.datetime = T0):
-        self.contract_id, self.t0 = uuid.uuid4(), t0
+                 deviations: list[dict] = (), cancel_at: float | None = None, t0: dt.datetime = T0,
+                 title: str | None = None, assignee: str | None = None):
+        self.contract_id, self.t0, self.title, self.assignee = uuid.uuid4(), t0, title, assignee
         self.template, self.classification, self.boundaries = template, classification, boundaries
         self.deviations, self.cancel_at = list(deviations), cancel_at
 
@@ -66,12 +67,16 @@ class Contract:
 
     def envelopes(self) -> list[Envelope]:
         c, b = self.contract_id, self.boundaries
-        requested = _sample(ContractRequested, c, number=f"CNT-{c.hex[:8]}", title=f"Analytics <b>{c.hex[:4]}</b>")
+        requested = _sample(ContractRequested, c, number=f"CNT-{c.hex[:8]}",
+                            title=self.title or f"Analytics <b>{c.hex[:4]}</b>")
         steps: list[tuple[float, object]] = [
             (b[0], requested),
             (b[0], ContractClassified(contract_id=c, classification=self.classification, by="rules", at=self.at(b[0]),
                                       reasons=[])),
         ]
+        if self.assignee:
+            steps.append((b[0], ContractAssigned(contract_id=c, assignee=self.assignee, assignee_role="legal_counsel",
+                                                 by="cm-max", at=self.at(b[0]))))
         version = _sample(ContractVersionAdded, c)
         if len(b) > 1:
             drafted = _sample(ContractDrafted, c, number=requested.number, title=requested.title)

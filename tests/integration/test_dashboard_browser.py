@@ -69,10 +69,14 @@ async def projection(service_env, stack):
             await asyncio.sleep(0.1)
         async with httpx.AsyncClient(base_url=BASE, timeout=30) as client:
             msa = TemplateUsed(template_id=uuid.uuid4(), template_version=1, kind="msa")
-            contracts = [Contract(msa, "standard", [0, 5, 29, 53, 60, 84, 86], t0=T0),
+            cap = {"kind": "term_changed", "term": "liability_cap", "before": "1000000", "after": "250000"}
+            contracts = [Contract(msa, "standard", [0, 5, 29, 53, 60, 84, 86], t0=T0, deviations=[cap]),
                          Contract(msa, "non_standard", [1, 3, 51, 99, 100, 101, 102], t0=T0),
-                         Contract(msa, "standard", [2, 10, 30], t0=T0),  # negotiating
-                         Contract(msa, "standard", [3, 4, 6, 20], t0=T0)]  # in approval
+                         Contract(msa, "standard", [2, 10, 30], t0=T0, title="Kuka Service: robot cell 4 maintenance",
+                                  assignee="counsel-lena", deviations=[cap, {
+                                      "kind": "non_standard_clause", "clause_number": "9", "heading": "Termination"}]),
+                         Contract(msa, "standard", [3, 4, 6, 20], t0=T0, title="ACME Robotics: MSA 2041",
+                                  assignee="cm-max")]  # in approval
             for contract in contracts:
                 await publish(stack.kafka_admin, contract.envelopes())
             assert (await client.put("/api/v1/ops/clock", json={"now": at(120, T0).isoformat()},
@@ -116,10 +120,11 @@ def _in_browser(session, screenshot: Path) -> dict:
     drawn = _drawn(session)
     titles = [t.get_attribute("textContent") for t in session.find_elements(By.CSS_SELECTOR, "svg > title")]
     text = session.find_element(By.TAG_NAME, "body").text
+    clauses = session.find_element(By.ID, "overridden-clauses").text
     session.save_screenshot(str(screenshot))
     session.find_element(By.ID, "logout").click()
     wait.until(seen.presence_of_element_located((By.ID, "login")))
-    return {"first": seen_first, "cookie": cookie, "drawn": drawn, "titles": titles, "text": text,
+    return {"first": seen_first, "cookie": cookie, "drawn": drawn, "titles": titles, "text": text, "clauses": clauses,
             "after_logout": session.get_cookie("clm_dashboard")}
 
 
@@ -140,6 +145,8 @@ async def test_sign_in_see_the_three_charts_and_sign_out(projection, browser, tm
         "Contracts waiting now, per phase", "Oldest waiting, per phase (hours)"] and seen["titles"][3].startswith("Renewals")
     assert all(v >= 0 for _, _, v in seen["drawn"]["pipeline"])
     assert "Signed in as dana-dashboard" in seen["text"]
+    assert "ACME Robotics: MSA 2041" in seen["text"] and "counsel-lena" in seen["text"]
+    assert "liability_cap term changed 2 2 2" in seen["clauses"] and "Termination" in seen["clauses"]
     assert seen["after_logout"] is None
     assert shot.read_bytes().startswith(b"\x89PNG")
 
