@@ -576,7 +576,9 @@ GRIDS = [
     }, {"missing_for_activation": QUERY, "approval_fields": QUERY, "draft": NEW, "request": NEW, "request_from_quote": NEW, "same_request": QUERY, "check_draftable": QUERY,
         "check_can_add_version": QUERY, "drafting_dates": QUERY, "parties": QUERY, "deal_fields": QUERY,
         "request_variables": QUERY, "version_numbered": QUERY, "check_can_request_signature": QUERY,
-        "open_signer": QUERY, "signer_of_provider": QUERY}),
+        "open_signer": QUERY, "signer_of_provider": QUERY,
+        # Open a linked request from an executed or active one: each state in tests/unit/test_contract_links.py.
+        "amendment_of": CREATION, "successor_of": CREATION, "same_link": QUERY}),
     Grid(OperationalContract, OPERATIONAL_STATES, {
         "link_asset": (CREATION, lambda c: c.link_asset("robot-7", "Robot 7"),
                        _by_state(OK, OK, TERM_OPS, TERM_OPS, OK, NOOP)),

@@ -153,3 +153,11 @@ ACTIVATION_LINE_DATES = "activation.line_dates_outside_contract"
 ACTIVATION_NOT_EXECUTED = "activation.not_executed"
 ACTIVATION_BEFORE_START = "activation.before_start_date"
 ACTIVATION_NOT_READY = "activation.not_ready"
+
+# -- amendments and renewal successors (phase 7, docs/contracting/amendments_and_renewals.md) -------
+# Only an executed or active contract is amended or renewed (a request still in the making is changed instead).
+LINK_PARENT_NOT_EXECUTED = "link.parent_not_executed"
+# An amendment takes effect within its parent's dates.
+LINK_EFFECTIVE_DATE_OUTSIDE_TERM = "link.effective_date_outside_term"
+# Amendments amend the contract itself, not another amendment (the as-of terms apply them in one order).
+LINK_AMEND_THE_PARENT = "link.amend_the_parent"
