@@ -1,9 +1,11 @@
 """Amendments and renewal successors (phase 7, clm): what a linked request is prefilled with, the
 dates a successor starts and ends on, which parents may be amended or renewed, and the use cases'
-retries (an amendment by its id, a renewal by its predecessor: one live successor)."""
+retries (an amendment by its id, a renewal by its predecessor: one live successor); and the
+projection's terms in force on a day."""
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 
 import pytest
 
@@ -18,6 +20,7 @@ from services.clm.domain import rules
 from services.clm.domain.contract import Contract, ContractState
 from services.clm.domain.contract.readiness import CatalogueCopy
 from services.clm.domain.contract.links import term_months
+from services.projection.domain.terms_in_force import NEGOTIATED_FIELDS, terms_in_force
 from tests.activation_story import END, GOLD, START, executed_contract
 
 AT = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)
@@ -187,3 +190,40 @@ async def test_a_predecessor_has_one_live_successor_until_it_is_cancelled(new_uo
     links = await contract_links.links_of(new_uow(), pid)
     assert (links.successor.contract_uuid, links.parent, links.predecessor) == (third.contract_uuid, None, None)
     assert (await contract_links.links_of(new_uow(), third.contract_uuid)).predecessor.contract_uuid == pid
+
+
+# -- the terms in force on a day (projection) -------------------------------------------------------
+
+PARENT, FIRST, SECOND, UNSIGNED = (uuid.uuid5(uuid.NAMESPACE_URL, n) for n in ("parent", "first", "second", "unsigned"))
+
+
+def _row(contract_id, effective_date=None, in_force=True, **terms):
+    values = dict.fromkeys(NEGOTIATED_FIELDS) | terms
+    return {"contract_id": contract_id, "effective_date": effective_date, "in_force": in_force, **values}
+
+
+def _parent():
+    return _row(PARENT, start_date=START, end_date=END, time_zone="Europe/Berlin", liability_cap=Decimal("1000000"),
+                liability_cap_currency="EUR", payment_days=30, auto_renewal=True, governing_law="DE")
+
+
+AMENDMENTS = [
+    _row(SECOND, D(2028, 1, 1), payment_days=60, governing_law="CH"),
+    _row(FIRST, D(2027, 7, 1), payment_days=45, liability_cap=Decimal("2000000")),
+    _row(UNSIGNED, D(2027, 2, 1), in_force=False, payment_days=10),
+]
+
+
+@pytest.mark.parametrize("as_of,applied,expected", [
+    (D(2027, 6, 30), [], {"payment_days": (30, PARENT), "liability_cap": (Decimal("1000000"), PARENT)}),
+    (D(2027, 7, 1), [FIRST], {"payment_days": (45, FIRST), "liability_cap": (Decimal("2000000"), FIRST),
+                              "governing_law": ("DE", PARENT)}),
+    (D(2028, 1, 1), [FIRST, SECOND], {"payment_days": (60, SECOND), "liability_cap": (Decimal("2000000"), FIRST),
+                                      "governing_law": ("CH", SECOND), "auto_renewal": (True, PARENT),
+                                      "end_date": (END, PARENT)}),
+])
+def test_the_terms_in_force_apply_each_signed_amendment_from_its_effective_date_field_by_field(as_of, applied, expected):
+    terms, used = terms_in_force(_parent(), AMENDMENTS, as_of)
+    assert used == applied
+    assert {name: terms[name] for name in expected} == expected
+    assert set(terms) == {"start_date", "end_date", "time_zone", *NEGOTIATED_FIELDS}
