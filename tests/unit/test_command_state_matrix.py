@@ -598,6 +598,8 @@ GRIDS = [
         "expire": (TIME, lambda c: c.expire(), _by_state(OK, OK, NOOP, NOOP, OK, OK)),
         "cancel": (STATE_CHANGE, lambda c: c.cancel(D(2027, 7, 1), "plant closed"),
                    _by_state(OK, OK, TERM_OPS, TERM_OPS, LEGAL, LEGAL)),
+        # clm's ContractRenewed: only a contract from contracting that is open follows it.
+        "follow_renewal": (TIME, lambda c: c.follow_renewal(D(2040, 12, 31)), _by_state(NOOP, NOOP, NOOP, NOOP, OK, OK)),
     }, {"open_from_contracting": NEW, "register_vendor_contract": NEW, "require_open": QUERY,
         "require_own_terms": QUERY}),
     Grid(Asset, {"uncovered": _asset, "covered": lambda: _covered(_asset())}, {
