@@ -91,7 +91,7 @@ class Linking(Signing):
 
     def _check_linkable(self) -> tuple[dt.date, dt.date]:
         self._require_request()
-        if self.executed is None and str(getattr(self, "state", "")) != "active":
+        if self.executed is None:  # a requested contract is activated only once executed
             raise ConflictingState(rules.LINK_PARENT_NOT_EXECUTED,
                                    f"contract {self.id} is not executed yet (request {self.request_state})", field="state")
         return self.contract_dates[0], self.current_end_date
