@@ -6,6 +6,7 @@ predecessor's asset links over; a tacit renewal moves the operational end; the p
 the links and the renewal chain, and the terms in force before and after the amendment's
 effective date; a rebuild gives the same link rows."""
 
+import asyncio
 import datetime as dt
 import uuid
 from contextlib import AsyncExitStack
@@ -193,3 +194,16 @@ async def _link_rows(engine, ids: list[uuid.UUID]) -> list[tuple]:
     async with engine.connect() as conn:
         rows = await conn.execute(sa.select(link_table).where(link_table.c.contract_id.in_(ids)).order_by(link_table.c.contract_id))
         return [tuple(r) for r in rows]
+
+
+async def test_two_renews_at_once_open_one_successor(service_env, stack):
+    predecessor = executed_contract()
+    async with running_service("clm", service_env("clm")) as clm:
+        async with clm.app.state.context.uow() as uow:
+            uow.add(predecessor)
+            await clm_commit(uow)
+        url = f"/api/v1/contracts/{predecessor.contract_uuid}/renewal"
+        answers = await asyncio.gather(*(clm.post(url, json={"successor_id": str(uuid.uuid4())}, headers=SALES)
+                                         for _ in range(3)))
+        assert sorted(a.status_code for a in answers) == [200, 200, 201]
+        assert len({a.json()["contract_id"] for a in answers}) == 1
