@@ -13,8 +13,8 @@ from shared.events.signature_dates import SignatureDeadlineReached, SignatureRem
 from services.catalogue import by_name
 from services.clm.adapters.views import SqlViews
 from services.clm.api import (
-    approval_matrices, approvals, comments, contract_requests, contracts, library, renewal_terms, signature,
-    signature_webhooks, signing_page, versions,
+    approval_matrices, approvals, comments, contract_links, contract_requests, contracts, library, renewal_terms,
+    signature, signature_webhooks, signing_page, versions,
 )
 from services.clm.application import approvals as approval_cases, renewals as renewal_cases
 from services.clm.application.activation import copy_catalogue_entry, start_contract
@@ -26,7 +26,7 @@ definition = ServiceDefinition(
     spec=by_name("clm"),
     routers=[contracts.router, versions.router, contract_requests.router, library.router, comments.router,
              comments.threads_router, approval_matrices.router, approvals.router, approvals.queue_router,
-             signature.router, signature_webhooks.router, renewal_terms.router],
+             signature.router, signature_webhooks.router, renewal_terms.router, contract_links.router],
     pages=[signing_page.router],  # /sign/{token}: outside /api/v1, no bearer (the link is the credential)
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
     produces=[topics.CLM_CONTRACTS, topics.CLM_LIBRARY, topics.CLM_COMMENTS],

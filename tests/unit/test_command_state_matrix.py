@@ -607,7 +607,9 @@ GRIDS = [
     }, {"renewal_dates": QUERY, "is_renewal_owner": QUERY, "missing_for_activation": QUERY, "approval_fields": QUERY, "draft": NEW, "request": NEW, "request_from_quote": NEW, "same_request": QUERY, "check_draftable": QUERY,
         "check_can_add_version": QUERY, "drafting_dates": QUERY, "parties": QUERY, "deal_fields": QUERY,
         "request_variables": QUERY, "version_numbered": QUERY, "check_can_request_signature": QUERY,
-        "open_signer": QUERY, "signer_of_provider": QUERY}),
+        "open_signer": QUERY, "signer_of_provider": QUERY,
+        # Open a linked request from an executed or active one: each state in tests/unit/test_contract_links.py.
+        "amendment_of": CREATION, "successor_of": CREATION, "same_link": QUERY}),
     Grid(OperationalContract, OPERATIONAL_STATES, {
         "link_asset": (CREATION, lambda c: c.link_asset("robot-7", "Robot 7"),
                        _by_state(OK, OK, TERM_OPS, TERM_OPS, OK, NOOP)),
@@ -627,6 +629,8 @@ GRIDS = [
         "expire": (TIME, lambda c: c.expire(), _by_state(OK, OK, NOOP, NOOP, OK, OK)),
         "cancel": (STATE_CHANGE, lambda c: c.cancel(D(2027, 7, 1), "plant closed"),
                    _by_state(OK, OK, TERM_OPS, TERM_OPS, LEGAL, LEGAL)),
+        # clm's ContractRenewed: only a contract from contracting that is open follows it.
+        "follow_renewal": (TIME, lambda c: c.follow_renewal(D(2040, 12, 31)), _by_state(NOOP, NOOP, NOOP, NOOP, OK, OK)),
     }, {"open_from_contracting": NEW, "register_vendor_contract": NEW, "require_open": QUERY,
         "require_own_terms": QUERY}),
     Grid(Asset, {"uncovered": _asset, "covered": lambda: _covered(_asset())}, {

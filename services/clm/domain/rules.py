@@ -176,3 +176,10 @@ REMINDER_PERIOD_UNKNOWN = "renewal_reminders.period_unknown"
 REMINDER_NOT_OWNER = "renewal_reminders.not_an_owner"
 # The owners of terms derived from the executed terms when nobody named any: the accountable role.
 RENEWAL_DEFAULT_OWNER = "role:contract_manager"
+# -- amendments and renewal successors (phase 7, docs/contracting/amendments_and_renewals.md) -------
+# Only an executed or active contract is amended or renewed (a request still in the making is changed instead).
+LINK_PARENT_NOT_EXECUTED = "link.parent_not_executed"
+# An amendment takes effect within its parent's dates.
+LINK_EFFECTIVE_DATE_OUTSIDE_TERM = "link.effective_date_outside_term"
+# Amendments amend the contract itself, not another amendment (the as-of terms apply them in one order).
+LINK_AMEND_THE_PARENT = "link.amend_the_parent"

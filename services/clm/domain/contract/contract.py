@@ -16,7 +16,7 @@ from shared.events.contracts import ContractActivated, ContractDrafted, Party
 from services.clm.domain import rules
 from services.clm.domain.contract.intake import RequestState
 from services.clm.domain.contract.readiness import Catalogue, activated_lines, entitlements_of, missing_items, skus_of
-from services.clm.domain.contract.renewal import Renewing
+from services.clm.domain.contract.links import Linking
 
 
 class ContractState(StrEnum):
@@ -24,7 +24,7 @@ class ContractState(StrEnum):
     ACTIVE = "active"
 
 
-class Contract(Renewing):
+class Contract(Linking):
     stream_type = "contract"
 
     def __init__(self, aggregate_id: str):

@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "projection_0008"
-down_revision = "projection_0006"
+down_revision = "projection_0007"
 
 
 def upgrade() -> None:
