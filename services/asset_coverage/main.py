@@ -4,10 +4,12 @@ from pathlib import Path
 
 from shared.backbone.app import ServiceDefinition, Subscription, create_app
 from shared.events import topics
+from shared.events.contract_links import ContractLinked
 from shared.events.contracts import ContractActivated
 from shared.events.lifecycle import ContractExpired
 from shared.events.link_dates import AssetLinkDateReached
 from shared.events.operational_dates import OperationalContractEndReached, OperationalContractStartReached
+from shared.events.renewal_terms import ContractRenewed
 from services.asset_coverage.adapters.views import SqlViews
 from services.asset_coverage.api import (
     assets, calendar_feeds, change_windows, imports, links, operational_contracts, proofs, renewal_tasks,
@@ -29,7 +31,10 @@ definition = ServiceDefinition(
               topics.ASSET_COVERAGE_CHANGE_WINDOWS],
     subscriptions=[
         Subscription({
+            # ContractLinked before the successor's ContractActivated: the same stream, so the same partition.
+            ContractLinked: registry.note_successor,
             ContractActivated: registry.open_from_contracting,
+            ContractRenewed: registry.follow_renewal,
             ContractExpired: registry.expire_from_contracting,
             OperationalContractStartReached: registry.start_reached,
             OperationalContractEndReached: registry.end_reached,

@@ -9,12 +9,13 @@ from shared.events import topics
 from shared.events.contracts import ContractActivated
 from services.catalogue import by_name
 from services.lifecycle_scheduler.api import (
-    contracting_timers, notifications, obligation_timers, operational_contract_timers, quote_timers,
-    renewal_deadlines as renewal_deadline_api, schedules, service_timers,
+    contract_periods as contract_period_api, contracting_timers, notifications, obligation_timers,
+    operational_contract_timers, quote_timers, renewal_deadlines as renewal_deadline_api, schedules, service_timers,
 )
 from services.lifecycle_scheduler.application import (
-    approval_deadlines, contract_starts, link_dates, obligation_dates, obligation_reminders, operational_contract_dates,
-    quote_validity, renewal_deadlines, renewal_reminders, signature_dates, timetables,
+    approval_deadlines, contract_periods, contract_reminders, contract_starts, link_dates, obligation_dates,
+    obligation_reminders, operational_contract_dates, quote_validity, renewal_deadlines, renewal_reminders,
+    signature_dates, timetables,
 )
 from services.lifecycle_scheduler.application.notifying import run_notifications
 from services.lifecycle_scheduler.application.scheduling import run_timers, schedule_expiry
@@ -28,12 +29,12 @@ definition = ServiceDefinition(
     spec=by_name("lifecycle_scheduler"),
     routers=[schedules.router, service_timers.router, quote_timers.router, operational_contract_timers.router,
              renewal_deadline_api.router, notifications.router, contracting_timers.router,
-             obligation_timers.router],
+             contract_period_api.router, obligation_timers.router],
     versions_dir=Path(__file__).parent / "adapters" / "migrations",
     produces=[topics.LIFECYCLE_SCHEDULES, topics.LIFECYCLE_SERVICE_CONTRACT_DATES, topics.LIFECYCLE_QUOTE_DATES,
               topics.LIFECYCLE_OPERATIONAL_CONTRACT_DATES, topics.LIFECYCLE_RENEWAL_DEADLINES,
-              topics.LIFECYCLE_LINK_DATES, topics.LIFECYCLE_APPROVAL_DEADLINES, topics.LIFECYCLE_SIGNATURE_DATES, topics.LIFECYCLE_CONTRACT_STARTS,
-              topics.LIFECYCLE_OBLIGATION_DATES],
+              topics.LIFECYCLE_LINK_DATES, topics.LIFECYCLE_APPROVAL_DEADLINES, topics.LIFECYCLE_SIGNATURE_DATES,
+              topics.LIFECYCLE_CONTRACT_STARTS, topics.LIFECYCLE_CONTRACT_PERIODS, topics.LIFECYCLE_OBLIGATION_DATES],
     subscriptions=[
         Subscription({ContractActivated: schedule_expiry, **timetables.HANDLERS}),
         # Its own consumer: a quote event it cannot handle holds up no contract's timers.
@@ -47,6 +48,10 @@ definition = ServiceDefinition(
         # Contracting's approvals, signatures and executions (phases 4-6): their own consumer too.
         Subscription(merged(approval_deadlines.HANDLERS, signature_dates.HANDLERS, contract_starts.HANDLERS),
                      name="lifecycle_scheduler-contracting"),
+        # Legal contracts' renewal terms and periods (phase 7): their period ends and reminders, and
+        # those reminders through the notification channel, each on its own consumer.
+        Subscription(contract_periods.HANDLERS, name="lifecycle_scheduler-contract-periods"),
+        Subscription(contract_reminders.HANDLERS, name="lifecycle_scheduler-contract-reminders"),
         # Obligations (phase 7): clm's obligation events -> timers; the timers' notices -> the channel.
         Subscription(obligation_dates.HANDLERS, name="lifecycle_scheduler-obligations"),
         Subscription(obligation_reminders.HANDLERS, name="lifecycle_scheduler-obligation-reminders"),

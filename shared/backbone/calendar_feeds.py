@@ -10,7 +10,7 @@ a contract...) that the owning service interprets, and the owner who created it.
 
 `feed_table(metadata)` defines the table in a service's own schema (each service owns its rows);
 the functions below take the connection of the caller's unit of work. The ICS building takes plain
-records (`TimedEntry`, `Deadline`) and renders VEVENTs and VTODOs with stable UIDs, so a client
+records (`TimedEntry`, `Deadline`, `DayEntry`, `Task`) and renders VEVENTs and VTODOs with stable UIDs, so a client
 updates the entry it already has rather than adding a copy.
 """
 
@@ -128,6 +128,33 @@ class Deadline:
     alarm_days_before: tuple[int, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class DayEntry:
+    """An all-day VEVENT on `day` (a cancel-by or an end date) with a VALARM at each of
+    `alarm_days_before` (relative to the day's start)."""
+
+    uid: str
+    summary: str
+    day: dt.date
+    stamp: dt.datetime
+    description: str | None = None
+    categories: tuple[str, ...] = ()
+    alarm_days_before: tuple[int, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Task:
+    """A VTODO due on the date `due` (an obligation's occurrence); COMPLETED at `completed_at` once done."""
+
+    uid: str
+    summary: str
+    due: dt.date
+    stamp: dt.datetime
+    description: str | None = None
+    categories: tuple[str, ...] = ()
+    completed_at: dt.datetime | None = None
+
+
 def _utc(instant: dt.datetime) -> dt.datetime:
     return instant.astimezone(dt.UTC)
 
@@ -186,7 +213,42 @@ def _deadline_components(deadline: Deadline) -> list[icalendar.cal.Component]:
     return components
 
 
-def render(name: str, entries: list[TimedEntry | Deadline], *, product: str = "-//clm-platform//calendar feeds//EN") -> bytes:
+def _day_event(entry: DayEntry) -> icalendar.Event:
+    event = icalendar.Event()
+    event.add("uid", entry.uid)
+    event.add("dtstamp", _utc(entry.stamp))
+    event.add("dtstart", entry.day)  # a date: DTSTART;VALUE=DATE
+    event.add("dtend", entry.day + dt.timedelta(days=1))
+    event.add("summary", entry.summary)
+    event.add("transp", "TRANSPARENT")
+    if entry.description:
+        event.add("description", entry.description)
+    if entry.categories:
+        event.add("categories", list(entry.categories))
+    for days in sorted(set(entry.alarm_days_before), reverse=True):
+        event.add_component(_alarm(entry.summary, days, before_due=False))
+    return event
+
+
+def _task(entry: Task) -> icalendar.Todo:
+    todo = icalendar.Todo()
+    todo.add("uid", entry.uid)
+    todo.add("dtstamp", _utc(entry.stamp))
+    todo.add("summary", entry.summary)
+    todo.add("due", entry.due)
+    if entry.description:
+        todo.add("description", entry.description)
+    if entry.categories:
+        todo.add("categories", list(entry.categories))
+    if entry.completed_at is not None:
+        todo.add("status", "COMPLETED")
+        todo.add("completed", _utc(entry.completed_at))
+    else:
+        todo.add("status", "NEEDS-ACTION")
+    return todo
+
+
+def render(name: str, entries: list[TimedEntry | Deadline | DayEntry | Task], *, product: str = "-//clm-platform//calendar feeds//EN") -> bytes:
     """The feed's ICS document (CRLF lines, folded at 75 octets by icalendar)."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", product)
@@ -196,6 +258,10 @@ def render(name: str, entries: list[TimedEntry | Deadline], *, product: str = "-
     for entry in entries:
         if isinstance(entry, TimedEntry):
             calendar.add_component(_timed_event(entry))
+        elif isinstance(entry, DayEntry):
+            calendar.add_component(_day_event(entry))
+        elif isinstance(entry, Task):
+            calendar.add_component(_task(entry))
         else:
             for component in _deadline_components(entry):
                 calendar.add_component(component)

@@ -91,7 +91,9 @@ class _CoverageEvent(Event):
 
 class CoverageOpened(_CoverageEvent):
     """An active contract from contracting became available for asset links (its ContractActivated
-    reached operations). The optional fields came later (compatible within v1)."""
+    reached operations), or, recorded again, its dates moved: a tacit renewal (clm's ContractRenewed)
+    moved `end_date` to the new period's end; consumers take the dates of the latest. The optional
+    fields came later (compatible within v1)."""
 
     event_type = "CoverageOpened"
     start_date: dt.date
@@ -100,6 +102,7 @@ class CoverageOpened(_CoverageEvent):
     name: str | None = None
     contract_model: str | None = None
     time_zone: str | None = None
+    predecessor_id: UUID | None = Field(None, description="the contract a renewal successor renews, whose links it carried over")
 
 
 class VendorContractRegistered(_CoverageEvent):

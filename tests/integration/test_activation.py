@@ -106,7 +106,7 @@ async def test_order_sync_turns_v2_into_an_order_and_a_service_contract_with_fal
     contract = executed_contract(quote_with_skus(premium_sku, onsite_sku))
     contract.start_reached({premium_sku: CatalogueCopy(premium_sku, 1, "Premium support", GOLD),
                             onsite_sku: CatalogueCopy(onsite_sku, 1, "Onsite service", ONSITE)}, at=AT, by="clm.activation")
-    v1, v2 = contract.pending_events[-3:-1]
+    v1, v2 = contract.pending_events[-4:-2]  # then the request closed, the renewal terms derived
     cid, order_id = contract.contract_uuid, order_id_of(contract.contract_uuid)
     async with running_service("order_sync", service_env("order_sync")) as order_sync:
         put = await order_sync.put(f"/api/v1/catalogue/{premium_sku}", headers=OPS, json={

@@ -389,6 +389,7 @@ async def test_while_kafka_is_down_commands_still_answer_and_their_events_follow
             return (await clm.get("/readyz")).status_code == 200
 
         await eventually(ready, timeout=60)
-        found = await _read_topic(stack.kafka_admin, {contract_id}, expected=3)
+        found = await _read_topic(stack.kafka_admin, {contract_id}, expected=4)
         assert [(e.event.event_type, e.event.schema_version) for _, _, e in found] == [
-            ("ContractDrafted", 1), ("ContractActivated", 1), ("ContractActivated", 2)]  # v1, then v2
+            ("ContractDrafted", 1), ("ContractActivated", 1), ("ContractActivated", 2),  # v1, then v2
+            ("RenewalTermsSet", 1)]  # the renewal terms derived at activation (phase 7)

@@ -13,6 +13,7 @@ from shared.events.activation import ActivationBlocked, ContractActivatedV2
 from shared.events.contract_starts import ContractStartReached
 from shared.events.contracts import ContractActivated, ContractRequestStateChanged
 from shared.events.envelope import Envelope
+from shared.events.renewal_terms import RenewalTermsSet
 from services.clm.adapters.memory_views import MemoryViews
 from services.clm.application import activation
 from services.clm.domain import rules
@@ -54,7 +55,7 @@ def test_the_start_date_activates_a_ready_contract_v1_then_v2_with_its_key_terms
     contract = fresh(executed_contract())
     contract.start_reached(MAPPED, at=AT, by="clm.activation")
 
-    v1, v2, closed = contract.pending_events
+    v1, v2, closed, renewal = contract.pending_events
     assert isinstance(v1, ContractActivated) and isinstance(v2, ContractActivatedV2)
     assert v1.model_dump() == {**contract.terms.model_dump()}  # exactly as today's activation publishes it
     assert v2.model_dump(include=set(v1.model_dump())) == v1.model_dump()
@@ -73,9 +74,13 @@ def test_the_start_date_activates_a_ready_contract_v1_then_v2_with_its_key_terms
     assert isinstance(closed, ContractRequestStateChanged)
     assert (closed.from_state, closed.to_state, closed.by) == ("contract_signed", "closed_complete", "clm.activation")
     assert contract.state == "active" and contract.request_state == "closed_complete"
+    # nobody set renewal terms: derived from the executed ones (auto-renewal negotiated: tacit)
+    assert isinstance(renewal, RenewalTermsSet) and renewal.origin == "executed_terms"
+    assert (renewal.terms.renewal, renewal.terms.renewal_term, renewal.terms.notice_period) == ("tacit", "P36M", "P0D")
+    assert (renewal.start_date, renewal.period.number, renewal.period.end_date) == (START, 1, END)
 
     contract.start_reached(MAPPED, at=AT, by="clm.activation")  # the start again: nothing more
-    assert len(contract.pending_events) == 3
+    assert len(contract.pending_events) == 4
 
 
 def test_a_blocked_contract_is_blocked_once_per_distinct_list_of_missing_items():
@@ -88,7 +93,8 @@ def test_a_blocked_contract_is_blocked_once_per_distinct_list_of_missing_items()
     contract.start_reached({"SUP-PREM": MAPPED["SUP-PREM"]}, at=AT, by="clm.activation")
     assert [m.item for m in contract.pending_events[-1].missing] == ["ONSITE"]
     contract.start_reached(MAPPED, at=AT, by="clm.activation")
-    assert [type(e) for e in contract.pending_events[-3:]] == [ContractActivated, ContractActivatedV2, ContractRequestStateChanged]
+    assert [type(e) for e in contract.pending_events[-4:]] == [ContractActivated, ContractActivatedV2,
+                                                               ContractRequestStateChanged, RenewalTermsSet]
 
 
 def test_a_contract_that_is_not_executed_waits_for_its_signature():
@@ -113,7 +119,8 @@ def test_by_hand_an_executed_contract_activates_once_its_start_date_came_and_it_
     assert [m["item"] for m in not_ready.value.extra["missing"]] == ["SUP-PREM", "ONSITE"]
     assert contract.pending_events == []
     contract.activate(AT, today=START, catalogue=MAPPED, by="cm-max")
-    assert [type(e) for e in contract.pending_events] == [ContractActivated, ContractActivatedV2, ContractRequestStateChanged]
+    assert [type(e) for e in contract.pending_events] == [ContractActivated, ContractActivatedV2,
+                                                          ContractRequestStateChanged, RenewalTermsSet]
 
 
 # -- the use cases, on the in-memory unit of work and views ----------------------------------------

@@ -30,12 +30,14 @@ from services.asset_coverage.domain.operational_contract.links import LinkReques
 from shared.events.assets import AssetDetails
 from shared.events.coverage import OperationalContractExpired, OperationalTerms, VendorContractTerms
 from shared.events.contracts import ContractActivated as _Activated, Party as _Party
+from shared.events.renewal_terms import ContractPeriod
 from services.clm.domain import rules as clm_rules
 from services.clm.domain.approval_matrix import standard_matrix
 from services.clm.domain.contract import Contract
 from services.clm.domain.obligation import Obligation
 from shared.events.obligations import Recurrence
 from services.lifecycle_scheduler.domain.obligation_dates import ObligationDates
+from services.lifecycle_scheduler.domain.contract_periods import ContractPeriods
 from services.lifecycle_scheduler.domain.operational_contract_dates import OperationalContractDates
 from services.lifecycle_scheduler.domain.schedule import ContractSchedule
 from services.lifecycle_scheduler.domain.timetable import ServiceContractTimetable, activation
@@ -421,6 +423,21 @@ def _start_reached(dates: OperationalContractDates) -> OperationalContractDates:
     return persisted(dates)
 
 
+PERIOD = ContractPeriod(number=1, start_date=START, end_date=END, notice_deadline=END - dt.timedelta(days=90),
+                        cancel_by=END - dt.timedelta(days=120))
+REMINDED_AT = dt.datetime(2027, 8, 1, tzinfo=dt.UTC)
+
+
+def _periods() -> ContractPeriods:
+    return persisted(ContractPeriods.for_contract(uuid.uuid4()))
+
+
+def _period_ended(periods: ContractPeriods) -> ContractPeriods:
+    periods.end_period(PERIOD, "UTC")
+    periods.remind(1, "cancel_by", PERIOD.cancel_by, 30, ["a@example.com"], REMINDED_AT)
+    return persisted(periods)
+
+
 def _timetable() -> ServiceContractTimetable:
     return ServiceContractTimetable.for_contract(uuid.uuid4())
 
@@ -610,10 +627,26 @@ GRIDS = [
         # The start date of an executed contract (none of these states is executed: tests/unit/test_activation.py).
         "start_reached": (TIME, lambda c: c.start_reached({}, at=AT, by="clm.activation"), {
             **_drafted(NOOP), **_each_request(NOOP)}),
-    }, {"missing_for_activation": QUERY, "approval_fields": QUERY, "draft": NEW, "request": NEW, "request_from_quote": NEW, "same_request": QUERY, "check_draftable": QUERY,
+        # Renewal terms (phase 7): the states with terms are covered in tests/unit/test_renewal_terms.py
+        # (this grid's active contract was activated without an instant, so it has none).
+        "set_renewal_terms": (FIELD_EDIT, lambda c: c.set_renewal_terms(
+            {"renewal": "tacit", "notice_period": "P90D", "owners": ["ann"]}, by="cm", at=AT), {
+            "draft": OK, "active": clm_rules.RENEWAL_LOCKED_AFTER_ACTIVATION,
+            **_each_request(clm_rules.RENEWAL_DATES_UNKNOWN), "cancelled": clm_rules.REQUEST_STATE_TERMINAL}),
+        "period_ended": (TIME, lambda c: c.period_ended(1, at=AT), {**_drafted(NOOP), **_each_request(NOOP)}),
+        "give_termination_notice": (STATE_CHANGE, lambda c: c.give_termination_notice(
+            given_on=START, reason=None, by="cm", at=AT), {
+            **_each_request(clm_rules.TERMINATION_NOT_ACTIVE), "draft": clm_rules.TERMINATION_NOT_ACTIVE,
+            "active": clm_rules.RENEWAL_TERMS_MISSING}),
+        "acknowledge_reminder": (FIELD_EDIT, lambda c: c.acknowledge_reminder(
+            period_number=1, anchor="cancel_by", note=None, by="ann", at=AT), {
+            **_drafted(clm_rules.RENEWAL_TERMS_MISSING), **_each_request(clm_rules.RENEWAL_TERMS_MISSING)}),
+    }, {"renewal_dates": QUERY, "is_renewal_owner": QUERY, "missing_for_activation": QUERY, "approval_fields": QUERY, "draft": NEW, "request": NEW, "request_from_quote": NEW, "same_request": QUERY, "check_draftable": QUERY,
         "check_can_add_version": QUERY, "drafting_dates": QUERY, "parties": QUERY, "deal_fields": QUERY,
         "request_variables": QUERY, "version_numbered": QUERY, "check_can_request_signature": QUERY,
-        "open_signer": QUERY, "signer_of_provider": QUERY}),
+        "open_signer": QUERY, "signer_of_provider": QUERY,
+        # Open a linked request from an executed or active one: each state in tests/unit/test_contract_links.py.
+        "amendment_of": CREATION, "successor_of": CREATION, "same_link": QUERY}),
     Grid(OperationalContract, OPERATIONAL_STATES, {
         "link_asset": (CREATION, lambda c: c.link_asset("robot-7", "Robot 7"),
                        _by_state(OK, OK, TERM_OPS, TERM_OPS, OK, NOOP)),
@@ -633,6 +666,8 @@ GRIDS = [
         "expire": (TIME, lambda c: c.expire(), _by_state(OK, OK, NOOP, NOOP, OK, OK)),
         "cancel": (STATE_CHANGE, lambda c: c.cancel(D(2027, 7, 1), "plant closed"),
                    _by_state(OK, OK, TERM_OPS, TERM_OPS, LEGAL, LEGAL)),
+        # clm's ContractRenewed: only a contract from contracting that is open follows it.
+        "follow_renewal": (TIME, lambda c: c.follow_renewal(D(2040, 12, 31)), _by_state(NOOP, NOOP, NOOP, NOOP, OK, OK)),
     }, {"open_from_contracting": NEW, "register_vendor_contract": NEW, "require_open": QUERY,
         "require_own_terms": QUERY}),
     Grid(Asset, {"uncovered": _asset, "covered": lambda: _covered(_asset())}, {
@@ -669,6 +704,11 @@ GRIDS = [
                                                                 escalate_after=2, reached_at=AT),
                              {"new": OK, "due": OK, "overdue 2": NOOP}),
     }, {"for_obligation": NEW, "stream_id": QUERY}),
+    Grid(ContractPeriods, {"new": _periods, "period ended": lambda: _period_ended(_periods())}, {
+        "end_period": (TIME, lambda p: p.end_period(PERIOD, "UTC"), {"new": OK, "period ended": NOOP}),
+        "remind": (TIME, lambda p: p.remind(1, "cancel_by", PERIOD.cancel_by, 30, ["a@example.com"], REMINDED_AT),
+                   {"new": OK, "period ended": NOOP}),
+    }, {"for_contract": NEW, "stream_id": QUERY}),
     Grid(ServiceContractTimetable, {"new": _timetable}, {
         "reach": (TIME, _reach_start, {"new": OK}),
     }, {"for_contract": NEW, "at_version": NEW, "stream_id": QUERY}),

@@ -72,6 +72,7 @@ class MemoryViews:
         self.change_windows = MemoryChangeWindows(uow)
         self.coverage = MemoryCoverageIndex(uow)
         self.renewal_tasks = MemoryRenewalTaskIndex(uow)
+        self.successors = MemorySuccessorIndex(uow)
 
 
 class MemoryChangeWindows:
@@ -111,3 +112,16 @@ class MemoryChangeWindows:
             and (after is None or r.window_id > after)
         ]
         return found[:limit] if limit is not None else found
+
+
+class MemorySuccessorIndex:
+    """The in-memory twin of SqlSuccessorIndex (unit tests)."""
+
+    def __init__(self, uow):
+        self._uow = uow
+
+    async def save_successor(self, contract_id, predecessor_id) -> None:
+        self._uow.table("contracting_successors").setdefault(contract_id, predecessor_id)
+
+    async def predecessor_of(self, contract_id):
+        return self._uow.table("contracting_successors").get(contract_id)

@@ -7,6 +7,7 @@ from services.asset_coverage.adapters.change_window_index import SqlChangeWindow
 from services.asset_coverage.adapters.coverage_index import SqlCoverageIndex
 from services.asset_coverage.adapters.inventory_index import SqlInventoryIndex
 from services.asset_coverage.adapters.renewal_task_index import SqlRenewalTaskIndex
+from services.asset_coverage.adapters.successor_index import SqlSuccessorIndex
 
 
 class SqlViews:
@@ -17,3 +18,4 @@ class SqlViews:
         self.renewal_tasks = SqlRenewalTaskIndex(uow)
         self.change_windows = SqlChangeWindows(uow.conn)
         self.calendar = SqlCalendarIndex(uow.conn)
+        self.successors = SqlSuccessorIndex(uow.conn)

@@ -1,7 +1,7 @@
 """The registry of what operations manages: the one place assets and vendor contracts are created
 or revised (by the API and by the import jobs), the operational terms of any contract set, a
-contract canceled, and the facts from other services applied (a contract activated or expired in
-contracting, a vendor contract's start or end date reached by the scheduler).
+contract canceled, and the facts from other services applied (a contract activated, renewed or expired in
+contracting, a successor linked to its predecessor there, a vendor contract's start or end date reached by the scheduler).
 
 Each command comes twice: `<command>` opens and commits its own unit of work; `<command>_in` works
 inside one already open (an import commits a batch of rows in one transaction) and leaves the
@@ -20,11 +20,13 @@ from pydantic import ValidationError
 from shared.backbone.errors import invalid
 from shared.backbone.unit_of_work import UnitOfWork, created_once
 from shared.events.assets import ASSET_ID_PATTERN, AssetDetails
+from shared.events.contract_links import ContractLinked
 from shared.events.contracts import ContractActivated
 from shared.events.coverage import OperationalTerms, VendorContractTerms
 from shared.events.envelope import Envelope
 from shared.events.lifecycle import ContractExpired
 from shared.events.operational_dates import OperationalContractEndReached, OperationalContractStartReached
+from shared.events.renewal_terms import ContractRenewed
 from services.asset_coverage.application import following
 from services.asset_coverage.application.linking import carry_links
 from services.asset_coverage.domain import rules
@@ -192,12 +194,31 @@ async def list_contracts(uow: UnitOfWork, *, state=None, origin=None, vendor=Non
 # -- consumed events (in the consumer's unit of work: the inbox row commits with them) ----------
 
 async def open_from_contracting(uow: UnitOfWork, envelope: Envelope) -> None:
-    """ContractActivated: the contract's operational side opens (once), Active."""
+    """ContractActivated: the contract's operational side opens (once), Active; a renewal
+    successor's carries over its predecessor's links (linking.carry_links)."""
     event: ContractActivated = envelope.event
     if await uow.get(OperationalContract, str(event.contract_id)) is None:
-        contract = OperationalContract.open_from_contracting(event)
+        predecessor_id = await uow.views.successors.predecessor_of(event.contract_id)
+        contract = OperationalContract.open_from_contracting(event, predecessor_id)
         uow.add(contract)
+        await carry_links(uow, contract)
         await following.save_coverage(uow, max(event.start_date, envelope.time.date()))
+
+
+async def note_successor(uow: UnitOfWork, envelope: Envelope) -> None:
+    """ContractLinked: a successor's predecessor, kept until the successor is activated (its
+    ContractActivated follows on the same stream, so this comes first). Amendments change no coverage."""
+    event: ContractLinked = envelope.event
+    if event.relation == "successor":
+        await uow.views.successors.save_successor(event.contract_id, event.parent_id)
+
+
+async def follow_renewal(uow: UnitOfWork, envelope: Envelope) -> None:
+    """ContractRenewed (a tacit renewal): the operational end moves to the new period's end."""
+    event: ContractRenewed = envelope.event
+    contract = await uow.get(OperationalContract, str(event.contract_id))
+    if contract is not None and contract.follow_renewal(event.period.end_date):
+        await following.save_coverage(uow, max(event.previous_end_date, envelope.time.date()))
 
 
 async def expire_from_contracting(uow: UnitOfWork, envelope: Envelope) -> None:

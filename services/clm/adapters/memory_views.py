@@ -9,6 +9,7 @@ from shared.backbone.memory import MemoryUnitOfWork
 from services.clm.adapters.approval_index import matrix_row, queue_rows
 from services.clm.adapters.catalogue_copy import copy_of, copy_row
 from services.clm.adapters.comment_index import thread_row
+from services.clm.adapters.link_index import link_row
 from services.clm.adapters.request_index import request_row
 from services.clm.domain.approval_matrix import ApprovalMatrix
 from services.clm.domain.comments import CommentThread
@@ -124,8 +125,21 @@ class MemoryCatalogueCopy:
         return sorted(c for c, skus in self._uow.table("activation_waits").items() if sku in skus)
 
 
+class MemoryLinkIndex:
+    def __init__(self, uow: MemoryUnitOfWork):
+        self._uow = uow
+
+    async def save_link(self, link) -> None:
+        self._uow.table("contract_links").setdefault(link.contract_id, link_row(link))
+
+    async def linked_to(self, parent_id: UUID, relation: str) -> list[UUID]:
+        rows = [r for r in self._uow.table("contract_links").values() if (r["parent_id"], r["relation"]) == (parent_id, relation)]
+        return [r["contract_id"] for r in sorted(rows, key=lambda r: (r["effective_date"], r["contract_id"]))]
+
+
 class MemoryViews:
     def __init__(self, uow: MemoryUnitOfWork):
+        self.links = MemoryLinkIndex(uow)
         self.catalogue = MemoryCatalogueCopy(uow)
         self.requests = MemoryRequestIndex(uow)
         self.comments = MemoryCommentIndex(uow)

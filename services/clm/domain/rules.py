@@ -154,6 +154,36 @@ ACTIVATION_NOT_EXECUTED = "activation.not_executed"
 ACTIVATION_BEFORE_START = "activation.before_start_date"
 ACTIVATION_NOT_READY = "activation.not_ready"
 
+# -- renewal terms and periods (phase 7, domain/renewal_terms.py and contract/renewal.py) ------------
+# docs/contracting/renewals.md. Durations are ISO 8601 in years, months, weeks or days.
+RENEWAL_DURATION_INVALID = "renewal_terms.duration_invalid"
+# The initial term, when given, ends on the contract's end date (422).
+RENEWAL_INITIAL_TERM_MISMATCH = "renewal_terms.initial_term_mismatch"
+# Once out of Draft (activated), renewal fields lock: changing them is an amendment (409).
+RENEWAL_LOCKED_AFTER_ACTIVATION = "renewal_terms.locked_after_activation"
+# Terms are set once the contract has dates: drafted, or a request with a desired start and a term (409).
+RENEWAL_DATES_UNKNOWN = "renewal_terms.contract_dates_unknown"
+RENEWAL_OWNERS_INVALID = "renewal_terms.owners_invalid"
+RENEWAL_OFFSETS_INVALID = "renewal_terms.reminder_offsets_invalid"
+RENEWAL_TERMS_MISSING = "renewal_terms.not_set"  # a notice or an acknowledgement needs renewal terms (409)
+# A termination notice: for an active contract, on or before the current period's notice deadline
+# (local today in the contract's zone), once per contract (409).
+TERMINATION_NOT_ACTIVE = "termination.contract_not_active"
+TERMINATION_AFTER_NOTICE_DEADLINE = "termination.after_notice_deadline"
+TERMINATION_ALREADY_GIVEN = "termination.already_given"
+# Reminders of a period are acknowledged by an owner (or a contract manager), for a period that began (422).
+REMINDER_PERIOD_UNKNOWN = "renewal_reminders.period_unknown"
+REMINDER_NOT_OWNER = "renewal_reminders.not_an_owner"
+# The owners of terms derived from the executed terms when nobody named any: the accountable role.
+RENEWAL_DEFAULT_OWNER = "role:contract_manager"
+# -- amendments and renewal successors (phase 7, docs/contracting/amendments_and_renewals.md) -------
+# Only an executed or active contract is amended or renewed (a request still in the making is changed instead).
+LINK_PARENT_NOT_EXECUTED = "link.parent_not_executed"
+# An amendment takes effect within its parent's dates.
+LINK_EFFECTIVE_DATE_OUTSIDE_TERM = "link.effective_date_outside_term"
+# Amendments amend the contract itself, not another amendment (the as-of terms apply them in one order).
+LINK_AMEND_THE_PARENT = "link.amend_the_parent"
+
 # -- obligations (phase 7, domain/obligation.py, docs/contracting/obligations.md) --------------------
 # An obligation falls due once (due_date) or on a recurrence (an RRULE from a start date): exactly one.
 OBLIGATION_DUE_DATE_OR_RECURRENCE = "obligation.due_date_or_recurrence"

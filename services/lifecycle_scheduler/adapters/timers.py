@@ -53,3 +53,8 @@ async def mark_fired(conn: AsyncConnection, contract_id, kind: str, now: dt.date
     await conn.execute(
         timers.update().where(timers.c.contract_id == contract_id, timers.c.kind == kind).values(fired_at=now)
     )
+
+
+async def drop_unfired(conn: AsyncConnection, contract_id, kind: str) -> None:
+    await conn.execute(timers.delete().where(timers.c.contract_id == contract_id, timers.c.kind == kind,
+                                             timers.c.fired_at.is_(None)))

@@ -1,6 +1,7 @@
 """REST resources of the notification channel: /api/v1/notification-subscriptions/{recipient}
 (where a user id or role:<name> is reached; secrets are never returned) and
-/api/v1/notification-deliveries (every delivery, sent, pending or failed; retry a failed one)."""
+/api/v1/notification-deliveries (every delivery, sent, pending or failed; retry a failed one) and
+/api/v1/notification-series/{key} (a series' occurrences so far, its next repeat, whether it stopped)."""
 
 import datetime as dt
 from typing import Annotated, Literal
@@ -103,6 +104,26 @@ async def list_deliveries(
     rows = await notifying.list_deliveries(ctx.uow(), state=state, recipient=recipient, series_key=series_key,
                                            after=cursor, limit=limit)
     return page_of([DeliveryView.of(r) for r in rows], limit, key=lambda d: d.delivery_id)
+
+
+class SeriesView(BaseModel):
+    series_key: str
+    subject: str
+    recipients: list[str]
+    escalate_to: list[str]
+    repeat_days: int | None
+    escalate_after: int | None
+    occurrences: int = Field(description="occurrences so far, repeats included")
+    next_at: dt.datetime | None = Field(description="when the next repeat falls due; none once stopped or not repeating")
+    stopped_at: dt.datetime | None = Field(description="acknowledged, completed or ended: nothing more is sent")
+
+
+@router.get("/notification-series/{series_key:path}", response_model=SeriesView,
+            dependencies=[Depends(may_watch_deliveries)], responses={404: {"description": "no such series"}})
+async def get_series(series_key: Annotated[str, Path(max_length=400, description="e.g. contract_reminder:<id>/1/cancel_by")],
+                     ctx: Annotated[ServiceContext, Depends(context)]) -> SeriesView:
+    row = await notifying.get_series(ctx.uow(), series_key)
+    return SeriesView(**{name: getattr(row, name) for name in SeriesView.model_fields})
 
 
 @router.post("/notification-deliveries/{delivery_id}/retry", response_model=DeliveryView,

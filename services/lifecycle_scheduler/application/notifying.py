@@ -162,6 +162,14 @@ async def retry_delivery(uow: UnitOfWork, delivery_id: UUID, now: dt.datetime):
         return row
 
 
+async def get_series(uow: UnitOfWork, series_key: str):
+    async with uow:
+        row = await store.series_of(uow.conn, series_key)
+        if row is None:
+            raise NotFound("notification_series", series_key)
+        return row
+
+
 async def list_deliveries(uow: UnitOfWork, **filters) -> list:
     async with uow:
         return await store.deliveries(uow.conn, **filters)

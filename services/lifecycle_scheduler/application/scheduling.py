@@ -14,8 +14,8 @@ from shared.events.contracts import ContractActivated
 from shared.events.envelope import Envelope
 from services.lifecycle_scheduler.adapters import timers
 from services.lifecycle_scheduler.application import (
-    approval_deadlines, contract_starts, link_dates, obligation_dates, operational_contract_dates, quote_validity,
-    renewal_deadlines, signature_dates, timetables,
+    approval_deadlines, contract_periods, contract_starts, link_dates, obligation_dates, operational_contract_dates,
+    quote_validity, renewal_deadlines, signature_dates, timetables,
 )
 from services.lifecycle_scheduler.domain.schedule import ContractSchedule
 
@@ -24,12 +24,14 @@ EXPIRY = "expiry"
 
 
 async def schedule_expiry(uow: UnitOfWork, envelope: Envelope) -> None:
-    """ContractActivated: the legal contract's expiry timer is set."""
+    """ContractActivated: the legal contract's expiry timer is set. With renewal terms the current
+    period's end is the expiry, and its timer (contract_periods) decides whether it renews."""
     event: ContractActivated = envelope.event
+    period = await contract_periods.governed_period(uow.conn, event.contract_id)
     schedule = await uow.get(ContractSchedule, str(event.contract_id)) or ContractSchedule.for_contract(event.contract_id)
     uow.add(schedule)
-    schedule.schedule_expiry(event.end_date, event.time_zone)
-    if schedule.pending_events and not schedule.expired:
+    schedule.schedule_expiry(period.end_date if period else event.end_date, event.time_zone)
+    if schedule.pending_events and not schedule.expired and period is None:
         await timers.set_timer(uow.conn, event.contract_id, EXPIRY, schedule.due_at)
 
 
@@ -61,6 +63,7 @@ async def run_timers(ctx: ServiceContext, stop: asyncio.Event) -> None:
                   partial(approval_deadlines.fire_due_approval_timers, ctx),
                   partial(signature_dates.fire_due_signature_timers, ctx),
                   partial(contract_starts.fire_due_start_timers, ctx),
+                  partial(contract_periods.fire_due_period_timers, ctx),
                   partial(obligation_dates.fire_due_obligation_timers, ctx))
         # Each kind of timer on its own, so a failing sweep of one does not hold up the other.
         for fire in sweeps:

@@ -14,6 +14,7 @@ from shared.backbone.rest import Cursor, Date, Limit, Page, page_of
 from shared.events.contracts import AssigneeRole, Classification, Party, RequestOrigin, RequestState
 from shared.events.coverage import ContractOrigin, PaymentSchedule
 from shared.events.negotiation import VersionOrigin
+from services.projection.api.contract_terms import RecordLinks
 from services.projection.api.contracting_record import ContractingProgress
 from services.projection.application import queries
 
@@ -126,6 +127,7 @@ class ContractRecord(BaseModel):
 
 class ContractRecordWithHistory(ContractRecord, ContractingProgress):
     history: list[HistoryEntry] = Field(description="every change of dates or terms, oldest first")
+    links: RecordLinks = Field(default_factory=RecordLinks, description="amendments and the renewal chain (phase 7)")
 
 
 @router.get("", response_model=Page[ContractRecord])

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.backbone.rest import found
 from shared.events.orders import ServiceState
+from services.projection.application import link_queries
 from services.projection.adapters import (
     contract_history, contract_records, contracting_records, negotiation_records, service_contract_records,
 )
@@ -24,7 +25,7 @@ async def contract(engine: AsyncEngine, contract_id: UUID) -> dict:
         if row.get("envelope_id"):
             signers = await contracting_records.signers_of(conn, row["envelope_id"])
         return {**record, "history": await contract_history.history_of(conn, contract_id),
-                **progress_view(row or None, steps, signers)}
+                **progress_view(row or None, steps, signers), "links": await link_queries.links_view(conn, contract_id)}
 
 
 async def contracts(

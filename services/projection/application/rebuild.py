@@ -17,7 +17,10 @@ from shared.backbone.consumer import apply_once
 from shared.backbone.kafka import KafkaAccess
 from shared.events.envelope import InvalidEnvelope, from_kafka
 from shared.backbone.event_routing import topics_of
-from services.projection.adapters import contract_records, contracting_records, negotiation_records, service_contract_records
+from services.projection.adapters import (
+    contract_links, contract_records, contracting_records, cycle_times, negotiation_records, renewal_calendar,
+    service_contract_records,
+)
 from services.projection.application.projector import CONSUMER_NAME, HANDLERS, project
 
 
@@ -28,6 +31,9 @@ async def rebuild(engine: AsyncEngine, kafka: KafkaAccess) -> int:
         await negotiation_records.clear(conn)
         await contracting_records.clear(conn)
         await service_contract_records.clear(conn)
+        await renewal_calendar.clear(conn)
+        await cycle_times.clear(conn)
+        await contract_links.clear(conn)
         await conn.execute(sa.text("DELETE FROM inbox WHERE consumer = :c"), {"c": CONSUMER_NAME})
     # A throwaway group with manual assignment: aiokafka 0.14's group-less consumer raises
     # CancelledError from stop(). Nothing is committed to it.

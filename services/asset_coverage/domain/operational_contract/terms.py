@@ -76,12 +76,26 @@ class ContractTerms(Aggregate):
         return contract
 
     @classmethod
-    def open_from_contracting(cls, event: ContractActivated):
+    def open_from_contracting(cls, event: ContractActivated, predecessor_id: UUID | None = None):
+        """`predecessor_id`: the contract a renewal successor renews (clm's ContractLinked)."""
         contract = cls(str(event.contract_id))
         contract.record(CoverageOpened(contract_id=event.contract_id, start_date=event.start_date,
                                        end_date=event.end_date, number=event.number, name=event.title,
-                                       contract_model=event.contract_model, time_zone=event.time_zone))
+                                       contract_model=event.contract_model, time_zone=event.time_zone,
+                                       predecessor_id=predecessor_id))
         return contract
+
+    def follow_renewal(self, end_date: dt.date) -> bool:
+        """A contract from contracting renewed tacitly (ContractRenewed): its operational end moves to
+        the new period's end, so its coverage does not lapse at the old one. Recorded as
+        CoverageOpened again with the new end (the event that carries a contracting contract's
+        dates here). False when not open, not from contracting, or already at that end (a redelivery)."""
+        if self.origin != "contracting" or self.state in TERMINAL or end_date <= self.end_date:
+            return False
+        self.record(CoverageOpened(contract_id=UUID(self.id), start_date=self.start_date, end_date=end_date,
+                                   number=self.number, name=self.name, contract_model=self.contract_model,
+                                   time_zone=self.time_zone, predecessor_id=self.predecessor_id))
+        return True
 
     def require_open(self) -> None:
         if self.state in TERMINAL:
@@ -171,7 +185,7 @@ class ContractTerms(Aggregate):
     @applies
     def _on_opened(self, event: CoverageOpened) -> None:
         self.origin, self.state = "contracting", OperationalState.ACTIVE
-        self.start_date, self.end_date = event.start_date, event.end_date
+        self.start_date, self.end_date, self.predecessor_id = event.start_date, event.end_date, event.predecessor_id
         self.number, self.name, self.contract_model = event.number, event.name, event.contract_model
         self.time_zone = event.time_zone or "UTC"
 

@@ -8,7 +8,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY
 
 revision = "clm_0008"
-down_revision = "clm_0007"
+down_revision = "clm_0009"  # after the contract links (merged first), though numbered before them
 
 _AT = sa.DateTime(timezone=True)
 

@@ -1,7 +1,7 @@
 """The contract as Legal and the contract manager see it: requested (intake.py), drafted
 (drafting.py, from a template), negotiated in versions (negotiation.py), approved (approval.py),
 signed and executed (signature.py), then activated (here; readiness.py holds the pure order-readiness
-rules). One aggregate, one stream from the request on (docs/design/contracting.md); each
+rules), renewed or ended by notice (renewal.py, phase 7). One aggregate, one stream from the request on (docs/design/contracting.md); each
 concept is a module whose class is a base of the next, so every handler is in one table."""
 
 import datetime as dt
@@ -16,7 +16,7 @@ from shared.events.contracts import ContractActivated, ContractDrafted, Party
 from services.clm.domain import rules
 from services.clm.domain.contract.intake import RequestState
 from services.clm.domain.contract.readiness import Catalogue, activated_lines, entitlements_of, missing_items, skus_of
-from services.clm.domain.contract.signature import Signing
+from services.clm.domain.contract.links import Linking
 
 
 class ContractState(StrEnum):
@@ -24,7 +24,7 @@ class ContractState(StrEnum):
     ACTIVE = "active"
 
 
-class Contract(Signing):
+class Contract(Linking):
     stream_type = "contract"
 
     def __init__(self, aggregate_id: str):
@@ -77,6 +77,7 @@ class Contract(Signing):
             v1 = ContractActivated(**self.terms.model_dump())
             self.record(v1)
             self.record(ContractActivatedV2(**v1.model_dump(), activated_at=at))
+            self._renewal_at_activation(at)
             return
         if self.executed is None:
             raise ConflictingState(rules.ACTIVATION_NOT_EXECUTED, "a requested contract is activated once it is executed (signed)",
@@ -136,6 +137,7 @@ class Contract(Signing):
         ))
         if self.request_state is RequestState.CONTRACT_SIGNED:
             self._move(RequestState.CLOSED_COMPLETE, by, at, rules.ACTIVATE_ONLY_FROM_DRAFT, reason="activated")
+        self._renewal_at_activation(at)
 
     @applies
     def _on_contract_drafted(self, event: ContractDrafted) -> None:

@@ -8,7 +8,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY
 
 revision = "lifecycle_scheduler_0009"
-down_revision = "lifecycle_scheduler_0007"
+down_revision = "lifecycle_scheduler_0008"
 
 _AT = sa.DateTime(timezone=True)
 
