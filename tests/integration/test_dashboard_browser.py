@@ -16,12 +16,29 @@ import pytest_asyncio
 import uvicorn
 
 from devstack.browser import browser_paths, ensure_browser
+from shared.events.envelope import Envelope
 from shared.events.negotiation import TemplateUsed
+from shared.events.renewal_terms import ContractPeriod, RenewalTerms, RenewalTermsSet
 from tests.conftest import bearer, eventually, token
 from tests.integration.test_analytics import PHASES, Contract, at
 
-T0 = dt.datetime(2041, 5, 6, 8, tzinfo=dt.UTC)  # not test_analytics' month
 from tests.service_contract_story import publish
+
+T0 = dt.datetime(2041, 5, 6, 8, tzinfo=dt.UTC)  # not test_analytics' month
+# The two activated contracts' current periods: cancel-by and end dates in the next 90 days of at(120, T0).
+PERIODS = [ContractPeriod(number=1, start_date=dt.date(2040, 7, 1), end_date=dt.date(2041, 6, 30),
+                          notice_deadline=dt.date(2041, 6, 1), cancel_by=dt.date(2041, 5, 25)),
+           ContractPeriod(number=1, start_date=dt.date(2040, 8, 1), end_date=dt.date(2041, 7, 31),
+                          notice_deadline=dt.date(2041, 7, 1), cancel_by=dt.date(2041, 6, 15))]
+
+
+def with_renewal_terms(contract: Contract, period: ContractPeriod) -> list[Envelope]:
+    envelopes = contract.envelopes()
+    terms = RenewalTermsSet(
+        contract_id=contract.contract_id, start_date=period.start_date, time_zone="UTC", period=period, set_by="cm-max",
+        at=T0, terms=RenewalTerms(initial_term="P12M", renewal="tacit", notice_period="P1M", lead_time="P7D",
+                                  owners=["cm-max"]))
+    return [*envelopes, Envelope(terms, len(envelopes) + 1, time=T0)]
 
 pytestmark = pytest.mark.integration
 PORT = int(os.environ.get("E2E_PORT_BASE", "18000")) + 98
@@ -77,8 +94,8 @@ async def projection(service_env, stack):
                                       "kind": "non_standard_clause", "clause_number": "9", "heading": "Termination"}]),
                          Contract(msa, "standard", [3, 4, 6, 20], t0=T0, title="ACME Robotics: MSA 2041",
                                   assignee="cm-max")]  # in approval
-            for contract in contracts:
-                await publish(stack.kafka_admin, contract.envelopes())
+            for n, contract in enumerate(contracts):
+                await publish(stack.kafka_admin, with_renewal_terms(contract, PERIODS[n]) if n < 2 else contract.envelopes())
             assert (await client.put("/api/v1/ops/clock", json={"now": at(120, T0).isoformat()},
                                      headers=bearer("sre"))).status_code == 200
 
@@ -143,7 +160,8 @@ async def test_sign_in_see_the_three_charts_and_sign_out(projection, browser, tm
     assert oldest["approval"] >= 100  # ours since 20 h, the clock at 120 h
     assert seen["titles"][0] == "Cycle time per phase (hours)" and seen["titles"][1:3] == [
         "Contracts waiting now, per phase", "Oldest waiting, per phase (hours)"] and seen["titles"][3].startswith("Renewals")
-    assert all(v >= 0 for _, _, v in seen["drawn"]["pipeline"])
+    dates = {c: v for _, c, v in seen["drawn"]["pipeline"]}  # at least ours: cancel-by or end dates per month
+    assert dates["2041-05"] >= 1 and dates["2041-06"] >= 2 and dates["2041-07"] >= 1
     assert "Signed in as dana-dashboard" in seen["text"]
     assert "ACME Robotics: MSA 2041" in seen["text"] and "counsel-lena" in seen["text"]
     assert "liability_cap term changed" in seen["clauses"] and "Termination non standard clause" in seen["clauses"]
