@@ -150,6 +150,39 @@ async def test_a_tacit_contract_is_reminded_until_acknowledged_renews_and_refuse
         record = (await http.get(f"{projection}/api/v1/contracts/{contract_id}", headers=OPS)).json()
         assert record["state"] == "active"
 
+        # An obligation: the SLA report due 31 March 2028 falls due, goes overdue, is repeated and escalates.
+        recorded = await http.post(f"{clm}/api/v1/contracts/{contract_id}/obligations", headers=MANAGER, json={
+            "kind": "report", "description": f"SLA report Q1 {run}", "owners": [ann], "due_date": "2028-03-31"})
+        assert recorded.status_code == 201, recorded.text
+        obligation_id = recorded.json()["obligation_id"]
+        series = f"obligation:{obligation_id}/2028-03-31"  # deliveries() and series_stopped() now read this one
+
+        async def notified(occurrence: str, to: set[str]):
+            rows = [d for d in await deliveries() if d["occurrence_key"] == f"{series}/{occurrence}"]
+            sent = {d["address"] for d in rows if d["state"] == "sent" and mailed(d)}
+            assert to <= sent, f"{occurrence}: {[(d['address'], d['state']) for d in rows]}"
+            return rows
+
+        await move(scheduler, berlin(dt.date(2028, 3, 31)))
+        await eventually(lambda: notified("due", {ann}), timeout=60)
+        await move(scheduler, berlin(dt.date(2028, 4, 1)))
+        first = await eventually(lambda: notified("overdue/1", {ann}), timeout=60)
+        assert {d["recipient"] for d in first} == {ann}
+        await move(scheduler, berlin(dt.date(2028, 4, 4), minutes=5))
+        second = await eventually(lambda: notified("overdue/2", {ann, team}), timeout=60)
+        assert {d["recipient"] for d in second} == {ann, "role:contract_manager"}
+
+        # Ann sends the report and completes the occurrence with it: the notices stop.
+        completed = await http.post(f"{clm}/api/v1/obligations/{obligation_id}/occurrences/2028-03-31/completion",
+                                    headers=as_owner(ann), data={"note": "sent to the customer"},
+                                    files={"evidence": ("sla-q1.pdf", b"%PDF-1.4 report", "application/pdf")})
+        assert completed.status_code == 200, completed.text
+        await eventually(series_stopped, timeout=60)
+        stopped_with = len(await deliveries())
+        await move(scheduler, berlin(dt.date(2028, 4, 8)))
+        await move(scheduler, berlin(dt.date(2028, 4, 12)))
+        assert len(await deliveries()) == stopped_with
+
         # Past period 2's notice deadline (2 October 2028, in Berlin): a notice is refused.
         await move(clm, berlin(dt.date(2028, 10, 3), minutes=30))
         late = await http.post(f"{clm}/api/v1/contracts/{contract_id}/termination-notice", headers=MANAGER,

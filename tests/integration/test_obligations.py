@@ -330,3 +330,40 @@ async def test_terms_set_again_replace_the_notice_obligation_and_express_terms_c
                 [("2027-10-02", True), ("2027-11-01", False)],  # dated anew: the stale one canceled
                 [("2027-10-02", True), ("2027-11-01", True)],  # express: no notice obligation
             ][number - 1]
+
+
+async def test_acknowledging_the_cancel_by_reminders_meets_the_periods_notice_obligation(service_env):
+    from shared.events.envelope import Envelope
+    from shared.events.renewal_terms import ContractPeriod, RenewalReminderAcknowledged, RenewalTerms, RenewalTermsSet
+    from services.clm.application import notice_obligations
+
+    async with running_service("clm", service_env("clm")) as clm:
+        contract_id = uuid.uuid4()
+        at = dt.datetime(2027, 1, 1, tzinfo=UTC)
+        period = ContractPeriod(number=1, start_date=D(2027, 1, 1), end_date=D(2027, 12, 31),
+                                notice_deadline=D(2027, 10, 2), cancel_by=D(2027, 9, 2))
+        terms = RenewalTerms(initial_term="P12M", renewal="tacit", notice_period="P90D", lead_time="P30D",
+                             owners=["ann@vendor.example"])
+
+        def acknowledged(anchor: str) -> RenewalReminderAcknowledged:
+            return RenewalReminderAcknowledged(contract_id=contract_id, period_number=1, anchor=anchor,
+                                               note="we keep it", acknowledged_by="ann@vendor.example", at=at)
+
+        events = [RenewalTermsSet(contract_id=contract_id, terms=terms, start_date=D(2027, 1, 1), time_zone="UTC",
+                                  period=period, set_by="cm", at=at), acknowledged("end")]
+        ctx = clm.app.state.context
+        obligation = notice_obligations.notice_obligation_id(contract_id, period)
+
+        async def apply(number: int, event) -> dict:
+            async with ctx.uow(actor="test") as uow:
+                await notice_obligations.HANDLERS[type(event)](uow, Envelope(event, stream_version=number))
+                await uow.commit()
+            [occurrence] = (await clm.get(f"/api/v1/obligations/{obligation}", headers=bearer("sales"))).json()["occurrences"]
+            return occurrence
+
+        for number, event in enumerate(events, 1):
+            assert (await apply(number, event))["state"] != "completed"  # the end's reminders are another matter
+        met = await apply(3, acknowledged("cancel_by"))
+        assert (met["due_on"], met["state"], met["completed_by"]) == ("2027-09-02", "completed", "ann@vendor.example")
+        assert met["note"] == "acknowledged by ann@vendor.example: we keep it"
+        assert (await apply(4, acknowledged("cancel_by")))["note"] == met["note"]  # redelivered: nothing new

@@ -8,7 +8,10 @@ clm's own contract events (`clm-notice-obligations`):
   contract's open notice obligations are canceled (an express contract ends unless renewed).
 - ContractRenewed: the ended period's, if not completed, is canceled (the renewal settled it); the
   new period's is recorded, owned as the previous one was.
-- TerminationNoticeGiven: notice was given, so the period's notice obligation is met (completed)."""
+- TerminationNoticeGiven: notice was given, so the period's notice obligation is met (completed).
+- RenewalReminderAcknowledged of the cancel-by date: an owner took the decision in hand, so the
+  period's notice obligation is met too: one acknowledgement stops the reminders and the
+  obligation's due and overdue notices alike, not two mails asking the same question."""
 
 import datetime as dt
 from uuid import UUID, uuid5
@@ -16,7 +19,9 @@ from uuid import UUID, uuid5
 from shared.backbone.event_routing import HandlerTable
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.envelope import Envelope
-from shared.events.renewal_terms import ContractPeriod, ContractRenewed, RenewalTermsSet, TerminationNoticeGiven
+from shared.events.renewal_terms import (
+    ContractPeriod, ContractRenewed, RenewalReminderAcknowledged, RenewalTermsSet, TerminationNoticeGiven,
+)
 from services.clm.adapters import obligation_index as index
 from services.clm.domain.obligation import Obligation
 
@@ -96,7 +101,21 @@ async def _notice_given(uow: UnitOfWork, envelope: Envelope) -> None:
         await index.save(uow.conn, obligation)
 
 
+async def _cancel_by_acknowledged(uow: UnitOfWork, envelope: Envelope) -> None:
+    e: RenewalReminderAcknowledged = envelope.event
+    if e.anchor != "cancel_by":
+        return
+    for obligation in await _open_notices(uow, e.contract_id):
+        due = obligation.recorded.due_date
+        if obligation.obligation_id != uuid5(e.contract_id, f"notice/{e.period_number}/{due}"):
+            continue
+        note = f"acknowledged by {e.acknowledged_by}" + (f": {e.note}" if e.note else "")
+        if obligation.complete(due, note=note, evidence=None, by=e.acknowledged_by, at=e.at):
+            await index.save(uow.conn, obligation)
+
+
 HANDLERS: HandlerTable = {
+    RenewalReminderAcknowledged: _cancel_by_acknowledged,
     RenewalTermsSet: _terms_set,
     ContractRenewed: _renewed,
     TerminationNoticeGiven: _notice_given,
