@@ -15,15 +15,19 @@ import pytest
 import pytest_asyncio
 import uvicorn
 
-from devstack.browser import browser_paths, ensure_browser
 from shared.events.envelope import Envelope
 from shared.events.negotiation import TemplateUsed
 from shared.events.renewal_terms import ContractPeriod, RenewalTerms, RenewalTermsSet
+from tests.browser import headless_chromium
 from tests.conftest import bearer, eventually, token
 from tests.integration.test_analytics import PHASES, Contract, at
 
 from tests.service_contract_story import publish
 
+pytestmark = pytest.mark.integration
+PORT = int(os.environ.get("E2E_PORT_BASE", "18000")) + 98
+BASE = f"http://127.0.0.1:{PORT}"
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "contracting" / "dashboard.png"
 T0 = dt.datetime(2041, 5, 6, 8, tzinfo=dt.UTC)  # not test_analytics' month
 # The two activated contracts' current periods: cancel-by and end dates in the next 90 days of at(120, T0).
 PERIODS = [ContractPeriod(number=1, start_date=dt.date(2040, 7, 1), end_date=dt.date(2041, 6, 30),
@@ -40,30 +44,12 @@ def with_renewal_terms(contract: Contract, period: ContractPeriod) -> list[Envel
                                   owners=["cm-max"]))
     return [*envelopes, Envelope(terms, len(envelopes) + 1, time=T0)]
 
-pytestmark = pytest.mark.integration
-PORT = int(os.environ.get("E2E_PORT_BASE", "18000")) + 98
-BASE = f"http://127.0.0.1:{PORT}"
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "contracting" / "dashboard.png"
 
 
 @pytest.fixture(scope="module")
 def browser():
-    reason = ensure_browser()
-    if reason and os.environ.get("CI"):
-        pytest.fail(reason)  # CI runs as root: the browser must be there
-    if reason:
-        pytest.skip(reason)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    chromium, driver = browser_paths()
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1300"):
-        options.add_argument(argument)
-    session = webdriver.Chrome(options=options, service=Service(driver))
-    yield session
-    session.quit()
+    with headless_chromium("1400,1300") as session:
+        yield session
 
 
 @pytest_asyncio.fixture(scope="module")

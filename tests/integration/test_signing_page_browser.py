@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 import uvicorn
 
-from devstack.browser import browser_paths, ensure_browser
+from tests.browser import headless_chromium
 from tests.conftest import bearer
 from tests.signing_flow import approved_contract, links_to, signers
 from tests.integration.test_signature import send
@@ -25,23 +25,8 @@ SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "contracting" / "sig
 
 @pytest.fixture(scope="module")
 def browser():
-    reason = ensure_browser()
-    if reason and os.environ.get("CI"):
-        pytest.fail(reason)  # CI runs as root: the browser must be there
-    if reason:
-        pytest.skip(reason)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    chromium, driver = browser_paths()
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=412,1250"):
-        options.add_argument(argument)
-    options.add_argument("--user-agent=Mozilla/5.0 (Linux; Android 14; Pixel 8) Chrome/156 Mobile Safari/537.36")
-    session = webdriver.Chrome(options=options, service=Service(driver))
-    yield session
-    session.quit()
+    with headless_chromium("412,1250", "--user-agent=Mozilla/5.0 (Linux; Android 14; Pixel 8) Chrome/156 Mobile Safari/537.36") as session:
+        yield session
 
 
 @pytest_asyncio.fixture(scope="module")
