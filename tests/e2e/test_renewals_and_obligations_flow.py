@@ -147,8 +147,15 @@ async def test_a_tacit_contract_is_reminded_until_acknowledged_renews_and_refuse
         assert current["renewals"] == 1
         assert (current["current_period"]["end_date"], current["current_period"]["cancel_by"]) == (
             "2028-12-31", "2028-09-02")
-        record = (await http.get(f"{projection}/api/v1/contracts/{contract_id}", headers=OPS)).json()
+
+        async def record_renewed():
+            r = (await http.get(f"{projection}/api/v1/contracts/{contract_id}", headers=OPS)).json()
+            return r if r["end_date"] == "2028-12-31" else None
+
+        record = await eventually(record_renewed, timeout=60)  # the shared record runs on, with its history
         assert record["state"] == "active"
+        assert [(e["event_type"], e["changes"]) for e in record["history"] if e["event_type"] == "ContractRenewed"] == [
+            ("ContractRenewed", [{"field": "end_date", "before": "2027-12-31", "after": "2028-12-31"}])]
 
         # An obligation: the SLA report due 31 March 2028 falls due, goes overdue, is repeated and escalates.
         recorded = await http.post(f"{clm}/api/v1/contracts/{contract_id}/obligations", headers=MANAGER, json={

@@ -2,7 +2,8 @@
 (adapters/renewal_calendar.py): clm's contract stream sets the current period (terms set, renewed),
 the notice and the acknowledged reminders; the scheduler's ContractExpired ends it; clm's obligation
 streams record obligations and their completed occurrences. Every write sets what the event says
-(or adds once), so a redelivery and a rebuild give the same rows."""
+(or adds once), so a redelivery and a rebuild give the same rows. A renewal also moves the shared
+record's end date, with its history entry (the dates changed)."""
 
 from shared.backbone.event_routing import HandlerTable
 from shared.backbone.unit_of_work import UnitOfWork
@@ -12,6 +13,8 @@ from shared.events.obligations import ObligationCanceled, ObligationOccurrenceCo
 from shared.events.renewal_terms import (
     ContractPeriod, ContractRenewed, RenewalReminderAcknowledged, RenewalTermsSet, TerminationNoticeGiven,
 )
+from services.projection.adapters import contract_history as history
+from services.projection.adapters import contract_records as records
 from services.projection.adapters import renewal_calendar as calendar
 
 
@@ -33,6 +36,9 @@ async def _renewed(uow: UnitOfWork, envelope: Envelope) -> None:
     event: ContractRenewed = envelope.event
     await calendar.merge_dates(uow.conn, event.contract_id, envelope.time, **_period(event.period),
                                renewals=event.renewals, termination_given_on=None, termination_end=None)
+    end = {"end_date": event.period.end_date}
+    await history.record_changes(uow.conn, event.contract_id, envelope, end, unless_unset="start_date")
+    await records.merge_contract(uow.conn, event.contract_id, envelope.time, **end)
 
 
 async def _notice_given(uow: UnitOfWork, envelope: Envelope) -> None:
