@@ -54,6 +54,7 @@ def test_exactly_one_of_due_date_and_recurrence():
     ("FREQ=HOURLY;COUNT=3", rules.OBLIGATION_RRULE_INVALID),  # several a day: an occurrence is a day
     ("FREQ=DAILY;BYHOUR=9", rules.OBLIGATION_RRULE_INVALID),
     ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", rules.OBLIGATION_RRULE_EMPTY),  # 30 February never comes
+    ("FREQ=DAILY;BYMONTH=2,4;BYMONTHDAY=31,-31", rules.OBLIGATION_RRULE_EMPTY),  # refused without a search to 9999
     ("FREQ=MONTHLY;UNTIL=20261231", rules.OBLIGATION_RRULE_EMPTY),  # ends before it starts
 ])
 def test_an_rrule_that_does_not_parse_or_yields_nothing_is_refused(rrule, rule):
@@ -240,3 +241,11 @@ def test_overdue_notices_fall_at_local_midnights_every_repeat_days(due_on, zone,
                                           tzinfo=ZoneInfo(zone)) <= local_later)
     assert latest_overdue_number(due_on, zone, number, repeat, later) == expected
     assert latest_overdue_number(due_on, zone, number, repeat, at) == number
+
+
+def test_a_day_of_the_month_that_some_listed_month_has_is_accepted():
+    from services.clm.domain.obligation import _never_matches
+
+    assert not _never_matches({"BYMONTH": "2,3", "BYMONTHDAY": "30"})  # 30 March
+    assert not _never_matches({"BYMONTH": "2", "BYMONTHDAY": "-29"})  # 1 February counted from the end
+    assert _never_matches({"BYMONTH": "4,6,9,11", "BYMONTHDAY": "31"})

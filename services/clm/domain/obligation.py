@@ -24,6 +24,22 @@ OccurrenceState = Literal["upcoming", "due", "overdue", "completed"]
 Origin = Literal["manual", "executed_terms"]
 SUB_DAILY = ("HOURLY", "MINUTELY", "SECONDLY")
 TIME_PARTS = ("BYHOUR", "BYMINUTE", "BYSECOND")
+DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # February's leap day counts
+
+
+def _never_matches(parts: dict[str, str]) -> bool:
+    """BYMONTHDAY days that none of the BYMONTH months has (30 February): python-dateutil would
+    search to the year 9999 for them (seconds of CPU per request), so they are refused up front."""
+    if "BYMONTH" not in parts or "BYMONTHDAY" not in parts:
+        return False
+    try:
+        months = [int(m) for m in parts["BYMONTH"].split(",")]
+        days = [int(d) for d in parts["BYMONTHDAY"].split(",")]
+    except ValueError:
+        return False  # the parser names it
+    if any(not 1 <= m <= 12 for m in months) or any(d == 0 or abs(d) > 31 for d in days):
+        return False
+    return not any(abs(d) <= DAYS_IN_MONTH[m - 1] for m in months for d in days)
 # The windows looked back over for the latest occurrences before a day, widest last (then from the start).
 LOOK_BACK_DAYS = (40, 400, 4000)
 
@@ -43,6 +59,9 @@ def check_recurrence(recurrence: Recurrence) -> None:
         rrulestr(text, dtstart=dt.datetime.combine(recurrence.start, dt.time()))
     except (ValueError, TypeError) as exc:
         raise invalid(rules.OBLIGATION_RRULE_INVALID, f"the RRULE does not parse: {exc}", field="recurrence.rrule") from None
+    if _never_matches(parts):
+        raise invalid(rules.OBLIGATION_RRULE_EMPTY, "no month of BYMONTH has a day of BYMONTHDAY",
+                      field="recurrence.rrule")
     if not is_plannable(recurrence.start):
         raise invalid(rules.DATES_OUT_OF_RANGE, f"{recurrence.start} lies outside {EARLIEST_DATE}..{LATEST_DATE}",
                       field="recurrence.start")
