@@ -67,7 +67,8 @@ def request_of(e: ContractReminderDue, repeat_days: int, escalate_after: int | N
         body=(f"The contract's {what} of period {e.period_number} is {e.anchor_date} ({when} as of this notice).\n"
               f"{todo}\n"
               f"Contract: /api/v1/contracts/{e.contract_id}\n"
-              f"Acknowledge the {what} reminders of period {e.period_number} on the contract once in hand; "
+              f"Once in hand, acknowledge them: POST /api/v1/contracts/{e.contract_id}/renewal-reminders/acknowledge "
+              f'{{"period_number": {e.period_number}, "anchor": "{e.anchor}"}} (clm); '
               f"until then this reminder repeats every {repeat_days} days.\n"),
         repeat_days=repeat_days, escalate_after=escalate_after, escalate_to=escalate_to,
         data={"kind": "contract_reminder", "contract_id": str(e.contract_id), "period_number": e.period_number,
