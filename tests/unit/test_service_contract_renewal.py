@@ -1,6 +1,7 @@
 """A service contract following its legal contract's tacit renewal (domain/service_contract/renewal.py):
 what ends on the renewed period's end runs on to the new end, with the date events consumers follow;
-what ends earlier or is terminal stays; applying the same renewal again records nothing."""
+what ends earlier or is terminal stays; applying the same renewal again records nothing. And the
+scheduler holding the service contract's expiry at a tacit period end (domain/renewal_hold.py)."""
 
 import datetime as dt
 import uuid
@@ -12,6 +13,9 @@ from shared.backbone.errors import DomainError
 from shared.events.orders import (
     ContractLineDatesChanged, EntitlementDatesChanged, ServiceContractDatesChanged, ServiceState,
 )
+from shared.events.renewal_terms import ContractPeriod
+from services.lifecycle_scheduler.domain.contract_periods import PeriodState
+from services.lifecycle_scheduler.domain.renewal_hold import LIMIT, held_for_renewal
 from services.order_sync.domain import rules
 from services.order_sync.domain.service_contract import ContractLine, Entitlement, ServiceContract
 
@@ -147,3 +151,37 @@ def test_a_renewal_that_does_not_end_later_is_refused():
     with pytest.raises(DomainError) as refused:
         f.contract.renew(END, END)
     assert (refused.value.rule, f.contract.pending_events) == (rules.RENEWAL_END_NOT_LATER, [])
+
+
+# -- the scheduler holds the service contract's expiry at a tacit period end ------------------------
+
+
+BERLIN = "Europe/Berlin"
+FIRST = ContractPeriod(number=1, start_date=START, end_date=END, notice_deadline=D(2027, 10, 2), cancel_by=D(2027, 9, 2))
+SECOND = ContractPeriod(number=2, start_date=D(2028, 1, 1), end_date=NEW_END, notice_deadline=D(2028, 10, 2),
+                        cancel_by=D(2028, 9, 2))
+DAY_AFTER = D(2028, 1, 1)
+THEN = dt.datetime(2027, 12, 31, 23, 0, tzinfo=dt.UTC)  # midnight in Berlin
+
+
+def periods(period=FIRST, renewal="tacit", renewals=0, notice=None, max_renewals=None) -> PeriodState:
+    return PeriodState(renewal=renewal, max_renewals=max_renewals, renewals=renewals, period=period, notice_period=notice)
+
+
+@pytest.mark.parametrize("state,held", [
+    pytest.param(periods(), True, id="tacit, renews at this end"),
+    pytest.param(periods(SECOND, renewals=1), True, id="just renewed from this end: order sync's dates on their way"),
+    pytest.param(periods(renewal="express"), False, id="express: expires"),
+    pytest.param(periods(notice=1), False, id="notice given for the period: expires"),
+    pytest.param(periods(renewals=2, max_renewals=2), False, id="renewals used up: expires"),
+    pytest.param(None, False, id="no renewal terms"),
+])
+def test_an_expiry_at_a_tacit_period_end_waits_for_the_renewal(state, held):
+    assert held_for_renewal("expiry", DAY_AFTER, BERLIN, state, THEN) is held
+
+
+def test_only_expiries_on_the_period_end_wait_and_not_for_ever():
+    assert not held_for_renewal("activation", DAY_AFTER, BERLIN, periods(), THEN)
+    assert not held_for_renewal("expiry", D(2027, 7, 1), BERLIN, periods(), THEN)  # ended earlier on purpose
+    assert held_for_renewal("expiry", DAY_AFTER, BERLIN, periods(), THEN + LIMIT - dt.timedelta(seconds=1))
+    assert not held_for_renewal("expiry", DAY_AFTER, BERLIN, periods(), THEN + LIMIT)
