@@ -2,7 +2,9 @@
 a contract activated into order sync (ContractActivated v2, one line fulfilled with its entitlement),
 made Active by the scheduler's timers, then clm's ContractRenewed on clm.contracts.v1 (twice, as two
 deliveries) -> the service contract, its line and its entitlement end on the new period's end, once,
-and the scheduler's expiry timers moved there."""
+and the scheduler's expiry timers moved there. At the period end itself the scheduler holds those
+expiry timers (they fall due with the period end, whose renewal takes longer to come back) until the
+renewal's new dates move them."""
 
 import datetime as dt
 import uuid
@@ -14,7 +16,9 @@ from shared.events.renewal_terms import ContractPeriod, ContractRenewed
 from services.clm.domain.contract.readiness import CatalogueCopy
 from tests.activation_story import AT, GOLD, ONSITE, executed_contract, quote_with_skus
 from tests.conftest import bearer, eventually, running_service
+from services.lifecycle_scheduler.domain.schedule import start_of_day
 from tests.integration.test_activation import stream_types
+from tests.integration.test_service_contract_timers import sweep_at
 from tests.service_contract_story import publish
 
 pytestmark = pytest.mark.integration
@@ -32,8 +36,9 @@ def activated_contract(premium_sku: str, onsite_sku: str):
     contract = executed_contract(quote, start=START, end=END)
     contract.start_reached({premium_sku: CatalogueCopy(premium_sku, 1, "Premium support", GOLD),
                             onsite_sku: CatalogueCopy(onsite_sku, 1, "Onsite service", ONSITE)}, at=AT, by="clm.activation")
-    v1, v2 = contract.pending_events[-4:-2]
-    return contract.contract_uuid, v1, v2
+    v1, v2, terms = contract.pending_events[-4], contract.pending_events[-3], contract.pending_events[-1]
+    assert terms.event_type == "RenewalTermsSet" and terms.terms.renewal == "tacit" and terms.period.end_date == END
+    return contract.contract_uuid, v1, v2, terms
 
 
 def renewed(contract_id: uuid.UUID) -> ContractRenewed:
@@ -45,7 +50,7 @@ def renewed(contract_id: uuid.UUID) -> ContractRenewed:
 
 async def test_a_tacit_renewal_runs_the_service_contract_its_line_and_entitlement_on(service_env, stack):
     premium_sku, onsite_sku = f"SUP-PREM-{uuid.uuid4().hex[:6]}", f"ONSITE-{uuid.uuid4().hex[:6]}"
-    cid, v1, v2 = activated_contract(premium_sku, onsite_sku)
+    cid, v1, v2, _ = activated_contract(premium_sku, onsite_sku)
     scheduler_env = service_env("lifecycle_scheduler", SCHEDULER_TICK_SECONDS="0.05")
     async with running_service("order_sync", service_env("order_sync")) as order_sync, \
             running_service("lifecycle_scheduler", scheduler_env) as scheduler:
@@ -92,3 +97,55 @@ async def test_a_tacit_renewal_runs_the_service_contract_its_line_and_entitlemen
         types = await eventually(applied_once, timeout=30)
         assert (types.count("ServiceContractDatesChanged"), types.count("ContractLineDatesChanged"),
                 types.count("EntitlementDatesChanged")) == (1, 1, 1)
+
+
+async def test_at_the_period_end_the_expiry_waits_for_the_renewal(service_env, stack):
+    premium_sku, onsite_sku = f"SUP-PREM-{uuid.uuid4().hex[:6]}", f"ONSITE-{uuid.uuid4().hex[:6]}"
+    cid, v1, v2, terms = activated_contract(premium_sku, onsite_sku)
+    scheduler_env = service_env("lifecycle_scheduler", ALLOW_CLOCK_CONTROL="true", SCHEDULER_TICK_SECONDS="0.05")
+    async with running_service("order_sync", service_env("order_sync")) as order_sync, \
+            running_service("lifecycle_scheduler", scheduler_env) as scheduler:
+        put = await order_sync.put(f"/api/v1/catalogue/{premium_sku}", headers=OPS, json={
+            "product": "Premium support", "entitlements": [t.model_dump() for t in GOLD]})
+        assert put.status_code == 200, put.text
+        await publish(stack.kafka_admin, [Envelope(v1, 9), Envelope(v2, 10), Envelope(terms, 12)])
+
+        async def service_contract():
+            r = await order_sync.get(f"/api/v1/service-contracts/{cid}", headers=READER)
+            return r.json() if r.status_code == 200 else None
+
+        async def active():
+            body = await service_contract()
+            return body if body and body["state"] == "active" and body["lines"][0]["state"] == "active" else None
+
+        await eventually(active, timeout=60)
+
+        async def expiries():
+            r = await scheduler.get(f"/api/v1/service-contracts/{cid}/timers", headers=READER)
+            return [t for t in r.json()["timers"] if t["transition"] == "expiry"] if r.status_code == 200 else []
+
+        async def period_known():  # the scheduler has the renewal terms and the contract in force
+            r = await scheduler.get(f"/api/v1/contracts/{cid}/period-timers", headers=READER)
+            return r.json() if r.status_code == 200 and r.json().get("timers") else None
+
+        await eventually(period_known, timeout=60)
+        assert len(await eventually(expiries, timeout=30)) == 3
+        period_end = start_of_day(END + dt.timedelta(days=1), "Europe/Berlin")
+        await sweep_at(scheduler, period_end)
+
+        held = await expiries()
+        assert [t["fired_at"] for t in held] == [None] * 3
+        assert all(dt.datetime.fromisoformat(t["due_at"]) > period_end for t in held), held  # postponed
+        assert all(t["due_on"] == "2027-07-01" for t in held)
+        assert (await active())["end_date"] == END.isoformat()  # nothing expired at the old end
+
+        await publish(stack.kafka_admin, [Envelope(renewed(cid), 20)])
+
+        async def moved():
+            timers = await expiries()
+            return timers if {(t["due_on"], t["fired_at"]) for t in timers} == {("2028-07-01", None)} else None
+
+        await eventually(moved, timeout=60)
+        shown = await active()
+        assert (shown["end_date"], shown["lines"][0]["end_date"], shown["entitlements"][0]["end_date"]) == (
+            NEW_END.isoformat(),) * 3
