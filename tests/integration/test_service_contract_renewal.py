@@ -2,7 +2,7 @@
 a contract activated into order sync (ContractActivated v2, one line fulfilled with its entitlement),
 made Active by the scheduler's timers, then clm's ContractRenewed on clm.contracts.v1 (twice, as two
 deliveries) -> the service contract, its line and its entitlement end on the new period's end, once,
-and the scheduler's expiry timers moved there. At the period end itself the scheduler holds those
+in order sync and in the projection's record, and the scheduler's expiry timers moved there. At the period end itself the scheduler holds those
 expiry timers (they fall due with the period end, whose renewal takes longer to come back) until the
 renewal's new dates move them."""
 
@@ -53,7 +53,8 @@ async def test_a_tacit_renewal_runs_the_service_contract_its_line_and_entitlemen
     cid, v1, v2, _ = activated_contract(premium_sku, onsite_sku)
     scheduler_env = service_env("lifecycle_scheduler", SCHEDULER_TICK_SECONDS="0.05")
     async with running_service("order_sync", service_env("order_sync")) as order_sync, \
-            running_service("lifecycle_scheduler", scheduler_env) as scheduler:
+            running_service("lifecycle_scheduler", scheduler_env) as scheduler, \
+            running_service("projection", service_env("projection")) as projection:
         put = await order_sync.put(f"/api/v1/catalogue/{premium_sku}", headers=OPS, json={
             "product": "Premium support", "entitlements": [t.model_dump() for t in GOLD]})
         assert put.status_code == 200, put.text
@@ -97,6 +98,15 @@ async def test_a_tacit_renewal_runs_the_service_contract_its_line_and_entitlemen
         types = await eventually(applied_once, timeout=30)
         assert (types.count("ServiceContractDatesChanged"), types.count("ContractLineDatesChanged"),
                 types.count("EntitlementDatesChanged")) == (1, 1, 1)
+
+        async def in_the_read_model():  # the projection's service contract record follows the date events
+            r = await projection.get(f"/api/v1/service-contracts/{cid}", headers=READER)
+            record = r.json() if r.status_code == 200 else None
+            ends = record and (record["end_date"], *(i["end_date"] for i in record["lines"] + record["entitlements"]))
+            return record if ends == (NEW_END.isoformat(),) * 3 else None
+
+        record = await eventually(in_the_read_model, timeout=60)
+        assert record["state"] == "active"
 
 
 async def test_at_the_period_end_the_expiry_waits_for_the_renewal(service_env, stack):
