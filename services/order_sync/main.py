@@ -7,6 +7,7 @@ from shared.events import topics
 from shared.events.activation import ContractActivatedV2
 from shared.events.catalogue import CatalogueEntryPublished
 from shared.events.lifecycle import QuoteValidityEnded, ServiceContractDateReached
+from shared.events.renewal_terms import ContractRenewed
 from services.catalogue import by_name
 from services.order_sync.adapters.indexes import SqlIndexes
 from services.order_sync.api import (
@@ -16,6 +17,7 @@ from services.order_sync.application import reconciliation as reconciling
 from services.order_sync.application.consumed_events import reach_dates
 from services.order_sync.application.orders import retry_fallout_of, take_activation
 from services.order_sync.application.quotes import end_validity
+from services.order_sync.application.renewals import CONSUMER_NAME as RENEWALS, follow_renewal
 from services.order_sync.settings import OrderSyncSettings
 
 definition = ServiceDefinition(
@@ -38,6 +40,8 @@ definition = ServiceDefinition(
         Subscription(reconciling.HANDLERS, name=reconciling.CONSUMER_NAME),
         # Its own catalogue's events: lines in fallout on a SKU are retried when it is published.
         Subscription({CatalogueEntryPublished: retry_fallout_of}, name="order_sync-catalogue"),
+        # clm's tacit renewals: the service contract runs on with its legal contract (application/renewals.py).
+        Subscription({ContractRenewed: follow_renewal}, name=RENEWALS),
     ],
     background=[reconciling.run_reconciliation],
     settings_class=OrderSyncSettings,

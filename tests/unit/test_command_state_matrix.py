@@ -262,6 +262,8 @@ CONTRACT_ROWS = [
     Row("add_entitlement", CREATION, lambda s: s.contract.add_entitlement(entitlement(DURING, NOV30), s.today),
         (OK, OK, TERM, TERM)),
     Row("reach", TIME, lambda s: s.contract.reach(D(2028, 2, 1)), (OK, OK, NOOP, NOOP)),
+    # The legal contract renewed tacitly: it follows, as time does; a terminal contract stays terminal.
+    Row("renew", TIME, lambda s: s.contract.renew(END, D(2028, 12, 31)), (OK, OK, NOOP, NOOP)),
 ]
 
 

@@ -56,6 +56,12 @@ async def state_of(conn: AsyncConnection, contract_id: UUID):
     return (await conn.execute(query)).one_or_none()
 
 
+async def states_of(conn: AsyncConnection, contract_ids: list[UUID]) -> list:
+    """The rows of these contracts (those it has), unlocked: for reading only."""
+    s = contract_period_states
+    return list(await conn.execute(sa.select(s).where(s.c.contract_id.in_(contract_ids)))) if contract_ids else []
+
+
 async def save_state(conn: AsyncConnection, contract_id: UUID, **values) -> None:
     s = contract_period_states
     await conn.execute(s.update().where(s.c.contract_id == contract_id).values(**values))

@@ -68,6 +68,7 @@ CLAIM_DUE_AFTER = sa.text(
 )
 
 _MARK_FIRED = sa.text("UPDATE service_timers SET fired_at = :now WHERE ctid = ANY(CAST(:ctids AS tid[]))")
+_POSTPONE = sa.text("UPDATE service_timers SET due_at = :due_at WHERE ctid = ANY(CAST(:ctids AS tid[]))")
 
 
 async def zone_of(conn: AsyncConnection, contract_id: UUID) -> str | None:
@@ -182,6 +183,12 @@ async def claim_due(conn: AsyncConnection, now: dt.datetime, limit: int,
         return list(await conn.execute(CLAIM_DUE, {"now": now, "limit": limit}))
     params = {"now": now, "limit": limit, "after_due_at": after[0], "after_contract_id": after[1]}
     return list(await conn.execute(CLAIM_DUE_AFTER, params))
+
+
+async def postpone(conn: AsyncConnection, claimed: list, due_at: dt.datetime) -> None:
+    """Claimed timers due again at `due_at`, unfired (their `due_on` stays: the date they announce)."""
+    if claimed:
+        await conn.execute(_POSTPONE, {"due_at": due_at, "ctids": [row.ctid for row in claimed]})
 
 
 async def mark_fired(conn: AsyncConnection, claimed: list, now: dt.datetime) -> None:

@@ -47,6 +47,13 @@ def _period_state(row) -> PeriodState | None:
                        acknowledged=frozenset((p, a) for p, a in row.acknowledged))
 
 
+async def period_states(conn: AsyncConnection, contract_ids: list[UUID]) -> dict[UUID, PeriodState]:
+    """What is known of these contracts' periods, for those with renewal terms that have not ended
+    (read without locking: for the service contract sweep's renewal hold)."""
+    rows = await period_timers.states_of(conn, contract_ids)
+    return {row.contract_id: state for row in rows if not row.expired and (state := _period_state(row)) is not None}
+
+
 async def governed_period(conn: AsyncConnection, contract_id: UUID) -> ContractPeriod | None:
     """For schedule_expiry (ContractActivated): the current period when the contract has renewal
     terms, so its end decides and no expiry timer is set; None: expire at the end date as before."""

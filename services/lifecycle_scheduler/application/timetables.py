@@ -45,6 +45,9 @@ from shared.events.orders import (
 )
 from shared.events.envelope import Envelope
 from services.lifecycle_scheduler.adapters import service_timers
+from services.lifecycle_scheduler.application import contract_periods
+from services.lifecycle_scheduler.domain import renewal_hold
+from services.lifecycle_scheduler.domain.renewal_hold import held_for_renewal
 from services.lifecycle_scheduler.domain.timetable import (
     TERMINAL,
     ServiceContractTimetable,
@@ -210,19 +213,25 @@ class SweepMark:
 
 async def fire_due_service_timers(ctx: ServiceContext, batch_size: int = 2000, mark: SweepMark | None = None) -> int:
     """Fires one batch of due timers in one transaction: marks them fired and records one
-    ServiceContractDateReached per contract through the event store (the outbox). Returns how
-    many timers fired; 0 when nothing is due. With a mark, starts where it says and moves it."""
+    ServiceContractDateReached per contract through the event store (the outbox); expiries held for
+    a tacit renewal (domain/renewal_hold.py) are postponed instead. Returns how many timers fired
+    or were postponed; 0 when nothing is due. With a mark, starts where it says and moves it."""
     now = ctx.clock.now()
     after = (mark.due_at, mark.contract_id) if mark and mark.due_at else None
     async with ctx.uow(actor=ACTOR) as uow:
         claimed = await service_timers.claim_due(uow.conn, now, batch_size, after)
         if not claimed:
             return 0
-        firing = _whole_contracts(claimed, full=len(claimed) == batch_size)
+        swept = _whole_contracts(claimed, full=len(claimed) == batch_size)
+        zones = await service_timers.zones_of(uow.conn, list({row.contract_id for row in swept}))
+        renewing = await contract_periods.period_states(uow.conn, list({row.contract_id for row in swept}))
+        held = {row.ctid for row in swept if held_for_renewal(
+            row.transition, row.due_on, zones[row.contract_id], renewing.get(row.contract_id), now)}
+        await service_timers.postpone(uow.conn, [row for row in swept if row.ctid in held], now + renewal_hold.STEP)
+        firing = [row for row in swept if row.ctid not in held]
         by_contract: dict[UUID, list[Timer]] = defaultdict(list)
         for row in firing:
             by_contract[row.contract_id].append(service_timers.as_timer(row))
-        zones = await service_timers.zones_of(uow.conn, list(by_contract))
         await service_timers.mark_fired(uow.conn, firing, now)
         # From here to commit the service's appenders wait for this one, replicas included: only
         # the versions, building the events and one INSERT happen in that window.
@@ -235,8 +244,8 @@ async def fire_due_service_timers(ctx: ServiceContext, batch_size: int = 2000, m
             uow.add(timetable)
         await uow.commit()  # one append_many for the whole batch; wakes the relay
     if mark is not None:
-        mark.due_at, mark.contract_id = firing[-1].due_at, firing[-1].contract_id
-    return len(firing)
+        mark.due_at, mark.contract_id = swept[-1].due_at, swept[-1].contract_id
+    return len(swept)
 
 
 def _whole_contracts(claimed: list, full: bool) -> list:

@@ -20,6 +20,13 @@ DATES_CHILD_WITHIN_PARENT = "dates.child_within_parent"
 ACTIVE_START_DATE_FROZEN = "active.start_date_frozen"
 # ... and the end date can only be extended.
 ACTIVE_END_DATE_EXTEND_ONLY = "active.end_date_extend_only"
+# The named exception to the two above (docs/domain.md seed 002, "applies approved renewals"): the
+# legal contract renewed tacitly (clm's ContractRenewed), so the contract, and each open line and
+# entitlement ending on the renewed period's end, run on to the new period's end, Suspended ones
+# too (domain/service_contract/renewal.py). Manual edits stay under the rules above.
+RENEWAL_APPLIES_APPROVED_RENEWALS = "renewal.applies_approved_renewals"
+# A renewal's new end lies after the end of the period it renews.
+RENEWAL_END_NOT_LATER = "renewal.end_not_later"
 # Nothing new may be dated to end before today once the contract is Active.
 DATES_END_BEFORE_TODAY = "dates.end_before_today"
 # Lines and entitlements are removed only while Draft.

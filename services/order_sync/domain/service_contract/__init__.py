@@ -9,7 +9,8 @@ contract's time zone. Rule names are in `rules`.
 
 The aggregate is built in layers, each a base of the next: `items` (lines, entitlements, their
 date checks), `state` (the event handlers), `life_cycle` (the rules the commands share),
-`lines` and `entitlements` (their commands), `contract` (the contract's own commands).
+`lines` and `entitlements` (their commands), `renewal` (following the legal contract's tacit
+renewal), `contract` (the contract's own commands).
 """
 
 from services.order_sync.domain.service_contract.contract import ServiceContract

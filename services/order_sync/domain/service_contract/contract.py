@@ -25,11 +25,12 @@ from services.order_sync.domain.service_contract.items import (
     ACTIVE, CANCELED, DRAFT, EXPIRED, SUSPENDED, ContractLine, Entitlement, check_order, check_within,
 )
 from services.order_sync.domain.service_contract.lines import LineCommands
+from services.order_sync.domain.service_contract.renewal import RenewalCommands
 
 DAY = dt.timedelta(days=1)
 
 
-class ServiceContract(LineCommands, EntitlementCommands):
+class ServiceContract(LineCommands, EntitlementCommands, RenewalCommands):
     stream_type = "service_contract"
 
     @classmethod
