@@ -169,7 +169,10 @@ async def test_an_amendment_and_a_renewal_successor_through_clm_coverage_and_the
         assert after["terms"]["payment_days"] == {"value": 60, "source": str(amendment_id)}
         assert after["terms"]["governing_law"] == {"value": "CH", "source": str(amendment_id)}
         assert after["terms"]["auto_renewal"] == {"value": True, "source": str(pid)}
-        assert after["terms"]["end_date"] == {"value": "2029-12-31", "source": str(pid)}
+        assert after["terms"]["end_date"] == {"value": "2029-12-31", "source": str(pid)}  # before the renewal
+        renewed = (await projection.get(f"/api/v1/contracts/{pid}/terms", params={"as_of": "2030-01-01"},
+                                        headers=READER)).json()
+        assert renewed["terms"]["end_date"] == {"value": "2032-12-31", "source": str(pid)}
         today = (await projection.get(f"/api/v1/contracts/{pid}/terms", headers=READER)).json()
         assert today["as_of"] and today["amends"] is None
         missing = await projection.get(f"/api/v1/contracts/{uuid.uuid4()}/terms", headers=READER)

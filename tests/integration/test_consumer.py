@@ -106,7 +106,7 @@ async def test_poison_message_goes_to_dead_letter_topic_and_later_ones_still_flo
     assert await _effects(scratch_engine) == {before.event_id: 1, after.event_id: 1}
 
     dead = AIOKafkaConsumer(consumer.dead_letter_topic, **stack.kafka_admin.options(), group_id=None,
-                            auto_offset_reset="earliest")
+                            auto_offset_reset="earliest", metadata_max_age_ms=500)  # the topic may be new: look often
     await dead.start()
     letters = []
     try:
@@ -213,7 +213,7 @@ async def test_a_poison_message_inside_a_batch_is_dead_lettered_and_the_others_a
     assert _consumed(name, "dead_lettered") == 1 and _consumed(name, "applied") == 9
 
     dead = AIOKafkaConsumer(consumer.dead_letter_topic, **stack.kafka_admin.options(), group_id=None,
-                            auto_offset_reset="earliest")
+                            auto_offset_reset="earliest", metadata_max_age_ms=500)  # the topic may be new: look often
     await dead.start()
     letters = []
     try:

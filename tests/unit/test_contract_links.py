@@ -227,3 +227,15 @@ def test_the_terms_in_force_apply_each_signed_amendment_from_its_effective_date_
     assert used == applied
     assert {name: terms[name] for name in expected} == expected
     assert set(terms) == {"start_date", "end_date", "time_zone", *NEGOTIATED_FIELDS}
+
+
+def test_the_end_in_force_on_a_day_is_the_end_the_contract_had_then():
+    from services.projection.domain.terms_in_force import end_in_force
+
+    renewed = [(dt.date(2029, 12, 31), dt.date(2032, 12, 31)), (dt.date(2027, 12, 31), dt.date(2029, 12, 31))]
+    current = dt.date(2035, 12, 31)
+    assert end_in_force(current, renewed, dt.date(2027, 6, 1)) == dt.date(2027, 12, 31)
+    assert end_in_force(current, renewed, dt.date(2027, 12, 31)) == dt.date(2027, 12, 31)
+    assert end_in_force(current, renewed, dt.date(2028, 1, 1)) == dt.date(2029, 12, 31)
+    assert end_in_force(current, renewed, dt.date(2030, 1, 1)) == current
+    assert end_in_force(current, [], dt.date(2020, 1, 1)) == current

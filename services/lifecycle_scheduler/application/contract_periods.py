@@ -86,7 +86,12 @@ async def _terms_set(uow: UnitOfWork, envelope: Envelope) -> None:
     row = await period_timers.lock_state(uow.conn, e.contract_id)
     schedule = await uow.get(ContractSchedule, str(e.contract_id))
     expired = row.expired or (schedule is not None and schedule.expired)
-    await period_timers.save_state(uow.conn, e.contract_id, terms=e.terms.model_dump(mode="json"),
+    terms = e.terms
+    if e.origin == "executed_terms" and terms.renewal == "express":
+        # Nobody set terms and nothing renews: the end is announced to operations' owners by their
+        # renewal tasks already; reminding the contract manager of every such contract is noise.
+        terms = terms.model_copy(update={"reminder_offsets_days": []})
+    await period_timers.save_state(uow.conn, e.contract_id, terms=terms.model_dump(mode="json"),
                                    period=e.period.model_dump(mode="json"), time_zone=e.time_zone, expired=expired)
     # The period end decides from now on: an expiry timer set on activation goes.
     await timers.drop_unfired(uow.conn, e.contract_id, EXPIRY)

@@ -72,3 +72,11 @@ async def history_of(conn: AsyncConnection, contract_id: UUID) -> list[dict]:
     rows = await conn.execute(sa.select(h.c.at, h.c.event_type, h.c.event_id, h.c.changes)
                               .where(h.c.contract_id == contract_id).order_by(h.c.at, h.c.stream_version, h.c.event_id))
     return [dict(r._mapping) for r in rows]
+
+
+async def renewed_ends(conn: AsyncConnection, contract_id: UUID) -> list[tuple[dt.date, dt.date]]:
+    """(end before, end after) of each tacit renewal the record took (ContractRenewed entries)."""
+    rows = await conn.execute(sa.select(contract_history.c.changes).where(
+        contract_history.c.contract_id == contract_id, contract_history.c.event_type == "ContractRenewed"))
+    return [(dt.date.fromisoformat(c["before"]), dt.date.fromisoformat(c["after"]))
+            for changes, in rows for c in changes if c["field"] == "end_date" and c["before"] and c["after"]]

@@ -7,7 +7,8 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.backbone.rest import found
-from services.projection.adapters import contract_links, contract_records
+from services.projection.adapters import contract_history, contract_links, contract_records
+from services.projection.domain.terms_in_force import end_in_force
 from services.projection.domain.terms_in_force import terms_in_force as apply_amendments
 
 
@@ -33,6 +34,8 @@ async def terms_in_force(engine: AsyncEngine, contract_id: UUID, as_of: dt.date 
         day = as_of or today(record["time_zone"])
         amendments = [{**a, "in_force": contract_links.in_force(a)}
                       for a in await contract_links.linked_to(conn, [contract_id], "amendment")]
+        renewed = await contract_history.renewed_ends(conn, contract_id)
+        record = {**record, "end_date": end_in_force(record["end_date"], renewed, day)}
         terms, applied = apply_amendments(record, amendments, day)
         return {"contract_id": contract_id, "as_of": day,
                 "amends": link["parent_id"] if link and link["relation"] == "amendment" else None,

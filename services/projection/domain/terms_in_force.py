@@ -3,7 +3,8 @@ amendment in force (executed or active) whose effective date is on or before tha
 effective-date order. Each field names the contract it came from.
 
 An amendment changes negotiated terms; the dates stay the parent's (an amendment's own dates are
-its document's, beginning on its effective date; tacit renewals move the end in the renewal part)."""
+its document's, beginning on its effective date). A tacit renewal moves the record's end date; the
+end in force on a day before that renewal is the end the contract had then (`end_in_force`)."""
 
 import datetime as dt
 from typing import Any, Iterable, Mapping
@@ -11,6 +12,16 @@ from uuid import UUID
 
 DATE_FIELDS = ("start_date", "end_date", "time_zone")
 NEGOTIATED_FIELDS = ("liability_cap", "liability_cap_currency", "payment_days", "auto_renewal", "governing_law")
+
+
+def end_in_force(current_end: dt.date | None, renewed_ends: Iterable[tuple[dt.date, dt.date]],
+                 as_of: dt.date) -> dt.date | None:
+    """`renewed_ends`: (end before, end after) of each tacit renewal. On a day up to a period's end,
+    that period's end is in force; after the last renewed end, the current one."""
+    for before, _ in sorted(renewed_ends):
+        if as_of <= before:
+            return before
+    return current_end
 
 
 def terms_in_force(parent: Mapping[str, Any], amendments: Iterable[Mapping[str, Any]],
