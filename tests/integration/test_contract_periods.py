@@ -165,7 +165,7 @@ async def test_a_tacit_contract_is_reminded_before_cancel_by_renews_at_its_perio
         await at_time(scheduler, t90)
         assert await announced(scheduler, contract_id) == [("ContractReminderDue", "cancel_by", 90, 1)]
         await eventually(lambda: _counts(smtp_server, everyone, [1, 1, 0], [contract_id]), timeout=30)
-        [mail] = smtp_server.mailbox.to(owners[0])
+        [mail] = [m for m in smtp_server.mailbox.to(owners[0]) if str(contract_id) in m["Subject"]]
         assert "cancel-by date 2031-10-02 (period 1)" in mail["Subject"] and "in 90 days" in mail.get_content()
 
         # Unacknowledged it repeats after 7 days; the third occurrence reaches the contract manager too.
@@ -176,7 +176,8 @@ async def test_a_tacit_contract_is_reminded_before_cancel_by_renews_at_its_perio
         await eventually(lambda: _counts(smtp_server, everyone, [3, 3, 1], [contract_id]), timeout=30)
         await at_time(scheduler, t60)
         await eventually(lambda: _counts(smtp_server, everyone, [4, 4, 2], [contract_id]), timeout=30)
-        assert "in 60 days" in smtp_server.mailbox.to(manager)[-1].get_content()
+        ours = [m for m in smtp_server.mailbox.to(manager) if str(contract_id) in m["Subject"]]
+        assert "in 60 days" in ours[-1].get_content()
 
         # Acknowledged: the series stops and the cancel-by's 30 and 0 days never fire.
         await clm.publish(RenewalReminderAcknowledged(contract_id=contract_id, period_number=1, anchor="cancel_by",
