@@ -102,20 +102,27 @@ async def test_poison_message_goes_to_dead_letter_topic_and_later_ones_still_flo
     async def later_applied():
         return after.event_id in await _effects(scratch_engine)
 
-    await _run_until(consumer, later_applied)
-    assert await _effects(scratch_engine) == {before.event_id: 1, after.event_id: 1}
-
-    dead = AIOKafkaConsumer(consumer.dead_letter_topic, **stack.kafka_admin.options(), group_id=None,
-                            auto_offset_reset="earliest", metadata_max_age_ms=500)  # the topic may be new: look often
-    await dead.start()
-    letters = []
+    # The consumer keeps running while the letters are read: the poison and the garbage are on other
+    # partitions than the last message, so they may still be on their way when it is applied.
+    stop = asyncio.Event()
+    running = asyncio.create_task(consumer.run(stop))
     try:
-        async with asyncio.timeout(30):
-            while len(letters) < 2:
-                for messages in (await dead.getmany(timeout_ms=500)).values():
-                    letters += messages
+        await eventually(later_applied, timeout=60)
+        dead = AIOKafkaConsumer(consumer.dead_letter_topic, **stack.kafka_admin.options(), group_id=None,
+                                auto_offset_reset="earliest", metadata_max_age_ms=500)  # the topic may be new
+        await dead.start()
+        letters = []
+        try:
+            async with asyncio.timeout(60):
+                while len(letters) < 2:
+                    for messages in (await dead.getmany(timeout_ms=500)).values():
+                        letters += messages
+        finally:
+            await dead.stop()
     finally:
-        await dead.stop()
+        stop.set()
+        await running
+    assert await _effects(scratch_engine) == {before.event_id: 1, after.event_id: 1}
     # The two letters come from different partitions: their order in the dead-letter topic is not defined.
     by_reason = {dict(m.headers)["dlq_reason"].decode().split(":")[0]: dict(m.headers) for m in letters}
     assert set(by_reason) == {"ValueError", "invalid envelope"}
