@@ -19,7 +19,7 @@ topics or group waits for its ACLs, with a warning each retry, instead of ending
 import asyncio
 import datetime as dt
 from typing import Callable
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 
 from shared.backbone.clock import Clock
-from shared.backbone.event_routing import Handler
+from shared.backbone.event_routing import Handler, Run
 from shared.backbone import kafka as kafka_clients
 from shared.backbone.kafka import KafkaAccess
 from shared.backbone.logging import correlation_id, get_logger
@@ -314,21 +314,29 @@ async def apply_batch(
     """Handles, in order and in one transaction, each event of `messages` (envelope, topic,
     partition, offset) this consumer has not had yet; True where applied, False for a duplicate.
     Raises what a handler raised, with nothing of the batch done. The events of earlier messages
-    are staged in the unit of work (`uow.get` sees them) and reach the table at the end."""
+    are staged in the unit of work (`uow.get` sees them) and reach the table at the end. A
+    dispatcher's `Batched` handlers get their runs together and its `Prefetching` handlers' streams
+    are read first, in one query (event_routing.py)."""
     async with UnitOfWork(engine, actor=f"consumer:{consumer}", on_commit=on_commit, views=views, clock=clock) as uow:
         new = await _record_batch_in_inbox(uow, consumer, messages)
-        applied = []
+        applied, fresh = [], []
         for envelope, *_ in messages:
             if envelope.event_id not in new:
                 applied.append(False)
                 continue
             new.discard(envelope.event_id)  # a second copy in the same batch is a duplicate
-            correlation_id.set(envelope.correlation_id)
-            uow.correlation_id = envelope.correlation_id or str(uuid4())
-            uow.causation_id = str(envelope.event_id)
-            await handle(uow, envelope)
-            uow.stage()
+            fresh.append(envelope)
             applied.append(True)
+        streams = getattr(handle, "streams", None)
+        if streams is not None and (wanted := streams(fresh)):
+            await uow.prefetch(wanted)
+        runs = getattr(handle, "runs", None)
+        for run in runs(fresh) if runs is not None else (Run(handle, [e]) for e in fresh):
+            uow.caused_by(run.envelopes[0])
+            if run.batched:
+                await run.handler.handle_many(uow, run.envelopes)
+            else:
+                await run.handler(uow, run.envelopes[0])
         await uow.commit()
     return applied
 

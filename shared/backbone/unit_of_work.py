@@ -4,11 +4,12 @@ Aggregates read through it are rebuilt from their events and cached, so everythi
 transaction sees one instance of each; on commit their new events are appended (optimistic
 concurrency, one `append_many` for all of them) in the same transaction as any other write, which
 is what makes the events table a transactional outbox. A consumer handling several messages in
-one transaction calls `stage()` after each, so each event carries its own message's correlation
-and causation ids, and still appends once, right before COMMIT.
+one transaction calls `caused_by(envelope)` before each, so each event carries its own message's
+correlation and causation ids, and still appends once, right before COMMIT.
 
 A service's query tables written in the same transaction are reached through `uow.views`, built by
-the `views` factory given (order sync's indexes). The I/O is in the last methods (`_begin` to
+the `views` factory given (order sync's indexes); views with a `flush()` (writes kept back to be
+done set-based) are flushed at commit, before the append. The I/O is in the last methods (`_begin` to
 `_end`); shared/backbone/memory.py replaces them to run use cases without a database in unit tests.
 """
 
@@ -174,6 +175,15 @@ class UnitOfWork:
             taken += len(new)
         return taken
 
+    def caused_by(self, envelope) -> None:
+        """What is recorded from now on is caused by `envelope` (a consumed event): stages what is
+        pending under the ids before, then takes the envelope's correlation id and its event id as
+        the causation id, so each event of a consumed batch names its own cause."""
+        self.stage()
+        self.correlation_id = envelope.correlation_id or str(uuid4())
+        self.causation_id = str(envelope.event_id)
+        current_correlation_id.set(envelope.correlation_id)
+
     async def flush(self) -> int:
         """Appends every pending event of the aggregates seen, and what was staged; returns how many."""
         self.stage()
@@ -183,6 +193,9 @@ class UnitOfWork:
         return sum(len(s.events) for s in staged)
 
     async def commit(self) -> None:
+        flush_views = getattr(self.views, "flush", None)
+        if flush_views is not None:  # query tables that write behind (a consumed batch's index rewrites)
+            await flush_views()
         appended = await self.flush()
         await self._commit()
         if appended and self._on_commit:

@@ -11,8 +11,10 @@ from prometheus_client import REGISTRY
 from sqlalchemy.exc import OperationalError
 
 from shared.backbone.consumer import EventConsumer
+from shared.backbone.event_routing import Batched, Prefetching, dispatcher
 from shared.backbone.kafka import KafkaAccess, ensure_topics, idempotent_producer
 from shared.backbone.unit_of_work import UnitOfWork
+from shared.events.contracts import ContractDrafted
 from shared.events.envelope import Envelope, to_kafka
 from tests.conftest import eventually
 from tests.events_factory import Note, drafted
@@ -340,3 +342,88 @@ async def test_a_consumer_not_yet_authorized_to_read_waits_for_its_acl_instead_o
     finally:
         stop.set()
         await running
+
+
+def _batched_effects(calls: list[list[str]]) -> Batched:
+    """Counts each event's effect with one statement per run, noting the runs it was given."""
+
+    async def count_all(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
+        if any(e.event.title == "poison" for e in envelopes):
+            raise ValueError("this contract title cannot be processed")
+        calls.append([e.event.title for e in envelopes])
+        await uow.conn.execute(sa.text(
+            "INSERT INTO effects SELECT e, 1 FROM unnest(CAST(:ids AS uuid[])) AS e"
+            " ON CONFLICT (event_id) DO UPDATE SET applied = effects.applied + 1"),
+            {"ids": [e.event_id for e in envelopes]})
+
+    return Batched(count_all)
+
+
+async def test_a_batched_handler_gets_a_fetch_of_its_events_as_one_run_in_order_and_each_once(scratch_engine, stack):
+    topic, name = await _one_partition_topic(stack, "batch-run")
+    envelopes = [Envelope(drafted(title=f"m{i:02}"), 1) for i in range(15)]
+    messages = [_message(e) for e in envelopes]
+    messages.insert(9, _message(envelopes[2]))  # a resent copy: not part of the run
+    await _produce(stack.kafka_admin, topic, messages)
+    calls: list[list[str]] = []
+    consumer = EventConsumer(
+        scratch_engine, name=name, topics=[topic], handle=dispatcher({ContractDrafted: _batched_effects(calls)}),
+        kafka=stack.kafka_admin, producer_factory=lambda: idempotent_producer(stack.kafka_admin, "test-dlq"),
+    )
+
+    async def all_applied():
+        return len(await _effects(scratch_engine)) == 15
+
+    await _run_until(consumer, all_applied)
+    assert calls == [[f"m{i:02}" for i in range(15)]]
+    assert await _effects(scratch_engine) == {e.event_id: 1 for e in envelopes}
+    assert await _transactions_of(scratch_engine, name) == 1
+
+
+async def test_a_poison_event_in_a_run_fails_the_run_and_the_others_are_applied_one_by_one(scratch_engine, stack):
+    topic, name = await _one_partition_topic(stack, "batch-run-poison")
+    good = [Envelope(drafted(title=f"g{i}"), 1) for i in range(6)]
+    poison = Envelope(drafted(title="poison"), 1)
+    await _produce(stack.kafka_admin, topic, [_message(e) for e in good[:3] + [poison] + good[3:]])
+    calls: list[list[str]] = []
+    consumer = EventConsumer(
+        scratch_engine, name=name, topics=[topic], handle=dispatcher({ContractDrafted: _batched_effects(calls)}),
+        kafka=stack.kafka_admin, producer_factory=lambda: idempotent_producer(stack.kafka_admin, "test-dlq"),
+        retry_backoff=0.05,
+    )
+
+    async def all_done():
+        async with scratch_engine.connect() as conn:
+            return (await conn.execute(sa.text("SELECT count(*) FROM inbox WHERE consumer = :c"), {"c": name})).scalar_one() == 7
+
+    await _run_until(consumer, all_done)
+    assert calls == [[e.event.title] for e in good]
+    assert await _effects(scratch_engine) == {e.event_id: 1 for e in good}
+
+
+async def test_prefetched_streams_give_the_same_events_as_reading_each(scratch_engine, stack):
+    topic, name = await _one_partition_topic(stack, "batch-prefetch")
+    existing = uuid.uuid4()
+    note = Note(str(existing))
+    note.retitle("before")
+    async with UnitOfWork(scratch_engine) as uow:
+        uow.add(note)
+        await uow.commit()
+    envelopes = [Envelope(drafted(existing, "e1"), 1, correlation_id="c1"), Envelope(drafted(title="n1"), 1),
+                 Envelope(drafted(existing, "e2"), 1, correlation_id="c2")]
+    await _produce(stack.kafka_admin, topic, [_message(e) for e in envelopes])
+    reads = Prefetching(retitle_note, lambda envelope: [str(envelope.event.contract_id)])
+    consumer = EventConsumer(
+        scratch_engine, name=name, topics=[topic], handle=dispatcher({ContractDrafted: reads}),
+        kafka=stack.kafka_admin, producer_factory=lambda: idempotent_producer(stack.kafka_admin, "test-dlq"),
+    )
+
+    async def all_appended():
+        return len(await _note_events(scratch_engine)) == 4
+
+    await _run_until(consumer, all_appended)
+    rows = [r for r in await _note_events(scratch_engine) if r.stream_id == str(existing)]
+    assert [(r.title, r.correlation_id, r.causation_id) for r in rows][1:] == [
+        ("e1", "c1", str(envelopes[0].event_id)), ("e2", "c2", str(envelopes[2].event_id))]
+    async with UnitOfWork(scratch_engine) as uow:
+        assert (await uow.get(Note, str(existing))).titles == ["before", "e1", "e2"]
