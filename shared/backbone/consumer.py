@@ -37,6 +37,7 @@ from shared.backbone.metrics import CONSUMED
 from shared.backbone.outages import note_retry, outage, retry_delay, sleep_unless_stopped
 from shared.backbone.tables import inbox
 from shared.backbone.unit_of_work import UnitOfWork, Views
+from shared.events.base import registered_events
 from shared.events.envelope import Envelope, InvalidEnvelope, from_kafka
 from shared.events.topics import dead_letter_topic
 
@@ -79,6 +80,10 @@ class EventConsumer:
         self._batch_size = batch_size
         self._views = views
         self._clock = clock
+        handles = getattr(handle, "handles", None)  # a dispatcher's event types
+        self._ignored_types = None if handles is None else {
+            (cls.cloudevent_type().encode(), str(cls.schema_version).encode())
+            for cls in registered_events() if cls not in handles}
         self._consumer: AIOKafkaConsumer | None = None
         self._dlq_producer: AIOKafkaProducer | None = None
         self._processed: dict[TopicPartition, int] = {}
@@ -172,6 +177,10 @@ class EventConsumer:
         """The messages of one partition, in order: together if they all pass, else one by one."""
         decoded: list[tuple[object, Envelope | InvalidEnvelope]] = []
         for message in messages:
+            if self._ignores(message):
+                CONSUMED.labels(self.name, "ignored").inc()
+                self._processed[TopicPartition(message.topic, message.partition)] = message.offset + 1
+                continue
             try:
                 decoded.append((message, from_kafka(message.headers, message.key, message.value, message.topic)))
             except InvalidEnvelope as exc:
@@ -186,6 +195,15 @@ class EventConsumer:
             else:  # alone, or its batch failed
                 await self._process(message, envelope, stop)
             self._processed[TopicPartition(message.topic, message.partition)] = message.offset + 1
+
+    def _ignores(self, message) -> bool:
+        """A known event type this consumer has no handler for: no effect to have, so neither
+        decoded nor given an inbox row (a topic carries many types; most consumers want a few).
+        Anything else, malformed or forged included, is decoded and judged as before."""
+        if self._ignored_types is None:
+            return False
+        headers = dict(message.headers or ())
+        return (headers.get("ce_type"), headers.get("ce_schemaversion")) in self._ignored_types
 
     async def _apply_batch(self, valid: list[tuple[object, Envelope]], stop: asyncio.Event) -> list[str]:
         """The outcome of each message, in order; none when one of them failed (all rolled back)."""

@@ -17,7 +17,7 @@ from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.contracts import ContractDrafted
 from shared.events.envelope import Envelope, to_kafka
 from tests.conftest import eventually
-from tests.events_factory import Note, drafted
+from tests.events_factory import Note, approved_quote, drafted
 
 pytestmark = pytest.mark.integration
 
@@ -427,3 +427,25 @@ async def test_prefetched_streams_give_the_same_events_as_reading_each(scratch_e
         ("e1", "c1", str(envelopes[0].event_id)), ("e2", "c2", str(envelopes[2].event_id))]
     async with UnitOfWork(scratch_engine) as uow:
         assert (await uow.get(Note, str(existing))).titles == ["before", "e1", "e2"]
+
+
+async def test_events_of_a_known_type_nobody_handles_are_passed_over_without_an_inbox_row(scratch_engine, stack):
+    topic, name = await _one_partition_topic(stack, "batch-ignored")
+    quotes = [Envelope(approved_quote(), 1) for _ in range(3)]
+    drafts = [Envelope(drafted(title=f"d{i}"), 1) for i in range(3)]
+    await _produce(stack.kafka_admin, topic, [_message(e) for e in [quotes[0], drafts[0], quotes[1], drafts[1],
+                                                                      quotes[2], drafts[2]]])
+    calls: list[list[str]] = []
+    consumer = EventConsumer(
+        scratch_engine, name=name, topics=[topic], handle=dispatcher({ContractDrafted: _batched_effects(calls)}),
+        kafka=stack.kafka_admin, producer_factory=lambda: idempotent_producer(stack.kafka_admin, "test-dlq"),
+    )
+
+    async def all_passed():
+        return _consumed(name, "ignored") == 3 and len(await _effects(scratch_engine)) == 3
+
+    await _run_until(consumer, all_passed)
+    assert calls == [["d0", "d1", "d2"]]  # the passed-over events do not end the run
+    async with scratch_engine.connect() as conn:
+        seen = set((await conn.execute(sa.text("SELECT event_id FROM inbox WHERE consumer = :c"), {"c": name})).scalars())
+    assert seen == {e.event_id for e in drafts}
