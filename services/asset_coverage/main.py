@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from shared.backbone.app import ServiceDefinition, Subscription, create_app
+from shared.backbone.event_routing import Prefetching
 from shared.events import topics
 from shared.events.contract_links import ContractLinked
 from shared.events.contracts import ContractActivated
@@ -33,9 +34,10 @@ definition = ServiceDefinition(
         Subscription({
             # ContractLinked before the successor's ContractActivated: the same stream, so the same partition.
             ContractLinked: registry.note_successor,
-            ContractActivated: registry.open_from_contracting,
-            ContractRenewed: registry.follow_renewal,
-            ContractExpired: registry.expire_from_contracting,
+            # Each reads its contract: a batch's contracts are read in one query.
+            ContractActivated: Prefetching(registry.open_from_contracting, registry.contract_stream),
+            ContractRenewed: Prefetching(registry.follow_renewal, registry.contract_stream),
+            ContractExpired: Prefetching(registry.expire_from_contracting, registry.contract_stream),
             OperationalContractStartReached: registry.start_reached,
             OperationalContractEndReached: registry.end_reached,
         }),

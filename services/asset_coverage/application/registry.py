@@ -193,6 +193,11 @@ async def list_contracts(uow: UnitOfWork, *, state=None, origin=None, vendor=Non
 
 # -- consumed events (in the consumer's unit of work: the inbox row commits with them) ----------
 
+def contract_stream(envelope: Envelope) -> list[str]:
+    """The operational contract a legal contract's event concerns (the same id)."""
+    return [str(envelope.event.contract_id)]
+
+
 async def open_from_contracting(uow: UnitOfWork, envelope: Envelope) -> None:
     """ContractActivated: the contract's operational side opens (once), Active; a renewal
     successor's carries over its predecessor's links (linking.carry_links)."""
