@@ -16,7 +16,8 @@ its rows as they are then, the last save of a contract replacing an earlier one)
 of the transaction, its text the same for any number, so a consumed batch of expiring contracts
 costs two statements instead of four per contract. Each rewrite deletes the contract's rows it no
 longer has and upserts the others, skipping rows that did not change. A read of those tables
-flushes first, so the transaction always reads what it saved.
+flushes first, so the transaction always reads what it saved. Orders' rows are kept back the
+same way (order_indexes.py).
 """
 
 import datetime as dt
@@ -139,6 +140,7 @@ class KeptBack:
         if self._kept:
             kept, self._kept = list(self._kept.values()), {}
             await self._write_contracts(kept)
+        await self.flush_orders()
 
     async def _write_contracts(self, kept: list[ContractRows]) -> None:
         raise NotImplementedError
@@ -174,7 +176,7 @@ _REWRITE_ENTITLEMENTS = sa.text(f"""
 class SqlIndexes(KeptBack, SqlOrderIndexes):
     def __init__(self, uow: UnitOfWork):
         self._conn: AsyncConnection = uow.conn
-        self._kept = {}
+        self._kept, self._kept_orders = {}, {}
 
     async def _write_contracts(self, kept: list[ContractRows]) -> None:
         contracts = [k.contract_id for k in kept]

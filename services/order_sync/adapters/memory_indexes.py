@@ -23,7 +23,7 @@ class MemoryIndexes(KeptBack, MemoryOrderIndexes):
 
     def __init__(self, uow: MemoryUnitOfWork):
         self._uow = uow
-        self._kept = {}
+        self._kept, self._kept_orders = {}, {}
 
     async def _write_contracts(self, kept: list[ContractRows]) -> None:
         for k in kept:
