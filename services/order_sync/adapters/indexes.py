@@ -138,7 +138,9 @@ class KeptBack:
 
     async def flush(self) -> None:
         if self._kept:
-            kept, self._kept = list(self._kept.values()), {}
+            # in contract id order, so that two transactions rewriting the same contracts wait for
+            # each other instead of deadlocking
+            kept, self._kept = [self._kept[c] for c in sorted(self._kept)], {}
             await self._write_contracts(kept)
         await self.flush_orders()
 

@@ -77,7 +77,7 @@ class KeptBackOrders:
 
     async def flush_orders(self) -> None:
         if self._kept_orders:
-            kept, self._kept_orders = list(self._kept_orders.values()), {}
+            kept, self._kept_orders = [self._kept_orders[o] for o in sorted(self._kept_orders)], {}  # as indexes.py
             await self._write_orders(kept)
 
 
