@@ -14,10 +14,10 @@ from services.order_sync.api import (
     catalogue, entitlement_checks, install_base, orders, quotes, reconciliation, service_contracts,
 )
 from services.order_sync.application import reconciliation as reconciling
-from services.order_sync.application.consumed_events import reach_dates
-from services.order_sync.application.orders import retry_fallout_of, take_activation
+from services.order_sync.application.consumed_events import reaching_dates
+from services.order_sync.application.orders import retry_fallout_of, taking_activations
 from services.order_sync.application.quotes import end_validity
-from services.order_sync.application.renewals import CONSUMER_NAME as RENEWALS, follow_renewal
+from services.order_sync.application.renewals import CONSUMER_NAME as RENEWALS, following_renewals
 from services.order_sync.settings import OrderSyncSettings
 
 definition = ServiceDefinition(
@@ -31,9 +31,9 @@ definition = ServiceDefinition(
     subscriptions=[
         # ContractActivated v2 instead of v1, under the same (default) name: its inbox and offsets go on
         # (docs/contracting/activation.md, "Moving from v1 to v2").
-        Subscription({ContractActivatedV2: take_activation}),
+        Subscription({ContractActivatedV2: taking_activations}),
         # A consumer's name keys its group offsets and inbox rows: renaming one replays its topics.
-        Subscription({ServiceContractDateReached: reach_dates}, name="order_sync-time"),
+        Subscription({ServiceContractDateReached: reaching_dates}, name="order_sync-time"),
         Subscription({QuoteValidityEnded: end_validity}, name="order_sync-quote-time"),
         # Its own consumer, apart from the order consumer: signed terms (v2), the service contracts'
         # and orders' events, each followed by a check (application/reconciliation.py).
@@ -41,7 +41,7 @@ definition = ServiceDefinition(
         # Its own catalogue's events: lines in fallout on a SKU are retried when it is published.
         Subscription({CatalogueEntryPublished: retry_fallout_of}, name="order_sync-catalogue"),
         # clm's tacit renewals: the service contract runs on with its legal contract (application/renewals.py).
-        Subscription({ContractRenewed: follow_renewal}, name=RENEWALS),
+        Subscription({ContractRenewed: following_renewals}, name=RENEWALS),
     ],
     background=[reconciling.run_reconciliation],
     settings_class=OrderSyncSettings,

@@ -191,6 +191,41 @@ async def test_the_indexes_follow_what_is_saved_in_the_transaction_and_keep_it_o
         assert await indexes(uow).suspended_among(set()) == set()
 
 
+async def test_a_contract_saved_again_is_read_as_last_saved_in_its_transaction_and_after_commit(new_uow):
+    """The views keep a contract's rows back until commit (adapters/indexes.py): reads in the
+    transaction see the last save, and the rows written are those, not an earlier save's."""
+    before, after, unmoved = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    moved, stays = covering(before, number="SC-1"), covering(unmoved, number="SC-2")
+    the_line = next(iter(moved.lines))
+
+    async def covered_by(uow) -> dict:
+        return {p: await indexes(uow).contracts_covering(p) for p in (before, after, unmoved)}
+
+    async def granted(uow) -> list:
+        rows = await indexes(uow).entitlements_for(name="onsite-repair", on=START, account=None, covering=None)
+        return [(r.contract_number, r.covers) for r in rows]
+
+    async with new_uow() as uow:
+        uow.add(moved)
+        await save_indexes(uow)
+        assert await covered_by(uow) == {before: [moved.contract_id], after: [], unmoved: []}
+        moved.change_line_coverage(the_line, after, None, START, set())
+        uow.add(stays)
+        await save_indexes(uow)
+        assert await covered_by(uow) == {before: [], after: [moved.contract_id], unmoved: [stays.contract_id]}
+        assert await granted(uow) == [("SC-1", [after]), ("SC-2", [unmoved])]
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await covered_by(uow) == {before: [], after: [moved.contract_id], unmoved: [stays.contract_id]}
+        assert await granted(uow) == [("SC-1", [after]), ("SC-2", [unmoved])]
+        (await uow.get(ServiceContract, moved.id)).change_line_coverage(the_line, before, None, START, set())
+        await save_indexes(uow)
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await covered_by(uow) == {before: [moved.contract_id], after: [], unmoved: [stays.contract_id]}
+        assert await granted(uow) == [("SC-1", [before]), ("SC-2", [unmoved])]
+
+
 async def test_the_entitlement_index_finds_by_name_or_feature_on_a_date_for_an_account_or_a_product(new_uow):
     mine, theirs = uuid.uuid4(), uuid.uuid4()
     b = covering(mine, number="SC-B", features=["remote-diagnostics"])

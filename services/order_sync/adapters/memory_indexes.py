@@ -10,29 +10,32 @@ from types import SimpleNamespace
 from uuid import UUID
 
 from shared.backbone.memory import MemoryUnitOfWork
-from services.order_sync.adapters.indexes import entitlement_rows, quote_row
+from services.order_sync.adapters.indexes import ContractRows, KeptBack, quote_row
 from services.order_sync.adapters.order_indexes import MemoryOrderIndexes
 from services.order_sync.domain.install_base import OwnedProduct
 from services.order_sync.domain.quote import Quote, QuoteState
-from services.order_sync.domain.service_contract import ServiceContract
 
 
-class MemoryIndexes(MemoryOrderIndexes):
-    """Tables: coverage (covered products) and entitlement_index by contract id; owned_products
-    (suspended or not) by product id; quote_index by quote id."""
+class MemoryIndexes(KeptBack, MemoryOrderIndexes):
+    """Tables: coverage (covered products) and entitlement_index by contract id, kept back until
+    flushed as SqlIndexes keeps them; owned_products (suspended or not) by product id; quote_index
+    by quote id."""
 
     def __init__(self, uow: MemoryUnitOfWork):
         self._uow = uow
+        self._kept, self._kept_orders = {}, {}
 
-    async def save_contract(self, contract: ServiceContract) -> None:
-        self._uow.table("coverage")[contract.contract_id] = contract.covered_products()
-        rows = [SimpleNamespace(**row) for row in entitlement_rows(contract)]  # attributes, as the SQL rows have
-        self._uow.table("entitlement_index")[contract.contract_id] = rows
+    async def _write_contracts(self, kept: list[ContractRows]) -> None:
+        for k in kept:
+            self._uow.table("coverage")[k.contract_id] = set(k.covered)
+            # attributes, as the SQL rows have
+            self._uow.table("entitlement_index")[k.contract_id] = [SimpleNamespace(**row) for row in k.entitlements]
 
     async def save_product(self, product: OwnedProduct) -> None:
         self._uow.table("owned_products")[product.product_id] = product.suspended
 
     async def contracts_covering(self, product_id: UUID) -> list[UUID]:
+        await self.flush()
         return sorted(c for c, covered in self._uow.table("coverage").items() if product_id in covered)
 
     async def suspended_among(self, product_ids: set[UUID]) -> set[UUID]:
@@ -42,6 +45,7 @@ class MemoryIndexes(MemoryOrderIndexes):
     async def entitlements_for(
         self, *, name: str, on: dt.date, account: str | None, covering: UUID | None,
     ) -> list:
+        await self.flush()
         rows = [
             e for of_contract in self._uow.table("entitlement_index").values() for e in of_contract
             if (e.name == name or name in e.features) and e.start_date <= on <= e.end_date

@@ -5,8 +5,12 @@ same transaction as their events (docs/contracting/activation.md):
 - `order_index`: each order's contract, state, how many lines are in fallout (GET /orders?fallout=true)
   and their SKUs (the orders a catalogue entry published retries).
 
-`SqlOrderIndexes` is mixed into SqlIndexes (`uow.views`); `MemoryOrderIndexes` into MemoryIndexes."""
+`SqlOrderIndexes` is mixed into SqlIndexes (`uow.views`); `MemoryOrderIndexes` into MemoryIndexes.
+An order's row is kept back at `save_order` and written at commit with the others of the
+transaction in one upsert (`flush_orders`, from the views' `flush()`), as contracts' rows are
+(indexes.py); the reads of order_index flush first."""
 
+import json
 from types import SimpleNamespace
 from uuid import UUID
 
@@ -52,12 +56,37 @@ def order_row(order: Order) -> dict:
             "fallout_skus": sorted({order.lines[line_id].sku for line_id in order.fallout})}
 
 
-class SqlOrderIndexes:
+_UPSERT_ORDERS = sa.text("""
+    INSERT INTO order_index AS o (order_id, contract_id, state, fallout_lines, fallout_skus)
+    SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+        AS s(order_id uuid, contract_id uuid, state text, fallout_lines int, fallout_skus text[])
+    ON CONFLICT (order_id) DO UPDATE SET (contract_id, state, fallout_lines, fallout_skus)
+        = (excluded.contract_id, excluded.state, excluded.fallout_lines, excluded.fallout_skus)
+    WHERE (o.contract_id, o.state, o.fallout_lines, o.fallout_skus)
+        IS DISTINCT FROM (excluded.contract_id, excluded.state, excluded.fallout_lines, excluded.fallout_skus)
+""")
+
+
+class KeptBackOrders:
+    """Orders' rows saved in this transaction and not yet written (`_write_orders`), by order id."""
+
+    _kept_orders: dict[UUID, dict]
+
+    async def save_order(self, order: Order) -> None:
+        self._kept_orders[order.order_id] = order_row(order)
+
+    async def flush_orders(self) -> None:
+        if self._kept_orders:
+            kept, self._kept_orders = [self._kept_orders[o] for o in sorted(self._kept_orders)], {}  # as indexes.py
+            await self._write_orders(kept)
+
+
+class SqlOrderIndexes(KeptBackOrders):
     async def save_catalogue_entry(self, entry: CatalogueEntry) -> None:
         await self._upsert(catalogue_index, "sku", catalogue_row(entry))
 
-    async def save_order(self, order: Order) -> None:
-        await self._upsert(order_index, "order_id", order_row(order))
+    async def _write_orders(self, rows: list[dict]) -> None:
+        await self._conn.execute(_UPSERT_ORDERS, {"rows": json.dumps(rows, default=str)})
 
     async def _upsert(self, table: sa.Table, key: str, row: dict) -> None:
         statement = insert(table).values(**row)
@@ -74,6 +103,7 @@ class SqlOrderIndexes:
         return list(await self._conn.execute(query))
 
     async def orders(self, *, fallout: bool | None, after: UUID | None, limit: int) -> list:
+        await self.flush_orders()
         t = order_index.c
         query = sa.select(order_index).order_by(t.order_id).limit(limit)
         if fallout is not None:
@@ -83,26 +113,30 @@ class SqlOrderIndexes:
         return list(await self._conn.execute(query))
 
     async def orders_with_fallout_on(self, sku: str) -> list[UUID]:
+        await self.flush_orders()
         t = order_index.c
         query = sa.select(t.order_id).where(sa.literal(sku) == sa.any_(t.fallout_skus)).order_by(t.order_id)
         return list((await self._conn.execute(query)).scalars())
 
 
-class MemoryOrderIndexes:
+class MemoryOrderIndexes(KeptBackOrders):
     async def save_catalogue_entry(self, entry: CatalogueEntry) -> None:
         self._uow.table("catalogue_index")[entry.sku] = SimpleNamespace(**catalogue_row(entry))
 
-    async def save_order(self, order: Order) -> None:
-        self._uow.table("order_index")[order.order_id] = SimpleNamespace(**order_row(order))
+    async def _write_orders(self, rows: list[dict]) -> None:
+        for row in rows:
+            self._uow.table("order_index")[row["order_id"]] = SimpleNamespace(**row)
 
     async def catalogue(self, *, retired: bool | None, after: str | None, limit: int) -> list:
         rows = sorted(self._uow.table("catalogue_index").values(), key=lambda r: r.sku)
         return [r for r in rows if retired in (None, r.retired) and (after is None or r.sku > after)][:limit]
 
     async def orders(self, *, fallout: bool | None, after: UUID | None, limit: int) -> list:
+        await self.flush_orders()
         rows = sorted(self._uow.table("order_index").values(), key=lambda r: r.order_id)
         return [r for r in rows if (fallout is None or (r.fallout_lines > 0) == fallout)
                 and (after is None or r.order_id > after)][:limit]
 
     async def orders_with_fallout_on(self, sku: str) -> list[UUID]:
+        await self.flush_orders()
         return sorted(r.order_id for r in self._uow.table("order_index").values() if sku in r.fallout_skus)

@@ -1,7 +1,12 @@
 """What order sync does with other services' events. Each handler runs in the consumer's unit of
 work, with the inbox row, so an event redelivered takes effect once. ContractActivated (v2) is
-application/orders.py's."""
+application/orders.py's.
 
+A consumed batch (shared/backbone/event_routing.py) reads the contracts of all its
+ServiceContractDateReached events in one query (`reaching_dates`), and the index rows they
+rewrite are written once for the batch at commit (adapters/indexes.py, `KeptBack`)."""
+
+from shared.backbone.event_routing import Prefetching
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.envelope import Envelope
 from shared.events.lifecycle import ServiceContractDateReached
@@ -18,3 +23,6 @@ async def reach_dates(uow: UnitOfWork, envelope: Envelope) -> None:
         return
     contract.reach(event.date)
     await save_indexes(uow)
+
+
+reaching_dates = Prefetching(reach_dates, lambda envelope: [str(envelope.event.contract_id)])

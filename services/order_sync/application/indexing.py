@@ -1,6 +1,8 @@
 """Order sync's query tables (adapters/indexes.py) follow its aggregates in the same transaction:
 every use case and event handler ends with `commit` (or `save_indexes` inside a consumer's unit of
-work), so a query never sees an aggregate state that was not committed, nor misses one that was."""
+work), so a query never sees an aggregate state that was not committed, nor misses one that was. The
+views may keep writes back until commit (`flush()`, awaited by the unit of work before the
+append); their reads in the same transaction still see what was saved (adapters/indexes.py)."""
 
 import datetime as dt
 from typing import Protocol
@@ -19,6 +21,9 @@ class Indexes(Protocol):
     service (main.py gives it as the unit of work's `views`), MemoryIndexes in unit tests."""
 
     async def save_contract(self, contract: ServiceContract) -> None: ...
+
+    async def flush(self) -> None:
+        """Writes what the saves kept back; the unit of work awaits it at commit."""
 
     async def save_product(self, product: OwnedProduct) -> None: ...
 

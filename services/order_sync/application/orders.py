@@ -5,7 +5,10 @@ life cycle), each line that cannot be fulfilled recorded as fallout and retried 
 Fulfilment runs in the unit of work that creates the order: the service contract is drafted with
 the contract's header at once, each line that fulfils goes on it (with its entitlements from the
 catalogue), a line that falls out does not block the others and is added by `retry_line` once
-its cause is fixed (MACD "add"): by hand, or when the catalogue publishes its SKU."""
+its cause is fixed (MACD "add"): by hand, or when the catalogue publishes its SKU.
+
+`taking_activations` is what the consumer runs: a consumed batch reads the service contracts,
+orders and catalogue entries of all its activations in one query before handling them."""
 
 import datetime as dt
 from uuid import UUID
@@ -13,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from shared.backbone.clock import Clock
 from shared.backbone.errors import DomainError, NotFound
+from shared.backbone.event_routing import Prefetching
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.activation import ContractActivatedV2
 from shared.events.catalogue import CatalogueEntryPublished
@@ -46,6 +50,14 @@ async def take_activation(uow: UnitOfWork, envelope: Envelope) -> None:
         uow.add(service)
     await _fulfil(uow, order, service, order.pending, at)
     await save_indexes(uow)
+
+
+def _streams_of_activation(envelope: Envelope) -> list[str]:
+    event: ContractActivatedV2 = envelope.event
+    return [str(event.contract_id), str(order_id_of(event.contract_id)), *sorted({line.sku for line in event.lines})]
+
+
+taking_activations = Prefetching(take_activation, _streams_of_activation)
 
 
 async def retry_fallout_of(uow: UnitOfWork, envelope: Envelope) -> None:

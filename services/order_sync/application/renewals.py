@@ -5,8 +5,10 @@ inbox row commits with it, so a redelivery takes effect once; the command is ide
 Order: ContractActivated precedes ContractRenewed on the contract's partition by at least one whole
 period, but the service contract is recorded by another consumer (the default one, application/
 orders.py). A renewal that finds no service contract is logged and recorded nowhere: the
-activation consumer would have to lag a whole contract period behind this one for that to happen."""
+activation consumer would have to lag a whole contract period behind this one for that to happen.
+A consumed batch reads all its renewals' service contracts in one query (`following_renewals`)."""
 
+from shared.backbone.event_routing import Prefetching
 from shared.backbone.logging import get_logger
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.envelope import Envelope
@@ -29,3 +31,6 @@ async def follow_renewal(uow: UnitOfWork, envelope: Envelope) -> None:
         return
     contract.renew(event.previous_end_date, event.period.end_date)
     await save_indexes(uow)
+
+
+following_renewals = Prefetching(follow_renewal, lambda envelope: [str(envelope.event.contract_id)])
