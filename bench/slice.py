@@ -9,7 +9,8 @@ drafts a new one, so half the commands are drafts and half activations. For a sa
 activations the projection's GET /api/v1/contracts/{id} is polled until it says "active": that is
 the command-to-read-model lag. The same PostgreSQL server's raw insert-and-commit rate is measured
 with asyncpg as a yardstick. Uses the running dev stack (`make run`) or starts and later stops it.
-See bench/README.md.
+The generator shares the cores it measures, so its HTTP client is the lean keep-alive one of
+bench/keepalive.py (`--client httpx`: the one used before 2026-12-04). See bench/README.md.
 """
 
 import argparse
