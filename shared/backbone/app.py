@@ -115,7 +115,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
         )
         configure_logging(spec.name, settings.log_level)
         engine = create_engine(settings.database_url, search_path=spec.schema, application_name=spec.name,
-                               pool_size=settings.db_pool_size, max_overflow=0)
+                               pool_size=settings.db_pool_size)
         await upgrade_to_head(engine, spec.schema, definition.versions_dir)
         relay = OutboxRelay(
             engine,

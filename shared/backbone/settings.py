@@ -26,10 +26,7 @@ class ServiceSettings(BaseSettings):
     auth_max_token_lifetime_seconds: int = Field(86_400, gt=0, description="tokens living longer are refused")
     log_level: str = "INFO"
     port: int = 8000
-    # Sessions at most, kept once opened (max_overflow 0). It was 10 plus SQLAlchemy's 10 overflow
-    # sessions, and under load every overflow session was opened (connect, SCRAM, a new backend)
-    # for one transaction and closed again: ~10 % of a draft's CPU in CLM (py-spy, 2026-12-04).
-    db_pool_size: int = Field(20, gt=0, description="database sessions of the service at most")
+    db_pool_size: int = 10
     relay_batch_size: int = 500
     consumer_max_attempts: int = 3
     shutdown_grace_seconds: float = 20.0
