@@ -9,7 +9,8 @@ drafts a new one, so half the commands are drafts and half activations. For a sa
 activations the projection's GET /api/v1/contracts/{id} is polled until it says "active": that is
 the command-to-read-model lag. The same PostgreSQL server's raw insert-and-commit rate is measured
 with asyncpg as a yardstick. Uses the running dev stack (`make run`) or starts and later stops it.
-See bench/README.md.
+The generator shares the cores it measures, so its HTTP client is the lean keep-alive one of
+bench/keepalive.py (`--client httpx`: the one used before 2026-12-04). See bench/README.md.
 """
 
 import argparse
@@ -29,13 +30,15 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 
+from bench import keepalive
+from devstack.process import service_port
 from services.catalogue import SERVICES, by_name
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".devstack" / "dev"
-CLM_URL = f"http://127.0.0.1:{by_name('clm').local_port}"
-PROJECTION_URL = f"http://127.0.0.1:{by_name('projection').local_port}"
-ADMIN_DSN = "postgresql://postgres:postgres@127.0.0.1:25432/postgres"
+CLM_URL = f"http://127.0.0.1:{service_port(by_name('clm').local_port)}"
+PROJECTION_URL = f"http://127.0.0.1:{service_port(by_name('projection').local_port)}"
+ADMIN_DSN = f"postgresql://postgres:postgres@127.0.0.1:{os.environ.get('DEV_PG_PORT', 25432)}/postgres"
 
 MISS_TOLERANCE = 0.20     # a stage fails when it achieves less than 80 % of its target rate,
 P99_LIMIT_MS = 2000.0     # or its p99 HTTP latency is above 2 s,
@@ -196,16 +199,20 @@ def cpu_line(cpu: dict[str, float]) -> str:
 
 class SliceDriver:
     def __init__(self, token: str, *, max_inflight: int, lag_every: int, lag_max: int, lag_pollers: int,
-                 timeout: float):
+                 timeout: float, client: str = "keepalive"):
         headers = {"Authorization": f"Bearer {token}"}
-        self.clm = httpx.AsyncClient(
-            base_url=CLM_URL, headers=headers, timeout=timeout,
-            limits=httpx.Limits(max_connections=max_inflight, max_keepalive_connections=max_inflight),
-        )
-        self.projection = httpx.AsyncClient(
-            base_url=PROJECTION_URL, headers=headers, timeout=5.0,
-            limits=httpx.Limits(max_connections=lag_pollers + 2, max_keepalive_connections=lag_pollers + 2),
-        )
+        if client == "httpx":  # the generator before 2026-12-04, for comparing runs
+            self.clm = httpx.AsyncClient(
+                base_url=CLM_URL, headers=headers, timeout=timeout,
+                limits=httpx.Limits(max_connections=max_inflight, max_keepalive_connections=max_inflight),
+            )
+            self.projection = httpx.AsyncClient(
+                base_url=PROJECTION_URL, headers=headers, timeout=5.0,
+                limits=httpx.Limits(max_connections=lag_pollers + 2, max_keepalive_connections=lag_pollers + 2),
+            )
+        else:
+            self.clm = keepalive.Client(CLM_URL, headers=headers, timeout=timeout, max_idle=max_inflight)
+            self.projection = keepalive.Client(PROJECTION_URL, headers=headers, timeout=5.0, max_idle=lag_pollers + 2)
         self.max_inflight = max_inflight
         self.lag_every = lag_every
         self.lag_max = lag_max
@@ -230,7 +237,7 @@ class SliceDriver:
     async def state_of(self, contract_id: uuid.UUID) -> str | None:
         try:
             r = await self.projection.get(f"/api/v1/contracts/{contract_id}")
-        except httpx.HTTPError:
+        except (httpx.HTTPError, OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, keepalive.HttpError):
             return None
         return r.json().get("state") if r.status_code == 200 else None
 
@@ -456,7 +463,7 @@ async def run(args) -> dict:
     print(f"  {raw['rows_per_s']:.0f} rows/s ({raw['rows']} rows in {raw['seconds']} s; {raw['server_settings']})")
 
     driver = SliceDriver(token, max_inflight=args.max_inflight, lag_every=args.lag_every, lag_max=args.lag_max,
-                         lag_pollers=args.lag_pollers, timeout=args.timeout)
+                         lag_pollers=args.lag_pollers, timeout=args.timeout, client=args.client)
     try:
         if args.warmup > 0:
             print(f"\nwarm-up: {args.warmup:g} s at 20 commands/s (not reported) ...", flush=True)
@@ -532,6 +539,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=float, default=3, help="unreported warm-up, s (default 3; 0: none)")
     p.add_argument("--raw-connections", type=int, default=10, help="connections of the raw insert test (default 10)")
     p.add_argument("--raw-seconds", type=float, default=5, help="length of the raw insert test (default 5)")
+    p.add_argument("--client", choices=["keepalive", "httpx"], default="keepalive",
+                   help="the generator's HTTP client (default keepalive: bench/keepalive.py; httpx: as before)")
     p.add_argument("--keep-going", action="store_true", help="run every stage even after one missed")
     p.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
     args = p.parse_args(argv)

@@ -20,7 +20,7 @@ from pathlib import Path
 from devstack.kafka import ADMIN_USER, LocalKafka
 from devstack.postgres import LocalPostgres
 from devstack.smtp import LocalSmtp
-from devstack.process import pid_alive, start_detached, stop_pidfile, wait_http_ok
+from devstack.process import pid_alive, service_port, start_detached, stop_pidfile, wait_http_ok
 from services import kafka_access
 from services.catalogue import SERVICES
 from shared.backbone.auth import Role, issue_token
@@ -107,7 +107,7 @@ def up() -> int:
             **({"KAFKA_SASL_USERNAME": spec.name, "KAFKA_SASL_PASSWORD": env[kafka_password_env(spec.name)]}
                if kafka_env else {}),
             "AUTH_JWT_SECRET": env["AUTH_JWT_SECRET"],
-            "PORT": str(spec.local_port),
+            "PORT": str(service_port(spec.local_port)),
             "PYTHONPATH": str(ROOT),
         }
         if spec.name in ("lifecycle_scheduler", "order_sync"):
@@ -115,12 +115,12 @@ def up() -> int:
         if spec.name == "lifecycle_scheduler":
             service_env |= smtp_env  # the notification channel mails through it
         if spec.name == "clm":  # signing links are mailed by clm and open its signing page
-            service_env |= smtp_env | {"SIGNING_BASE_URL": f"http://127.0.0.1:{spec.local_port}"}
+            service_env |= smtp_env | {"SIGNING_BASE_URL": f"http://127.0.0.1:{service_port(spec.local_port)}"}
         start_detached(spec.name, [sys.executable, "-m", spec.module], env=service_env, cwd=ROOT,
                        log_path=STATE / "logs" / f"{spec.name}.log", pid_path=_pid_path(spec.name))
     for spec in SERVICES:
         try:
-            wait_http_ok(f"http://127.0.0.1:{spec.local_port}/readyz", timeout=90)
+            wait_http_ok(f"http://127.0.0.1:{service_port(spec.local_port)}/readyz", timeout=90)
         except TimeoutError:
             print(f"{spec.name} is not ready; see {STATE / 'logs' / (spec.name + '.log')}", file=sys.stderr)
             return 1
@@ -128,7 +128,7 @@ def up() -> int:
     (STATE / "token").write_text(token + "\n")
     print(f"\nall services ready in {time.monotonic() - started:.1f}s\n")
     for spec in SERVICES:
-        print(f"  {spec.name:<20} http://127.0.0.1:{spec.local_port}/docs   ({spec.summary})")
+        print(f"  {spec.name:<20} http://127.0.0.1:{service_port(spec.local_port)}/docs   ({spec.summary})")
     print(f"\n  PostgreSQL  {admin_url.split('@')[-1]}\n  Kafka       {bootstrap}")
     print(f"  SMTP        {smtp_env['SMTP_HOST']}:{smtp_env['SMTP_PORT']}"
           f"   mails received: {_smtp().mailbox.directory}")

@@ -15,6 +15,12 @@ from pathlib import Path
 _children: dict[int, subprocess.Popen] = {}
 
 
+def service_port(local_port: int) -> int:
+    """A service's port on this machine: its catalogue port moved by DEV_PORT_OFFSET (default 0), so
+    two checkouts can run their stacks side by side (with DEV_PG_PORT, DEV_KAFKA_PORT, ... as well)."""
+    return local_port + int(os.environ.get("DEV_PORT_OFFSET", "0"))
+
+
 def as_user_kwargs(user: str | None) -> dict:
     """subprocess kwargs that run the child as `user` when we are root; nothing otherwise."""
     if user is None or os.geteuid() != 0:

@@ -20,6 +20,7 @@ from prometheus_client import make_asgi_app
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 from fastapi.routing import iter_route_contexts
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
@@ -94,7 +95,7 @@ class ServiceDefinition:
     description: str = ""
 
 
-def context(request: Request) -> ServiceContext:
+async def context(request: Request) -> ServiceContext:  # async: FastAPI runs a plain def in a worker thread
     return request.app.state.context
 
 
@@ -287,21 +288,37 @@ def _ops_router() -> APIRouter:
 
 
 def _install_middleware(app: FastAPI, service: str) -> None:
-    @app.middleware("http")
-    async def correlate_and_measure(request: Request, call_next):
-        cid = request.headers.get("x-correlation-id") or str(uuid4())
+    app.add_middleware(_CorrelateAndMeasure, service=service)
+
+
+class _CorrelateAndMeasure:
+    """Binds the request's correlation id (x-correlation-id, else a new one) for the logs, echoes
+    it on the response and observes the latency per route and status. A plain ASGI middleware:
+    Starlette's `@app.middleware("http")` runs the app in a task of its own and streams the
+    response through a memory channel, ~10 % of CLM's CPU per command (py-spy, 2026-12-04)."""
+
+    def __init__(self, app, service: str):
+        self.app, self.service = app, service
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        cid = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-correlation-id"), "") or str(uuid4())
         token = correlation_id.set(cid)
         started = time.perf_counter()
+
+        async def answer(message):
+            if message["type"] == "http.response.start":
+                route = scope.get("route")
+                HTTP_LATENCY.labels(self.service, scope["method"], getattr(route, "path", "unmatched"),
+                                    message["status"]).observe(time.perf_counter() - started)
+                MutableHeaders(scope=message)["x-correlation-id"] = cid
+            await send(message)
+
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, answer)
         finally:
             correlation_id.reset(token)
-        route = request.scope.get("route")
-        HTTP_LATENCY.labels(service, request.method, getattr(route, "path", "unmatched"), response.status_code).observe(
-            time.perf_counter() - started
-        )
-        response.headers["x-correlation-id"] = cid
-        return response
 
 
 # The one place where a kind of refusal becomes an HTTP status.

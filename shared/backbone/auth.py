@@ -7,9 +7,17 @@ Every token must name the issuer and the audience this platform trusts (AUTH_ISS
 AUTH_AUDIENCE: production takes both from its identity provider) and live no longer than
 AUTH_MAX_TOKEN_LIFETIME_SECONDS: a leaked token of a hundred years would otherwise be a key for
 ever. Lifetime counts from `iat` and from now, so a token cannot claim to have been issued late.
+
+A verified token is remembered for REVERIFY_AFTER (a client sends the same one with every request;
+decoding and checking it was a few % of a command's CPU). A remembered token is still refused once
+expired; every other check only gets easier with time (issued-at and not-before pass once passed,
+the remaining lifetime shrinks), and REVERIFY_AFTER is shorter than PyJWKClient's key-set cache
+(300 s), so a key withdrawn from the identity provider stops a token no later than before.
 """
 
 import datetime as dt
+import time
+from typing import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -46,11 +54,13 @@ LOCAL_ISSUER = "clm-platform-local"
 AUDIENCE = "clm-platform"
 MAX_TOKEN_LIFETIME = dt.timedelta(hours=24)
 LEEWAY = dt.timedelta(seconds=30)  # clocks of the identity provider and the services differ a little
+REVERIFY_AFTER = 60.0  # s a verified token is taken from memory before it is verified afresh
+REMEMBERED_TOKENS = 4096  # at most; then the memory starts over
 
 
 class TokenVerifier:
     def __init__(self, *, secret: str | None, jwks_url: str | None, audience: str = AUDIENCE, issuer: str = LOCAL_ISSUER,
-                 max_lifetime: dt.timedelta = MAX_TOKEN_LIFETIME):
+                 max_lifetime: dt.timedelta = MAX_TOKEN_LIFETIME, now: Callable[[], float] = time.time):
         if not secret and not jwks_url:
             raise ValueError("set AUTH_JWT_SECRET (local) or AUTH_JWKS_URL (production)")
         if not audience or not issuer:
@@ -60,8 +70,26 @@ class TokenVerifier:
         self._audience = audience
         self._issuer = issuer
         self._max_lifetime = max_lifetime
+        self._now = now
+        self._verified: dict[str, tuple[float, float, Principal]] = {}  # token -> (verified at, exp, principal)
 
     def verify(self, token: str) -> Principal:
+        now = self._now()
+        if (known := self._verified.get(token)) is not None:
+            verified_at, expires, principal = known
+            if expires <= now - LEEWAY.total_seconds():
+                del self._verified[token]
+                raise InvalidToken("Signature has expired")  # as PyJWT words it
+            if now - verified_at < REVERIFY_AFTER:
+                return principal
+            del self._verified[token]
+        principal, expires = self._decode(token)
+        if len(self._verified) >= REMEMBERED_TOKENS:
+            self._verified.clear()
+        self._verified[token] = (now, expires, principal)
+        return principal
+
+    def _decode(self, token: str) -> tuple[Principal, float]:
         try:
             if self._jwks is not None:
                 key, algorithms = self._jwks.get_signing_key_from_jwt(token).key, ["RS256", "ES256"]
@@ -85,7 +113,7 @@ class TokenVerifier:
         roles = claims.get("roles", [])
         if not isinstance(roles, list):
             raise InvalidToken("the roles claim must be a list")
-        return Principal(subject=str(claims["sub"]), roles=frozenset(map(str, roles)))
+        return Principal(subject=str(claims["sub"]), roles=frozenset(map(str, roles))), float(claims["exp"])
 
 
 def issue_token(secret: str, subject: str, roles: list[str], ttl: dt.timedelta = dt.timedelta(hours=12),
@@ -99,7 +127,9 @@ def issue_token(secret: str, subject: str, roles: list[str], ttl: dt.timedelta =
 _bearer = HTTPBearer(auto_error=False, description="JWT with a `roles` claim")
 
 
-def authenticated(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+# The dependencies below are `async def` although they never await: FastAPI runs a plain `def`
+# dependency in a worker thread, a hand-off that cost more CPU per request than the checks themselves.
+async def authenticated(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(401, detail={"rule": "auth.token_missing", "message": "a bearer token is required"},
                             headers={"WWW-Authenticate": "Bearer"})
@@ -114,7 +144,7 @@ def require_roles(*roles: Role):
     """Dependency: the caller must hold one of `roles` (the Responsible or Accountable personas)."""
     allowed = frozenset(roles)
 
-    def check(principal: Principal = Depends(authenticated)) -> Principal:
+    async def check(principal: Principal = Depends(authenticated)) -> Principal:
         if not principal.roles & allowed:
             raise HTTPException(
                 403,

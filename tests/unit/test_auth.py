@@ -9,7 +9,9 @@ from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 
 from shared.backbone.app import _install_error_handlers
-from shared.backbone.auth import LEEWAY, MAX_TOKEN_LIFETIME, Principal, Role, TokenVerifier, issue_token, require_roles
+from shared.backbone.auth import (
+    LEEWAY, MAX_TOKEN_LIFETIME, REVERIFY_AFTER, InvalidToken, Principal, Role, TokenVerifier, issue_token, require_roles,
+)
 
 SECRET = "unit-test-secret-0123456789abcdef"
 
@@ -150,3 +152,35 @@ def test_the_open_route_needs_no_token(client):
     assert response.json() == {"status": "ok"}
     # and a bad token does not matter there
     assert client.get("/open", headers=bearer("not-a-jwt")).status_code == 200
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.value = dt.datetime.now(dt.UTC).timestamp()
+
+    def __call__(self) -> float:
+        return self.value
+
+
+def test_a_remembered_token_is_refused_once_it_has_expired():
+    clock = FakeTime()
+    verifier = TokenVerifier(secret=SECRET, jwks_url=None, now=clock)
+    token = issue_token(SECRET, "ops", [Role.SALES_OPS.value], ttl=dt.timedelta(seconds=5))
+    assert verifier.verify(token).subject == "ops"
+    clock.value += 5 + LEEWAY.total_seconds() - 5
+    assert verifier.verify(token).subject == "ops"  # within the leeway, from memory
+    clock.value += 10
+    with pytest.raises(InvalidToken):
+        verifier.verify(token)
+
+
+def test_a_remembered_token_is_verified_afresh_after_a_while():
+    clock = FakeTime()
+    verifier = TokenVerifier(secret=SECRET, jwks_url=None, now=clock)
+    token = issue_token(SECRET, "ops", [Role.SALES_OPS.value])
+    assert verifier.verify(token).roles == {Role.SALES_OPS.value}
+    verifier._secret = "another-secret-0123456789abcdef-xx"  # as if the key had been withdrawn
+    assert verifier.verify(token).subject == "ops"
+    clock.value += REVERIFY_AFTER
+    with pytest.raises(InvalidToken):
+        verifier.verify(token)
