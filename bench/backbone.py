@@ -31,6 +31,7 @@ from shared.backbone import tables
 from shared.backbone.aggregate import Aggregate, applies
 from shared.backbone.consumer import EventConsumer
 from shared.backbone.kafka import KafkaAccess, ensure_topics, idempotent_producer
+from shared.backbone.migrations import APPEND_EVENTS_V1
 from shared.backbone.outbox import OutboxRelay
 from shared.backbone.settings import ServiceSettings
 from shared.backbone.unit_of_work import UnitOfWork
@@ -62,7 +63,7 @@ class Item(Aggregate):
 
 
 class Scratch:
-    """A fresh schema with the backbone tables, and an engine whose search_path is that schema."""
+    """A fresh schema with the backbone tables (and the append function), and an engine whose search_path is that schema."""
 
     def __init__(self, admin_url: str):
         self.db_url = admin_url.rsplit("/", 1)[0] + f"/{DATABASE_NAME}"
@@ -77,6 +78,7 @@ class Scratch:
         )
         async with self.engine.begin() as conn:
             await conn.run_sync(tables.metadata.create_all)
+            await conn.execute(sa.text(APPEND_EVENTS_V1))
             await conn.execute(sa.text("INSERT INTO outbox_checkpoint (relay, position) VALUES ('kafka', 0)"))
         return self
 

@@ -219,10 +219,9 @@ class UnitOfWork:
         await event_store.lock_for_append(self.conn)
 
     async def _append(self, unchanged: dict[str, int], appends: list[event_store.StreamAppend]) -> None:
-        if unchanged:
-            await self.serialize()
-            await event_store.check_versions(self.conn, unchanged)  # the lock keeps them so until commit
-        await event_store.append_many(self.conn, appends)
+        # one round trip: lock, the guards' and the appends' version checks, INSERT; the lock keeps
+        # the guarded streams where they are until COMMIT
+        await event_store.append_many(self.conn, appends, unchanged)
 
     async def _commit(self) -> None:
         await self.conn.commit()
