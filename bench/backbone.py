@@ -8,7 +8,9 @@ the end. Each part works in a fresh schema that is dropped afterwards; the relay
 the real topic of its events (clm.contracts.v1) on that broker.
 
 1. appends: N aggregates x 7 events through UnitOfWork, one unit of work per aggregate (a
-   command) and one per 100 aggregates (a consumed batch).
+   command) and one per 100 aggregates (a consumed batch). `concurrent` (not in the default
+   parts): one unit of work per aggregate from 1, 4 and 16 tasks at once, each commit alone and
+   grouped (shared/backbone/group_commit.py), in commands/s.
 2. consumer: M messages on a 3-partition topic, a handler that appends one event per message;
    timed from partition assignment to the last inbox row.
 3. relay: K events already in the table, published until the backlog is empty.
@@ -107,6 +109,28 @@ async def bench_appends(admin_url: str, aggregates: int, per_uow: int) -> float:
     return aggregates * 7 / elapsed
 
 
+async def bench_concurrent_appends(admin_url: str, aggregates: int, concurrency: int, grouped: bool) -> float:
+    """Commands at once: `concurrency` tasks, each one unit of work per aggregate (7 events), as
+    concurrent HTTP commands of a service do; `grouped` lets their appends share a COMMIT."""
+    async with Scratch(admin_url) as s:
+        remaining = iter(range(aggregates))
+
+        async def commands() -> None:
+            for _ in remaining:
+                async with UnitOfWork(s.engine) as uow:
+                    item = Item(str(uuid.uuid4()))
+                    for i in range(7):
+                        item.retitle(f"t{i}")
+                    uow.add(item)
+                    await uow.commit(grouped=grouped)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(commands() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+        assert await s.count("events") == aggregates * 7
+    return aggregates / elapsed
+
+
 async def _append_one(uow: UnitOfWork, envelope: Envelope) -> None:
     item = Item(str(uuid.uuid4()))
     item.retitle(envelope.event.title)
@@ -187,6 +211,12 @@ async def main(args) -> None:
             for per_uow in (1, 100):
                 rate = await bench_appends(admin_url, args.aggregates, per_uow)
                 print(f"appends, {per_uow:>3} aggregate(s) per unit of work: {rate:8.0f} events/s", flush=True)
+        if "concurrent" in args.parts:
+            for concurrency in (1, 4, 16):
+                for grouped in (False, True):
+                    rate = await bench_concurrent_appends(admin_url, args.aggregates, concurrency, grouped)
+                    print(f"appends, {concurrency:>2} commands at once, {'grouped' if grouped else 'alone  '}:"
+                          f" {rate:8.0f} commands/s ({rate * 7:.0f} events/s)", flush=True)
         if "consumer" in args.parts:
             rate = await bench_consumer(admin_url, bootstrap, args.messages)
             print(f"consumer, {args.messages} messages, one event each:   {rate:8.0f} messages/s", flush=True)

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, TypeVar
 from uuid import uuid4
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from shared.backbone import event_store
+from shared.backbone import event_store, group_commit
 from shared.backbone.aggregate import Aggregate
 from shared.backbone.clock import Clock, SystemClock
 from shared.backbone.errors import AlreadyExists, ConcurrencyConflict, NotFound
@@ -29,6 +30,7 @@ from shared.backbone.logging import correlation_id as current_correlation_id
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 Views = Callable[["UnitOfWork"], Any]  # builds a service's query tables on a unit of work as it begins
+_WROTE_NOTHING = sa.text("SELECT pg_current_xact_id_if_assigned() IS NULL")
 
 
 @dataclass(frozen=True)
@@ -192,12 +194,25 @@ class UnitOfWork:
         await self._append(unchanged, [(s.stream_id, s.stream_type, s.expected_version, s.events) for s in staged])
         return sum(len(s.events) for s in staged)
 
-    async def commit(self) -> None:
+    async def commit(self, grouped: bool = False) -> None:
+        """Appends what is pending and commits. `grouped`: the command's use case says its transaction
+        holds nothing but its reads and its events (no other write, no lock it relies on), so its
+        append may share a transaction and COMMIT with other commands' (shared/backbone/group_commit.py);
+        it does only if this unit of work also finds it wrote nothing and took no append lock, and it
+        returns, as always, only once its events are committed."""
         flush_views = getattr(self.views, "flush", None)
         if flush_views is not None:  # query tables that write behind (a consumed batch's index rewrites)
             await flush_views()
-        appended = await self.flush()
-        await self._commit()
+        if grouped and await self._only_read():
+            self.stage()
+            unchanged, self._unchanged = self._unchanged, {}
+            staged, self._staged, self._staged_to = self._staged, [], {}
+            await self._append_grouped(unchanged, [(s.stream_id, s.stream_type, s.expected_version, s.events)
+                                                   for s in staged])
+            appended = sum(len(s.events) for s in staged)
+        else:
+            appended = await self.flush()
+            await self._commit()
         if appended and self._on_commit:
             self._on_commit()
 
@@ -222,6 +237,16 @@ class UnitOfWork:
         # one round trip: lock, the guards' and the appends' version checks, INSERT; the lock keeps
         # the guarded streams where they are until COMMIT
         await event_store.append_many(self.conn, appends, unchanged)
+
+    async def _only_read(self) -> bool:
+        """Nothing but reads so far: no append lock taken, and no transaction id assigned (PostgreSQL
+        assigns one at a transaction's first write or row lock)."""
+        if self._serialized:
+            return False
+        return (await self.conn.execute(_WROTE_NOTHING)).scalar_one()
+
+    async def _append_grouped(self, unchanged: dict[str, int], appends: list[event_store.StreamAppend]) -> None:
+        await group_commit.committer(self._engine).append(unchanged, appends)
 
     async def _commit(self) -> None:
         await self.conn.commit()
