@@ -212,8 +212,9 @@ async def main(args) -> None:
                 rate = await bench_appends(admin_url, args.aggregates, per_uow)
                 print(f"appends, {per_uow:>3} aggregate(s) per unit of work: {rate:8.0f} events/s", flush=True)
         if "concurrent" in args.parts:
+            # alone and grouped alternate, `--rounds` pairs per concurrency: the machine's load drifts
             for concurrency in (1, 4, 16):
-                for grouped in (False, True):
+                for grouped in [False, True] * args.rounds:
                     rate = await bench_concurrent_appends(admin_url, args.aggregates, concurrency, grouped)
                     print(f"appends, {concurrency:>2} commands at once, {'grouped' if grouped else 'alone  '}:"
                           f" {rate:8.0f} commands/s ({rate * 7:.0f} events/s)", flush=True)
@@ -234,4 +235,5 @@ if __name__ == "__main__":
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--relay-events", type=int, default=100_000)
     parser.add_argument("--parts", default="appends,consumer,relay")
+    parser.add_argument("--rounds", type=int, default=1, help="concurrent: alone/grouped pairs per concurrency")
     asyncio.run(main(parser.parse_args()))

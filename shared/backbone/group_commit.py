@@ -7,8 +7,9 @@ whose transaction holds nothing but its reads and its new events (it opted in wi
 append to its engine's committer instead: the committer takes the appends queued while its
 previous COMMIT ran, appends them in one transaction (one `append_many`: each command's own
 version checks, positions in queue order), COMMITs once, and only then answers each command. The
-first command to arrive finds the committer idle and goes at once: nothing waits for a group to
-fill.
+first command to arrive finds the committer idle and commits at once on its own connection, as
+without grouping (`lead`): nothing waits for a group to fill, and a command alone pays nothing
+extra; those arriving meanwhile queue and go together after it.
 
 A command's reads were made in its own READ COMMITTED transaction, which is also true of an append
 on its own connection: what makes it correct is the version check under the lock, and that is the
@@ -43,12 +44,27 @@ class GroupCommitter:
         self._engine = engine
         self._queue: list[_Queued] = []
         self._running: asyncio.Task | None = None
+        self._leading = False
+
+    def lead(self) -> bool:
+        """True when nothing is committing: the caller then commits on its own connection, as an
+        ungrouped command does (no extra round trip), and calls `led()` after; commands arriving
+        meanwhile queue behind it."""
+        if self._running is not None or self._leading:
+            return False
+        self._leading = True
+        return True
+
+    def led(self) -> None:
+        self._leading = False
+        if self._queue and self._running is None:
+            self._running = asyncio.create_task(self._run())
 
     async def append(self, unchanged: dict[str, int], appends: list[event_store.StreamAppend]) -> None:
         """Returns once the events are committed, or raises what this command's append raised."""
         queued = _Queued(unchanged, appends, asyncio.get_running_loop().create_future())
         self._queue.append(queued)
-        if self._running is None:
+        if self._running is None and not self._leading:
             self._running = asyncio.create_task(self._run())
         # A caller cancelled meanwhile (a client gone) does not take its append out of the group.
         await asyncio.shield(queued.done)

@@ -80,8 +80,8 @@ class MemoryUnitOfWork(UnitOfWork):
     async def _lock(self) -> None:
         pass  # one task at a time: nothing to serialize against
 
-    async def _only_read(self) -> bool:
-        return False  # a grouped commit commits as any other: alone, at once
+    def _committer(self):
+        return None  # a grouped commit commits as any other: alone, at once
 
     async def _append(self, unchanged: dict[str, int], appends: list[StreamAppend]) -> None:
         for stream_id, version in unchanged.items():

@@ -203,16 +203,22 @@ class UnitOfWork:
         flush_views = getattr(self.views, "flush", None)
         if flush_views is not None:  # query tables that write behind (a consumed batch's index rewrites)
             await flush_views()
-        if grouped and await self._only_read():
+        committer = self._committer() if grouped else None
+        leading = committer is not None and committer.lead()  # nothing committing: commit as usual, first
+        if committer is not None and not leading and await self._only_read():
             self.stage()
             unchanged, self._unchanged = self._unchanged, {}
             staged, self._staged, self._staged_to = self._staged, [], {}
-            await self._append_grouped(unchanged, [(s.stream_id, s.stream_type, s.expected_version, s.events)
-                                                   for s in staged])
+            await committer.append(unchanged, [(s.stream_id, s.stream_type, s.expected_version, s.events)
+                                               for s in staged])
             appended = sum(len(s.events) for s in staged)
         else:
-            appended = await self.flush()
-            await self._commit()
+            try:
+                appended = await self.flush()
+                await self._commit()
+            finally:
+                if leading:
+                    committer.led()
         if appended and self._on_commit:
             self._on_commit()
 
@@ -245,8 +251,8 @@ class UnitOfWork:
             return False
         return (await self.conn.execute(_WROTE_NOTHING)).scalar_one()
 
-    async def _append_grouped(self, unchanged: dict[str, int], appends: list[event_store.StreamAppend]) -> None:
-        await group_commit.committer(self._engine).append(unchanged, appends)
+    def _committer(self) -> group_commit.GroupCommitter | None:
+        return group_commit.committer(self._engine)
 
     async def _commit(self) -> None:
         await self.conn.commit()
