@@ -3,7 +3,9 @@
 Aggregates read through it are rebuilt from their events and cached, so everything in the
 transaction sees one instance of each; on commit their new events are appended (optimistic
 concurrency, one `append_many` for all of them) in the same transaction as any other write, which
-is what makes the events table a transactional outbox. A consumer handling several messages in
+is what makes the events table a transactional outbox. The append is one call (lock, every version
+check, INSERT: event_store.append_many); a command whose transaction holds nothing else may
+`commit(grouped=True)` to share it, and its COMMIT, with other commands (group_commit.py). A consumer handling several messages in
 one transaction calls `caused_by(envelope)` before each, so each event carries its own message's
 correlation and causation ids, and still appends once, right before COMMIT.
 
