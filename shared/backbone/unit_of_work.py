@@ -5,9 +5,10 @@ transaction sees one instance of each; on commit their new events are appended (
 concurrency, one `append_many` for all of them) in the same transaction as any other write, which
 is what makes the events table a transactional outbox. The append is one call (lock, every version
 check, INSERT: event_store.append_many); a command whose transaction holds nothing else may
-`commit(grouped=True)` to share it, and its COMMIT, with other commands (group_commit.py). A consumer handling several messages in
-one transaction calls `caused_by(envelope)` before each, so each event carries its own message's
-correlation and causation ids, and still appends once, right before COMMIT.
+`commit(grouped=True)` to share it, and its COMMIT, with other commands (group_commit.py). A
+consumer handling several messages in one transaction calls `caused_by(envelope)` before each, so
+each event carries its own message's correlation and causation ids, and still appends once, right
+before COMMIT.
 
 A service's query tables written in the same transaction are reached through `uow.views`, built by
 the `views` factory given (order sync's indexes); views with a `flush()` (writes kept back to be
