@@ -70,10 +70,15 @@ class GroupCommitter:
         await asyncio.shield(queued.done)
 
     async def _run(self) -> None:
+        group: list[_Queued] = []
         try:
             while self._queue:
                 group, self._queue = self._queue[:_MAX_GROUP], self._queue[_MAX_GROUP:]
                 await self._commit(group)
+        except BaseException as stopped:  # cancelled (the service stopping): no caller waits forever
+            queued, self._queue = group + self._queue, []
+            _answer(queued, stopped)
+            raise
         finally:
             self._running = None
 
