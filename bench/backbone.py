@@ -8,7 +8,9 @@ the end. Each part works in a fresh schema that is dropped afterwards; the relay
 the real topic of its events (clm.contracts.v1) on that broker.
 
 1. appends: N aggregates x 7 events through UnitOfWork, one unit of work per aggregate (a
-   command) and one per 100 aggregates (a consumed batch).
+   command) and one per 100 aggregates (a consumed batch). `concurrent` (not in the default
+   parts): one unit of work per aggregate from 1, 4 and 16 tasks at once, each commit alone and
+   grouped (shared/backbone/group_commit.py), in commands/s.
 2. consumer: M messages on a 3-partition topic, a handler that appends one event per message;
    timed from partition assignment to the last inbox row.
 3. relay: K events already in the table, published until the backlog is empty.
@@ -31,6 +33,7 @@ from shared.backbone import tables
 from shared.backbone.aggregate import Aggregate, applies
 from shared.backbone.consumer import EventConsumer
 from shared.backbone.kafka import KafkaAccess, ensure_topics, idempotent_producer
+from shared.backbone.migrations import APPEND_EVENTS_V1
 from shared.backbone.outbox import OutboxRelay
 from shared.backbone.settings import ServiceSettings
 from shared.backbone.unit_of_work import UnitOfWork
@@ -62,7 +65,7 @@ class Item(Aggregate):
 
 
 class Scratch:
-    """A fresh schema with the backbone tables, and an engine whose search_path is that schema."""
+    """A fresh schema with the backbone tables (and the append function), and an engine whose search_path is that schema."""
 
     def __init__(self, admin_url: str):
         self.db_url = admin_url.rsplit("/", 1)[0] + f"/{DATABASE_NAME}"
@@ -77,6 +80,7 @@ class Scratch:
         )
         async with self.engine.begin() as conn:
             await conn.run_sync(tables.metadata.create_all)
+            await conn.execute(sa.text(APPEND_EVENTS_V1))
             await conn.execute(sa.text("INSERT INTO outbox_checkpoint (relay, position) VALUES ('kafka', 0)"))
         return self
 
@@ -103,6 +107,28 @@ async def bench_appends(admin_url: str, aggregates: int, per_uow: int) -> float:
         elapsed = time.perf_counter() - started
         assert await s.count("events") == aggregates * 7
     return aggregates * 7 / elapsed
+
+
+async def bench_concurrent_appends(admin_url: str, aggregates: int, concurrency: int, grouped: bool) -> float:
+    """Commands at once: `concurrency` tasks, each one unit of work per aggregate (7 events), as
+    concurrent HTTP commands of a service do; `grouped` lets their appends share a COMMIT."""
+    async with Scratch(admin_url) as s:
+        remaining = iter(range(aggregates))
+
+        async def commands() -> None:
+            for _ in remaining:
+                async with UnitOfWork(s.engine) as uow:
+                    item = Item(str(uuid.uuid4()))
+                    for i in range(7):
+                        item.retitle(f"t{i}")
+                    uow.add(item)
+                    await uow.commit(grouped=grouped)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(commands() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+        assert await s.count("events") == aggregates * 7
+    return aggregates / elapsed
 
 
 async def _append_one(uow: UnitOfWork, envelope: Envelope) -> None:
@@ -185,6 +211,13 @@ async def main(args) -> None:
             for per_uow in (1, 100):
                 rate = await bench_appends(admin_url, args.aggregates, per_uow)
                 print(f"appends, {per_uow:>3} aggregate(s) per unit of work: {rate:8.0f} events/s", flush=True)
+        if "concurrent" in args.parts:
+            # alone and grouped alternate, `--rounds` pairs per concurrency: the machine's load drifts
+            for concurrency in (1, 4, 16):
+                for grouped in [False, True] * args.rounds:
+                    rate = await bench_concurrent_appends(admin_url, args.aggregates, concurrency, grouped)
+                    print(f"appends, {concurrency:>2} commands at once, {'grouped' if grouped else 'alone  '}:"
+                          f" {rate:8.0f} commands/s ({rate * 7:.0f} events/s)", flush=True)
         if "consumer" in args.parts:
             rate = await bench_consumer(admin_url, bootstrap, args.messages)
             print(f"consumer, {args.messages} messages, one event each:   {rate:8.0f} messages/s", flush=True)
@@ -202,4 +235,5 @@ if __name__ == "__main__":
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--relay-events", type=int, default=100_000)
     parser.add_argument("--parts", default="appends,consumer,relay")
+    parser.add_argument("--rounds", type=int, default=1, help="concurrent: alone/grouped pairs per concurrency")
     asyncio.run(main(parser.parse_args()))

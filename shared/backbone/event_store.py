@@ -12,12 +12,16 @@ become visible in exactly the order they were drawn, and per stream they follow 
 (xid8 + pg_snapshot_xmin avoids the lock but orders by transaction id, which can put a stream's
 version 6 before its version 5 when the second writer's transaction id is older.) The cost is one
 appender at a time per service; the unit of work appends last, right before COMMIT, to keep the
-locked window short, and `append_many` writes the events of any number of streams with one
-version query and one INSERT, so the window does not grow by a round trip per event. The table
-doubles as the transactional outbox (see outbox.py).
+locked window short, and `append_many` takes the lock, checks every expected version and inserts
+the events of any number of streams in one call of the schema's `append_events` function (one
+round trip; shared/backbone/migrations.py says why a function and not one statement), so the
+lock is held for that call plus COMMIT, not for four client round trips. `lock_for_append` takes
+it earlier for a command that must read under it (`uow.serialize()`); the function's LOCK is
+then free. The table doubles as the transactional outbox (see outbox.py).
 """
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -96,23 +100,18 @@ _VERSIONS = sa.text(
     " FROM unnest(CAST(:stream_ids AS text[])) AS s(stream_id)"
 )
 
-# Positions are drawn in row order: the ordinality scan yields rows in ORDER BY order (no sort
-# node) and nextval is evaluated row by row as they come; a volatile select list is evaluated
-# after any sort. tests/integration/test_event_store.py checks it.
-_INSERT_ROWS = sa.text(
-    """INSERT INTO events (position, stream_id, stream_type, version, event_id, event_type, schema_version,
-                           payload, correlation_id, causation_id, actor)
-    SELECT nextval('events_position_seq'), r.stream_id, r.stream_type, r.version, r.event_id, r.event_type,
-           r.schema_version, CAST(r.payload AS jsonb), r.correlation_id, r.causation_id, r.actor
-    FROM unnest(CAST(:stream_id AS text[]), CAST(:stream_type AS text[]), CAST(:version AS int[]),
-                CAST(:event_id AS uuid[]), CAST(:event_type AS text[]), CAST(:schema_version AS int[]),
-                CAST(:payload AS text[]), CAST(:correlation_id AS text[]), CAST(:causation_id AS text[]),
-                CAST(:actor AS text[]))
-         WITH ORDINALITY AS r(stream_id, stream_type, version, event_id, event_type, schema_version, payload,
-                              correlation_id, causation_id, actor, n)
-    ORDER BY r.n
-    RETURNING position"""
+# Lock, version checks and INSERT in one round trip: the server-side function of
+# shared/backbone/migrations.py (APPEND_EVENTS_V1, created in each service's schema by a revision).
+# Positions are drawn in row order there: the ordinality scan yields rows in ORDER BY order (no sort
+# node) and nextval is evaluated row by row as they come; a volatile select list is evaluated after
+# any sort. tests/integration/test_event_store.py checks it.
+_APPEND_EVENTS = sa.text(
+    "SELECT append_events(CAST(:expected_streams AS text[]), CAST(:expected_versions AS int[]),"
+    " CAST(:stream_id AS text[]), CAST(:stream_type AS text[]), CAST(:version AS int[]), CAST(:event_id AS uuid[]),"
+    " CAST(:event_type AS text[]), CAST(:schema_version AS int[]), CAST(:payload AS text[]),"
+    " CAST(:correlation_id AS text[]), CAST(:causation_id AS text[]), CAST(:actor AS text[]))"
 )
+_STREAM_MOVED = "ES409"  # the SQLSTATE append_events raises for a version that moved
 
 
 async def current_versions(conn: AsyncConnection, stream_ids: list[str]) -> dict[str, int]:
@@ -133,13 +132,18 @@ async def check_versions(conn: AsyncConnection, expected: dict[str, int]) -> Non
 StreamAppend = tuple[str, str, int, list[NewEvent]]  # stream_id, stream_type, expected_version, events
 
 
-async def append_many(conn: AsyncConnection, appends: list[StreamAppend]) -> list[int]:
-    """Appends to several streams in three round trips (lock, versions, one INSERT), each entry
-    after its expected version, or raises ConcurrencyConflict for the first stream that moved and
-    appends nothing. A stream may come more than once, each entry continuing where its previous
-    one ended. Positions follow the entries in the order given; returns them."""
+async def append_many(
+    conn: AsyncConnection, appends: list[StreamAppend], unchanged: dict[str, int] | None = None
+) -> list[int]:
+    """Appends to several streams in one round trip (the `append_events` function: lock, version
+    checks, one INSERT), each entry after its expected version and each stream of `unchanged` (read,
+    not changed, relied on) still at the version given; or raises ConcurrencyConflict for the first
+    that moved (`unchanged` first) and appends nothing: the transaction is then aborted, as the unit
+    of work that called it ends there. A stream may come more than once, each entry continuing
+    where its previous one ended. Positions follow the entries in the order given; returns them."""
     appends = [a for a in appends if a[3]]
-    if not appends:
+    unchanged = unchanged or {}
+    if not appends and not unchanged:
         return []
     expected: dict[str, int] = {}
     continues_at: dict[str, int] = {}
@@ -148,8 +152,7 @@ async def append_many(conn: AsyncConnection, appends: list[StreamAppend]) -> lis
             raise ValueError(f"append_many: stream {stream_id} continues at {continues_at[stream_id]}, not {version}")
         expected.setdefault(stream_id, version)
         continues_at[stream_id] = version + len(new_events)
-    await lock_for_append(conn)
-    await check_versions(conn, expected)
+    checks = [*unchanged.items(), *expected.items()]
     columns: dict[str, list] = {name: [] for name in (
         "stream_id", "stream_type", "version", "event_id", "event_type", "schema_version", "payload",
         "correlation_id", "causation_id", "actor")}
@@ -165,8 +168,23 @@ async def append_many(conn: AsyncConnection, appends: list[StreamAppend]) -> lis
             columns["correlation_id"].append(e.correlation_id)
             columns["causation_id"].append(e.causation_id)
             columns["actor"].append(e.actor)
+    params = {"expected_streams": [s for s, _ in checks], "expected_versions": [v for _, v in checks], **columns}
+    try:
+        positions = (await conn.execute(_APPEND_EVENTS, params)).scalars().all()
+    except sa.exc.DBAPIError as error:
+        moved = _moved_stream(error)
+        if moved is None:
+            raise
+        raise ConcurrencyConflict(moved["stream_id"], moved["expected_version"], moved["actual_version"]) from None
     # RETURNING has no defined order; the positions were drawn in row order, so sorted is row order.
-    return sorted((await conn.execute(_INSERT_ROWS, columns)).scalars())
+    return sorted(positions)
+
+
+def _moved_stream(error: sa.exc.DBAPIError) -> dict | None:
+    """What append_events said moved (stream, expected and actual version), or None for another error."""
+    if getattr(error.orig, "sqlstate", None) != _STREAM_MOVED:
+        return None
+    return json.loads(getattr(error.orig.__cause__, "detail", None) or "null")
 
 
 async def append(

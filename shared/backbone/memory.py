@@ -80,6 +80,9 @@ class MemoryUnitOfWork(UnitOfWork):
     async def _lock(self) -> None:
         pass  # one task at a time: nothing to serialize against
 
+    def _committer(self):
+        return None  # a grouped commit commits as any other: alone, at once
+
     async def _append(self, unchanged: dict[str, int], appends: list[StreamAppend]) -> None:
         for stream_id, version in unchanged.items():
             # a guard counts this transaction's earlier flushes, which the store has not seen yet

@@ -3,9 +3,12 @@
 Aggregates read through it are rebuilt from their events and cached, so everything in the
 transaction sees one instance of each; on commit their new events are appended (optimistic
 concurrency, one `append_many` for all of them) in the same transaction as any other write, which
-is what makes the events table a transactional outbox. A consumer handling several messages in
-one transaction calls `caused_by(envelope)` before each, so each event carries its own message's
-correlation and causation ids, and still appends once, right before COMMIT.
+is what makes the events table a transactional outbox. The append is one call (lock, every version
+check, INSERT: event_store.append_many); a command whose transaction holds nothing else may
+`commit(grouped=True)` to share it, and its COMMIT, with other commands (group_commit.py). A
+consumer handling several messages in one transaction calls `caused_by(envelope)` before each, so
+each event carries its own message's correlation and causation ids, and still appends once, right
+before COMMIT.
 
 A service's query tables written in the same transaction are reached through `uow.views`, built by
 the `views` factory given (order sync's indexes); views with a `flush()` (writes kept back to be
@@ -18,9 +21,10 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, TypeVar
 from uuid import uuid4
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from shared.backbone import event_store
+from shared.backbone import event_store, group_commit
 from shared.backbone.aggregate import Aggregate
 from shared.backbone.clock import Clock, SystemClock
 from shared.backbone.errors import AlreadyExists, ConcurrencyConflict, NotFound
@@ -29,6 +33,7 @@ from shared.backbone.logging import correlation_id as current_correlation_id
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 Views = Callable[["UnitOfWork"], Any]  # builds a service's query tables on a unit of work as it begins
+_WROTE_NOTHING = sa.text("SELECT pg_current_xact_id_if_assigned() IS NULL")
 
 
 @dataclass(frozen=True)
@@ -192,12 +197,31 @@ class UnitOfWork:
         await self._append(unchanged, [(s.stream_id, s.stream_type, s.expected_version, s.events) for s in staged])
         return sum(len(s.events) for s in staged)
 
-    async def commit(self) -> None:
+    async def commit(self, grouped: bool = False) -> None:
+        """Appends what is pending and commits. `grouped`: the command's use case says its transaction
+        holds nothing but its reads and its events (no other write, no lock it relies on), so its
+        append may share a transaction and COMMIT with other commands' (shared/backbone/group_commit.py);
+        it does only if this unit of work also finds it wrote nothing and took no append lock, and it
+        returns, as always, only once its events are committed."""
         flush_views = getattr(self.views, "flush", None)
         if flush_views is not None:  # query tables that write behind (a consumed batch's index rewrites)
             await flush_views()
-        appended = await self.flush()
-        await self._commit()
+        committer = self._committer() if grouped else None
+        leading = committer is not None and committer.lead()  # nothing committing: commit as usual, first
+        if committer is not None and not leading and await self._only_read():
+            self.stage()
+            unchanged, self._unchanged = self._unchanged, {}
+            staged, self._staged, self._staged_to = self._staged, [], {}
+            await committer.append(unchanged, [(s.stream_id, s.stream_type, s.expected_version, s.events)
+                                               for s in staged])
+            appended = sum(len(s.events) for s in staged)
+        else:
+            try:
+                appended = await self.flush()
+                await self._commit()
+            finally:
+                if leading:
+                    committer.led()
         if appended and self._on_commit:
             self._on_commit()
 
@@ -219,10 +243,19 @@ class UnitOfWork:
         await event_store.lock_for_append(self.conn)
 
     async def _append(self, unchanged: dict[str, int], appends: list[event_store.StreamAppend]) -> None:
-        if unchanged:
-            await self.serialize()
-            await event_store.check_versions(self.conn, unchanged)  # the lock keeps them so until commit
-        await event_store.append_many(self.conn, appends)
+        # one round trip: lock, the guards' and the appends' version checks, INSERT; the lock keeps
+        # the guarded streams where they are until COMMIT
+        await event_store.append_many(self.conn, appends, unchanged)
+
+    async def _only_read(self) -> bool:
+        """Nothing but reads so far: no append lock taken, and no transaction id assigned (PostgreSQL
+        assigns one at a transaction's first write or row lock)."""
+        if self._serialized:
+            return False
+        return (await self.conn.execute(_WROTE_NOTHING)).scalar_one()
+
+    def _committer(self) -> group_commit.GroupCommitter | None:
+        return group_commit.committer(self._engine)
 
     async def _commit(self) -> None:
         await self.conn.commit()

@@ -169,8 +169,58 @@ async def test_a_conflict_in_one_stream_appends_nothing(scratch_engine):
                 (d, "note", 0, _new_events(d, "also stale")),
             ])
         assert conflict.value.extra == {"stream_id": a, "expected_version": 1, "actual_version": 2}
-        assert await event_store.read_stream(conn, b) == await event_store.read_stream(conn, c) == []
     assert [(r.stream_id, r.title) for r in await _rows(scratch_engine)] == [(a, "a1"), (a, "a2"), (d, "d1")]
+
+
+async def test_a_guarded_stream_that_moved_is_named_before_the_appended_ones_and_nothing_is_appended(scratch_engine):
+    a, g = (str(uuid.uuid4()) for _ in range(2))
+    async with scratch_engine.begin() as conn:
+        await event_store.append(conn, a, "note", 0, _new_events(a, "a1"))
+        await event_store.append(conn, g, "note", 0, _new_events(g, "g1", "g2"))
+    async with scratch_engine.begin() as conn:
+        with pytest.raises(ConcurrencyConflict) as conflict:
+            await event_store.append_many(conn, [(a, "note", 0, _new_events(a, "stale"))], unchanged={g: 1})
+    assert conflict.value.extra == {"stream_id": g, "expected_version": 1, "actual_version": 2}
+    assert [(r.stream_id, r.title) for r in await _rows(scratch_engine)] == [(a, "a1"), (g, "g1"), (g, "g2")]
+
+
+async def test_an_append_waiting_for_the_lock_sees_what_was_committed_while_it_waited(scratch_engine):
+    """The version check runs after the lock is granted, on a snapshot taken then: an append
+    committed while this one waited on the lock is a conflict, not overwritten at the same version."""
+    note_id = await _new_note(scratch_engine, ["first"])
+    async with scratch_engine.connect() as holder, scratch_engine.connect() as waiter:
+        await holder.begin()
+        await event_store.lock_for_append(holder)
+        await waiter.begin()
+        waiting = asyncio.create_task(event_store.append(waiter, note_id, "note", 1, _new_events(note_id, "late")))
+        await asyncio.sleep(0.3)
+        assert not waiting.done(), "the second append must wait for the lock"
+        await event_store.append(holder, note_id, "note", 1, _new_events(note_id, "in time"))
+        await holder.commit()
+        with pytest.raises(ConcurrencyConflict) as conflict:
+            await waiting
+        await waiter.rollback()
+    assert conflict.value.extra == {"stream_id": note_id, "expected_version": 1, "actual_version": 2}
+    assert [r.title for r in await _rows(scratch_engine)] == ["first", "in time"]
+
+
+async def test_concurrent_appenders_give_gap_free_positions_in_commit_order(scratch_engine):
+    """Positions are 1..N with no gap, and a transaction committed later never holds a lower one."""
+    committed: list[list[int]] = []
+
+    async def appender(i: int) -> None:
+        stream_id = str(uuid.uuid4())
+        async with scratch_engine.connect() as conn:
+            await conn.begin()
+            positions = await event_store.append(conn, stream_id, "note", 0, _new_events(stream_id, *(f"t{i}",) * (1 + i % 3)))
+            await asyncio.sleep(0.001 * (i % 4))  # others queue on the lock meanwhile
+            await conn.commit()
+            committed.append(positions)
+
+    await asyncio.gather(*(appender(i) for i in range(40)))
+    in_commit_order = [p for positions in committed for p in positions]
+    assert in_commit_order == list(range(1, len(in_commit_order) + 1))
+    assert [r.position for r in await _rows(scratch_engine)] == in_commit_order
 
 
 async def test_a_stale_aggregate_fails_the_whole_unit_of_work(scratch_engine):
@@ -190,7 +240,7 @@ async def test_a_stale_aggregate_fails_the_whole_unit_of_work(scratch_engine):
         assert [r.event.title for r in await event_store.read_stream(conn, note_id)] == ["first", "other"]
 
 
-async def test_a_unit_of_work_appends_many_aggregates_in_three_statements(scratch_engine):
+async def test_a_unit_of_work_appends_many_aggregates_in_one_statement(scratch_engine):
     statements = []
 
     def count(conn, cursor, statement, *args):
@@ -208,7 +258,7 @@ async def test_a_unit_of_work_appends_many_aggregates_in_three_statements(scratc
             await uow.commit()
         finally:
             sa.event.remove(scratch_engine.sync_engine, "before_cursor_execute", count)
-    assert len(statements) == 3, statements  # lock, versions, one INSERT
+    assert len(statements) == 1, statements  # append_events: lock, versions, INSERT
     assert len(await _rows(scratch_engine)) == 150
 
 

@@ -118,16 +118,17 @@ async def test_the_second_of_two_writers_conflicts_and_nothing_of_it_is_kept(new
         assert await indexes(uow).contracts_covering(product_id) == []
 
 
-async def test_a_guarded_aggregate_that_moved_before_commit_fails_the_commit(new_uow):
+@pytest.mark.parametrize("grouped", [False, True], ids=["alone", "grouped"])
+async def test_a_guarded_aggregate_that_moved_before_commit_fails_the_commit(new_uow, grouped):
     guarded_id, other_id = await stored_note(new_uow, "g1"), await stored_note(new_uow, "o1")
     mine, theirs = new_uow(), new_uow()
     async with mine, theirs:
         mine.guard(await mine.get(Note, guarded_id))
         (await mine.get(Note, other_id)).retitle("o2")
         (await theirs.get(Note, guarded_id)).retitle("g2")
-        await theirs.commit()
+        await theirs.commit(grouped=grouped)
         with pytest.raises(ConcurrencyConflict) as conflict:
-            await mine.commit()
+            await mine.commit(grouped=grouped)
     assert conflict.value.extra == {"stream_id": guarded_id, "expected_version": 1, "actual_version": 2}
     assert await titles(new_uow, other_id) == ["o1"]
     async with new_uow() as uow:  # unmoved, a guard passes

@@ -34,7 +34,7 @@ async def draft_contract(
                 return existing, False
             raise AlreadyExists("contract", contract_id, field="contract_id")
         uow.add(requested)
-        await uow.commit()
+        await uow.commit(grouped=True)  # only reads and its events: may share a COMMIT
         return requested, True
 
 
@@ -42,7 +42,7 @@ async def activate_contract(uow: UnitOfWork, contract_id: UUID, expected_version
     async with uow:
         contract = await uow.require(Contract, str(contract_id), "contract", expected_version)
         contract.activate()
-        await uow.commit()
+        await uow.commit(grouped=True)  # only reads and its events: may share a COMMIT
         return contract
 
 
