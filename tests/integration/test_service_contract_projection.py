@@ -31,12 +31,15 @@ from shared.events.orders import (
     EntitlementTerms,
     ServiceContractActivated,
     ServiceContractCanceled,
+    ServiceContractDatesChanged,
     ServiceContractDrafted,
     ServiceContractExpired,
     ServiceContractRecorded,
     ServiceState,
 )
 from shared.events.envelope import Envelope
+from shared.events.lifecycle import ExpiryScheduled
+from services.projection.adapters import contract_records
 from services.projection.adapters import service_contract_records as records
 from services.projection.application.projector import CONSUMER_NAME, project
 from tests.conftest import bearer, eventually, running_service
@@ -303,3 +306,49 @@ async def test_a_run_of_mixed_transitions_applied_together_gives_the_rows_of_app
     assert (alone[("line", "al2")]["state"], alone[("line", "al2")]["end_date"]) == ("active", dt.date(2027, 6, 30))
     assert alone[("entitlement", "ae1")]["state"] == "expired"
     assert alone[("entitlement", "be2")]["state"] == "canceled"
+
+
+def _recorded_and_scheduled(ids: dict[str, uuid.UUID]) -> list[Envelope]:
+    """Order sync's records of activated contracts (one recorded twice, a date change between) and
+    the scheduler's expiries (one contract's twice, the later event first; one contract unknown so far)."""
+    t = lambda minutes: dt.datetime(2026, 3, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=minutes)  # noqa: E731
+    day, end = dt.date(2026, 3, 1), dt.date(2027, 2, 28)
+    a, b, c = ids["a"], ids["b"], ids["c"]
+    recorded = lambda contract_id, number: ServiceContractRecorded(  # noqa: E731
+        contract_id=contract_id, number=number, account="Batch", start_date=day, end_date=end, time_zone="Europe/Vienna")
+    scheduled = lambda contract_id, due: ExpiryScheduled(  # noqa: E731
+        contract_id=contract_id, end_date=end, time_zone="Europe/Vienna", due_at=due)
+    return [
+        Envelope(recorded(a, "SC-A"), 1, time=t(0)),
+        Envelope(recorded(b, "SC-B"), 1, time=t(1)),
+        Envelope(ServiceContractDatesChanged(contract_id=a, start_date=day, end_date=dt.date(2027, 3, 31)), 2, time=t(2)),
+        Envelope(recorded(a, "SC-A2"), 3, time=t(3)),
+        Envelope(scheduled(a, t(10_000)), 1, time=t(9)),
+        Envelope(scheduled(c, t(20_000)), 1, time=t(4)),
+        Envelope(scheduled(a, t(30_000)), 2, time=t(5)),
+    ]
+
+
+async def test_runs_of_recorded_contracts_and_scheduled_expiries_give_the_rows_of_applying_them_one_by_one(projection):
+    one_by_one, together = ({n: uuid.uuid4() for n in "abc"} for _ in range(2))
+    engine = projection.app.state.context.engine
+    await _apply(projection, _recorded_and_scheduled(one_by_one))
+    events = _recorded_and_scheduled(together)
+    assert [len(run.envelopes) for run in project.runs(events)] == [2, 1, 1, 3]
+    offset = 20_000_000 + uuid.uuid4().int % 10_000_000
+    assert all(await apply_batch(engine, CONSUMER_NAME, [(e, "test.recorded", 0, offset + i) for i, e in enumerate(events)], project))
+
+    async def rows(conn, ids):
+        names = {v: k for k, v in ids.items()}
+        named = lambda row: {k: names.get(v, v) if isinstance(v, uuid.UUID) else v for k, v in (row or {}).items()}  # noqa: E731
+        return ({n: named(await contract_records.get(conn, ids[n])) for n in "abc"},
+                {n: named(await records.get_contract(conn, ids[n])) for n in "abc"})
+
+    async with engine.connect() as conn:
+        alone, batched = await rows(conn, one_by_one), await rows(conn, together)
+    assert batched == alone
+    shared, service = alone
+    assert (shared["a"]["service_contract_number"], shared["a"]["expires_at"]) == ("SC-A2", dt.datetime(2026, 3, 21, 20, tzinfo=dt.UTC))
+    assert shared["a"]["updated_at"] == dt.datetime(2026, 3, 1, 0, 9, tzinfo=dt.UTC)
+    assert (shared["c"]["service_contract_number"], service["c"]) == (None, {})
+    assert (service["a"]["number"], service["a"]["end_date"]) == ("SC-A", dt.date(2027, 3, 31))

@@ -274,6 +274,29 @@ _SET_ENTITLEMENT_STATES = sa.text(
 )
 
 
+_RECORD_CONTRACTS = sa.text(
+    """INSERT INTO service_contracts (contract_id, number, account, state, start_date, end_date, time_zone, updated_at)
+    SELECT u.contract_id, u.number, u.account, 'draft', u.start_date, u.end_date, u.time_zone, u.updated_at
+    FROM unnest(CAST(:contract_id AS uuid[]), CAST(:number AS text[]), CAST(:account AS text[]),
+                CAST(:start_date AS date[]), CAST(:end_date AS date[]), CAST(:time_zone AS text[]),
+                CAST(:updated_at AS timestamptz[]))
+         AS u(contract_id, number, account, start_date, end_date, time_zone, updated_at)
+    ON CONFLICT DO NOTHING"""
+)
+
+
+async def record_contracts(conn: AsyncConnection, rows: list[tuple]) -> None:
+    """`record_contract` without lines for each row (contract_id, number, account, start_date,
+    end_date, time_zone, updated_at), in one statement: a contract there already, or recorded
+    earlier in `rows`, stays as it is."""
+    first: dict = {}
+    for row in rows:
+        first.setdefault(row[0], row)
+    if first:
+        await conn.execute(_RECORD_CONTRACTS, _columns(
+            list(first.values()), ("contract_id", "number", "account", "start_date", "end_date", "time_zone", "updated_at")))
+
+
 def _columns(rows: list[tuple], names: tuple[str, ...]) -> dict:
     return {name: list(values) for name, values in zip(names, zip(*rows))}
 

@@ -86,11 +86,11 @@ _LINE_COLUMNS = set(records.contract_lines.c.keys())
 _ENTITLEMENT_COLUMNS = set(records.entitlements.c.keys())
 
 
-async def _service_contract_recorded(conn: AsyncConnection, event, at: dt.datetime) -> None:
-    await records.record_contract(
-        conn, event.contract_id, at, number=event.number, account=event.account,
-        start_date=event.start_date, end_date=event.end_date, time_zone=event.time_zone,
-    )
+async def _service_contracts_recorded(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
+    """ServiceContractRecorded (one per activation of a contract without lines): one INSERT a run."""
+    await records.record_contracts(uow.conn, [
+        (e.event.contract_id, e.event.number, e.event.account, e.event.start_date, e.event.end_date, e.event.time_zone, e.time)
+        for e in envelopes])
 
 
 async def _service_contract_drafted(conn: AsyncConnection, event, at: dt.datetime) -> None:
@@ -235,7 +235,7 @@ def _applied(apply: Callable[[AsyncConnection, Event, dt.datetime], Awaitable[No
 
 
 HANDLERS: HandlerTable = {
-    ServiceContractRecorded: _applied(_service_contract_recorded),
+    ServiceContractRecorded: Batched(_service_contracts_recorded),
     ServiceContractDrafted: _applied(_service_contract_drafted),
     ServiceContractDatesChanged: _applied(_service_contract_dates_changed),
     ServiceContractActivated: TRANSITIONS,
