@@ -197,26 +197,28 @@ async def _install_base_item_resumed(conn: AsyncConnection, event, at: dt.dateti
     )
 
 
+# The state each transition sets (None: the state the event names, a resumption's).
+_LINE_STATES = {**LINE_TRANSITIONS, ContractLineResumed: None}
+_ENTITLEMENT_STATES = {**ENTITLEMENT_TRANSITIONS, EntitlementResumed: None}
+
+
 async def _transitions(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
     """A run of contract, line and entitlement transitions: one UPDATE per table, each row's last."""
     contracts: dict = {}
     lines: dict = {}
     granted: dict = {}
     for envelope in envelopes:
-        event, at = envelope.event, envelope.time
-        if (state := CONTRACT_TRANSITIONS.get(type(event))) is not None:
-            canceled = isinstance(event, ServiceContractCanceled)
+        event, at, kind = envelope.event, envelope.time, type(envelope.event)
+        if kind in CONTRACT_TRANSITIONS:
             earlier = contracts.get(event.contract_id)
-            reason = (True, event.reason) if canceled else earlier[4:] if earlier else (False, None)
-            contracts[event.contract_id] = (event.contract_id, state.value, event.effective_on, at, *reason)
-        elif isinstance(event, ContractLineResumed) or type(event) in LINE_TRANSITIONS:
-            state = event.state if isinstance(event, ContractLineResumed) else LINE_TRANSITIONS[type(event)]
+            reason = (True, event.reason) if kind is ServiceContractCanceled else earlier[4:] if earlier else (False, None)
+            contracts[event.contract_id] = (event.contract_id, CONTRACT_TRANSITIONS[kind].value, event.effective_on, at, *reason)
+        elif kind in _LINE_STATES:
             key = (event.contract_id, event.line_id)
-            lines[key] = (*key, ServiceState(state).value, event.effective_on, at)
+            lines[key] = (*key, (_LINE_STATES[kind] or event.state).value, event.effective_on, at)
         else:
-            state = event.state if isinstance(event, EntitlementResumed) else ENTITLEMENT_TRANSITIONS[type(event)]
             key = (event.contract_id, event.entitlement_id)
-            granted[key] = (*key, ServiceState(state).value, event.effective_on, at)
+            granted[key] = (*key, (_ENTITLEMENT_STATES[kind] or event.state).value, event.effective_on, at)
     await records.set_contract_states(uow.conn, list(contracts.values()))
     await records.set_line_states(uow.conn, list(lines.values()))
     await records.set_entitlement_states(uow.conn, list(granted.values()))
