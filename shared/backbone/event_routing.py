@@ -14,6 +14,13 @@ of table entries let a handler use that instead of paying statements per event:
   handlers run, the streams of all its envelopes are read in one query (`uow.prefetch`).
 Both are still plain handlers when called with one envelope (a batch retried message by message,
 `apply_once`), so the result never depends on how messages were grouped.
+
+`merged` joins the tables of several modules of one consumer. An event type several of them handle
+runs each handler in turn; when all of them are `Batched`, the type stays batched: one `Batched`
+per combination of handlers (the same object for every type with that combination, so such events
+still form runs), which hands the run to each handler in turn. That is the same as applying the
+events one by one only because the modules of a consumer write rows of their own (each its
+tables), so one module's writes never depend on another's.
 """
 
 from dataclasses import dataclass
@@ -107,13 +114,36 @@ def dispatcher(handlers: HandlerTable) -> Dispatch:
 
 def merged(*tables: HandlerTable) -> dict[type[Event], Handler]:
     """One table from several: an event type in more than one runs each of their handlers, in
-    the order of the tables, in the same unit of work (one event at a time: a `Batched` handler
-    shared with another handler gets runs of one)."""
+    the order of the tables, in the same unit of work. When all of a type's handlers are `Batched`,
+    its runs go to each in turn (one `Batched` per combination); otherwise one event at a time (a
+    `Batched` handler shared with a plain one gets runs of one)."""
     by_type: dict[type[Event], list[Handler]] = {}
     for table in tables:
         for event_type, handler in table.items():
             by_type.setdefault(event_type, []).append(handler)
-    return {event_type: handlers[0] if len(handlers) == 1 else _InTurn(handlers) for event_type, handlers in by_type.items()}
+    combined: dict[tuple[int, ...], Batched] = {}
+
+    def joined(handlers: list[Handler]) -> Handler:
+        if len(handlers) == 1:
+            return handlers[0]
+        if not all(isinstance(h, Batched) for h in handlers):
+            return _InTurn(handlers)
+        key = tuple(id(h) for h in handlers)
+        if key not in combined:
+            combined[key] = _BatchedInTurn(handlers)
+        return combined[key]
+
+    return {event_type: joined(handlers) for event_type, handlers in by_type.items()}
+
+
+class _BatchedInTurn(Batched):
+    def __init__(self, handlers: list[Batched]):
+        self.handlers = handlers
+        super().__init__(self._each)
+
+    async def _each(self, uow: UnitOfWork, envelopes: list[Envelope]) -> None:
+        for handler in self.handlers:
+            await handler.handle_many(uow, envelopes)
 
 
 class _InTurn:
@@ -128,4 +158,4 @@ class _InTurn:
 def _parts(handler: Handler | None) -> list[Handler]:
     if handler is None:
         return []
-    return list(handler.handlers) if isinstance(handler, _InTurn) else [handler]
+    return list(handler.handlers) if isinstance(handler, (_InTurn, _BatchedInTurn)) else [handler]

@@ -10,17 +10,37 @@ import pytest
 import pytest_asyncio
 from prometheus_client import REGISTRY
 
+from shared.backbone.consumer import apply_batch
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.install_base import SoldProductSuspended
 from shared.events.orders import (
+    ContractLineActivated,
+    ContractLineCanceled,
+    ContractLineDatesChanged,
     ContractLineExpired,
     ContractLineRemoved,
+    ContractLineResumed,
+    ContractLineSuspended,
+    ContractLineTerms,
+    EntitlementActivated,
+    EntitlementCanceled,
+    EntitlementExpired,
     EntitlementRemoved,
+    EntitlementResumed,
+    EntitlementSuspended,
+    EntitlementTerms,
     ServiceContractActivated,
+    ServiceContractCanceled,
+    ServiceContractDatesChanged,
     ServiceContractDrafted,
+    ServiceContractExpired,
     ServiceContractRecorded,
+    ServiceState,
 )
 from shared.events.envelope import Envelope
+from shared.events.lifecycle import ExpiryScheduled
+from services.projection.adapters import contract_records
+from services.projection.adapters import service_contract_records as records
 from services.projection.application.projector import CONSUMER_NAME, project
 from tests.conftest import bearer, eventually, running_service
 from tests.service_contract_story import Story, publish
@@ -209,3 +229,126 @@ async def test_any_role_may_read(projection):
     for role in ("sales", "legal_counsel", "asset_manager", "sre"):
         response = await projection.get("/api/v1/service-contracts?limit=1", headers=bearer(role))
         assert response.status_code == 200
+
+
+def _wave(ids: dict[str, uuid.UUID]) -> tuple[list[Envelope], list[Envelope]]:
+    """Two drafted contracts (a, b; lines l1, l2; entitlements e1, e2 each), then a run of mixed
+    transitions: several rows, several transitions of one row, a cancel reason followed by another
+    transition, and a line's date change (another handler) in the middle."""
+    day = dt.date(2026, 1, 1)
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    drafts = []
+    for c in ("a", "b"):
+        lines = [ContractLineTerms(line_id=ids[f"{c}l{i}"], product=f"Service {i}", quantity=1, unit_price=Decimal("10"),
+                                   start_date=day, end_date=dt.date(2026, 12, 31), state=ServiceState.DRAFT) for i in (1, 2)]
+        granted = [EntitlementTerms(entitlement_id=ids[f"{c}e{i}"], line_id=ids[f"{c}l{i}"], name=f"e{i}",
+                                    start_date=day, end_date=dt.date(2026, 12, 31), state=ServiceState.DRAFT) for i in (1, 2)]
+        drafts.append(Envelope(ServiceContractDrafted(
+            contract_id=ids[c], number=f"SC-{ids[c].hex[:8]}", account="Wave", start_date=day,
+            end_date=dt.date(2026, 12, 31), time_zone="UTC", lines=lines, entitlements=granted), 1, time=start))
+    a, b = ids["a"], ids["b"]
+    on = lambda n: day + dt.timedelta(days=n)  # noqa: E731
+    events = [
+        ServiceContractActivated(contract_id=a, effective_on=on(0)),
+        ContractLineActivated(contract_id=a, line_id=ids["al1"], effective_on=on(0)),
+        ContractLineActivated(contract_id=a, line_id=ids["al2"], effective_on=on(0)),
+        EntitlementActivated(contract_id=a, entitlement_id=ids["ae1"], effective_on=on(0)),
+        ServiceContractActivated(contract_id=b, effective_on=on(1)),
+        ContractLineActivated(contract_id=b, line_id=ids["bl1"], effective_on=on(1)),
+        ContractLineSuspended(contract_id=a, line_id=ids["al1"], effective_on=on(2)),
+        EntitlementSuspended(contract_id=a, entitlement_id=ids["ae1"], effective_on=on(2)),
+        ContractLineDatesChanged(contract_id=a, line_id=ids["al2"], start_date=day, end_date=dt.date(2027, 6, 30)),
+        ContractLineResumed(contract_id=a, line_id=ids["al1"], effective_on=on(3), state=ServiceState.ACTIVE),
+        EntitlementResumed(contract_id=a, entitlement_id=ids["ae1"], effective_on=on(3), state=ServiceState.ACTIVE),
+        ServiceContractCanceled(contract_id=b, effective_on=on(4), reason="customer left"),
+        ContractLineCanceled(contract_id=b, line_id=ids["bl1"], effective_on=on(4)),
+        EntitlementCanceled(contract_id=b, entitlement_id=ids["be2"], effective_on=on(4)),
+        ServiceContractExpired(contract_id=b, effective_on=on(5)),
+        EntitlementExpired(contract_id=a, entitlement_id=ids["ae1"], effective_on=on(6)),
+        ServiceContractExpired(contract_id=a, effective_on=on(6)),
+    ]
+    return drafts, [Envelope(e, v, time=start + dt.timedelta(minutes=v)) for v, e in enumerate(events, start=2)]
+
+
+async def _rows_by_name(conn, ids: dict[str, uuid.UUID]) -> dict:
+    """The read model's rows of the wave's contracts by (table, name), with ids replaced by their names."""
+    names = {v: k for k, v in ids.items()}
+    rows = {}
+    for c in ("a", "b"):
+        contract = await records.get_contract(conn, ids[c])
+        parts = [("contract", "contract_id", contract), *(("line", "line_id", r) for r in contract.pop("lines")),
+                 *(("entitlement", "entitlement_id", r) for r in contract.pop("entitlements"))]
+        for table, key, row in parts:
+            rows[(table, names[row[key]])] = {k: names.get(v, v) if isinstance(v, uuid.UUID) else v for k, v in row.items() if k != "number"}
+    return rows
+
+
+async def test_a_run_of_mixed_transitions_applied_together_gives_the_rows_of_applying_them_one_by_one(projection):
+    names = ["a", "b", *(f"{c}{k}{i}" for c in "ab" for k in "le" for i in (1, 2))]
+    one_by_one, together = ({n: uuid.uuid4() for n in names} for _ in range(2))
+    engine = projection.app.state.context.engine
+
+    drafts, wave = _wave(one_by_one)
+    await _apply(projection, drafts + wave)
+    drafts, wave = _wave(together)
+    runs = project.runs(wave)
+    assert [len(run.envelopes) for run in runs] == [8, 1, 8]  # the date change ends the first run
+    await _apply(projection, drafts)
+    offset = 10_000_000 + uuid.uuid4().int % 10_000_000
+    applied = await apply_batch(engine, CONSUMER_NAME, [(e, "test.wave", 0, offset + i) for i, e in enumerate(wave)], project)
+    assert all(applied)
+
+    async with engine.connect() as conn:
+        alone, batched = await _rows_by_name(conn, one_by_one), await _rows_by_name(conn, together)
+    assert batched == alone
+    assert (alone[("contract", "b")]["state"], alone[("contract", "b")]["cancel_reason"]) == ("expired", "customer left")
+    assert (alone[("line", "al1")]["state"], alone[("line", "al1")]["state_since"]) == ("active", dt.date(2026, 1, 4))
+    assert (alone[("line", "al2")]["state"], alone[("line", "al2")]["end_date"]) == ("active", dt.date(2027, 6, 30))
+    assert alone[("entitlement", "ae1")]["state"] == "expired"
+    assert alone[("entitlement", "be2")]["state"] == "canceled"
+
+
+def _recorded_and_scheduled(ids: dict[str, uuid.UUID]) -> list[Envelope]:
+    """Order sync's records of activated contracts (one recorded twice, a date change between) and
+    the scheduler's expiries (one contract's twice, the later event first; one contract unknown so far)."""
+    t = lambda minutes: dt.datetime(2026, 3, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=minutes)  # noqa: E731
+    day, end = dt.date(2026, 3, 1), dt.date(2027, 2, 28)
+    a, b, c = ids["a"], ids["b"], ids["c"]
+    recorded = lambda contract_id, number: ServiceContractRecorded(  # noqa: E731
+        contract_id=contract_id, number=number, account="Batch", start_date=day, end_date=end, time_zone="Europe/Vienna")
+    scheduled = lambda contract_id, due: ExpiryScheduled(  # noqa: E731
+        contract_id=contract_id, end_date=end, time_zone="Europe/Vienna", due_at=due)
+    return [
+        Envelope(recorded(a, "SC-A"), 1, time=t(0)),
+        Envelope(recorded(b, "SC-B"), 1, time=t(1)),
+        Envelope(ServiceContractDatesChanged(contract_id=a, start_date=day, end_date=dt.date(2027, 3, 31)), 2, time=t(2)),
+        Envelope(recorded(a, "SC-A2"), 3, time=t(3)),
+        Envelope(scheduled(a, t(10_000)), 1, time=t(9)),
+        Envelope(scheduled(c, t(20_000)), 1, time=t(4)),
+        Envelope(scheduled(a, t(30_000)), 2, time=t(5)),
+    ]
+
+
+async def test_runs_of_recorded_contracts_and_scheduled_expiries_give_the_rows_of_applying_them_one_by_one(projection):
+    one_by_one, together = ({n: uuid.uuid4() for n in "abc"} for _ in range(2))
+    engine = projection.app.state.context.engine
+    await _apply(projection, _recorded_and_scheduled(one_by_one))
+    events = _recorded_and_scheduled(together)
+    assert [len(run.envelopes) for run in project.runs(events)] == [2, 1, 1, 3]
+    offset = 20_000_000 + uuid.uuid4().int % 10_000_000
+    assert all(await apply_batch(engine, CONSUMER_NAME, [(e, "test.recorded", 0, offset + i) for i, e in enumerate(events)], project))
+
+    async def rows(conn, ids):
+        names = {v: k for k, v in ids.items()}
+        named = lambda row: {k: names.get(v, v) if isinstance(v, uuid.UUID) else v for k, v in (row or {}).items()}  # noqa: E731
+        return ({n: named(await contract_records.get(conn, ids[n])) for n in "abc"},
+                {n: named(await records.get_contract(conn, ids[n])) for n in "abc"})
+
+    async with engine.connect() as conn:
+        alone, batched = await rows(conn, one_by_one), await rows(conn, together)
+    assert batched == alone
+    shared, service = alone
+    assert (shared["a"]["service_contract_number"], shared["a"]["expires_at"]) == ("SC-A2", dt.datetime(2026, 3, 21, 20, tzinfo=dt.UTC))
+    assert shared["a"]["updated_at"] == dt.datetime(2026, 3, 1, 0, 9, tzinfo=dt.UTC)
+    assert (shared["c"]["service_contract_number"], service["c"]) == (None, {})
+    assert (service["a"]["number"], service["a"]["end_date"]) == ("SC-A", dt.date(2027, 3, 31))

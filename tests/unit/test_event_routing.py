@@ -67,3 +67,48 @@ def test_streams_of_prefetching_handlers_are_named_once_each_in_order_also_when_
     d1, d2 = _drafts(2)
     streams = dispatch.streams([d1, Envelope(approved_quote(), 1), d2, d1])
     assert streams == [str(d1.event.contract_id), str(d2.event.contract_id)]
+
+
+def _recording(seen: list, name: str) -> Batched:
+    async def handle_many(uow, envelopes):
+        seen.append((name, envelopes))
+    return Batched(handle_many)
+
+
+def test_a_type_whose_merged_handlers_are_all_batched_stays_batched_and_each_gets_the_run_in_table_order():
+    seen = []
+    first, second = _recording(seen, "first"), _recording(seen, "second")
+    table = merged({ContractDrafted: first, QuoteApproved: first}, {ContractDrafted: second, QuoteApproved: second})
+    assert table[ContractDrafted] is table[QuoteApproved]  # one object per combination: the types share runs
+    dispatch = dispatcher(table)
+    d1, d2 = _drafts(2)
+    q = Envelope(approved_quote(), 1)
+    (run,) = dispatch.runs([d1, q, d2])
+    assert run.batched and run.envelopes == [d1, q, d2]
+    asyncio.run(run.handler.handle_many(None, run.envelopes))
+    assert seen == [("first", [d1, q, d2]), ("second", [d1, q, d2])]
+
+
+def test_a_type_batched_alone_and_one_batched_with_another_handler_give_runs_of_their_own():
+    first, second = Batched(lambda u, e: None), Batched(lambda u, e: None)
+    dispatch = dispatcher(merged({ContractDrafted: first, QuoteApproved: first}, {ContractDrafted: second}))
+    d1, d2 = _drafts(2)
+    q = Envelope(approved_quote(), 1)
+    assert [run.envelopes for run in dispatch.runs([d1, d2, q, d1])] == [[d1, d2], [q], [d1]]
+
+
+def test_a_batched_handler_merged_with_a_plain_one_gets_one_event_at_a_time():
+    seen = []
+    dispatch = dispatcher(merged({ContractDrafted: _recording(seen, "batched")}, {ContractDrafted: _plain}))
+    d1, d2 = _drafts(2)
+    runs = dispatch.runs([d1, d2])
+    assert [(run.batched, run.envelopes) for run in runs] == [(False, [d1]), (False, [d2])]
+    asyncio.run(runs[0].handler(None, d1))
+    assert seen == [("batched", [d1])]
+
+
+def test_streams_of_prefetching_handlers_merged_with_batched_ones_are_still_named():
+    reads = Prefetching(_plain, lambda envelope: [str(envelope.event.contract_id)])
+    dispatch = dispatcher(merged({ContractDrafted: reads}, {ContractDrafted: Batched(lambda u, e: None)}))
+    (d,) = _drafts(1)
+    assert dispatch.streams([d]) == [str(d.event.contract_id)]

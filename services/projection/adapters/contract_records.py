@@ -9,9 +9,11 @@ the events' own, never the time of processing, so a rebuild reproduces the rows 
 """
 
 import datetime as dt
+import functools
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -122,6 +124,31 @@ async def merge_contract(conn: AsyncConnection, contract_id: UUID, at: dt.dateti
     values["updated_at"] = max(at, current.updated_at) if current else at
     statement = insert(contracts).values(contract_id=contract_id, **values)
     await conn.execute(statement.on_conflict_do_update(index_elements=[contracts.c.contract_id], set_=values))
+
+
+@functools.cache
+def _merging_field(column: str) -> sa.TextClause:
+    """One statement per column whatever the number of contracts: what `merge_contract` does for
+    an event that sets only `column`, for many contracts at once (one row each)."""
+    sql_type = contracts.c[column].type.compile(dialect=postgresql.dialect())
+    return sa.text(
+        f"""INSERT INTO contracts (contract_id, {column}, updated_at)
+        SELECT * FROM unnest(CAST(:contract_id AS uuid[]), CAST(:value AS {sql_type}[]), CAST(:at AS timestamptz[]))
+        ON CONFLICT (contract_id) DO UPDATE
+        SET {column} = excluded.{column}, updated_at = GREATEST(contracts.updated_at, excluded.updated_at)"""
+    )
+
+
+async def merge_contract_field(conn: AsyncConnection, column: str, changes: list[tuple[UUID, object, dt.datetime]]) -> None:
+    """`merge_contract(conn, contract_id, at, **{column: value})` for each (contract_id, value, at)
+    in order, in one statement: each contract gets its last value and the latest of the times."""
+    last: dict[UUID, tuple[object, dt.datetime]] = {}
+    for contract_id, value, at in changes:
+        earlier = last.get(contract_id)
+        last[contract_id] = (value, max(at, earlier[1]) if earlier else at)
+    if last:
+        await conn.execute(_merging_field(column), {
+            "contract_id": list(last), "value": [v for v, _ in last.values()], "at": [at for _, at in last.values()]})
 
 
 async def origin_of(conn: AsyncConnection, contract_id: UUID) -> str | None:

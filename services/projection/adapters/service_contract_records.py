@@ -6,7 +6,8 @@ in one statement and without reading first: applied twice it leaves what it left
 creation applied again even later overwrites nothing (ON CONFLICT DO NOTHING). Redeliveries stop
 earlier, at the consumer's inbox. Lines and entitlements are keyed within their contract. Times
 stored are the events' own, never the time of processing, so a rebuild reproduces the rows
-exactly. `state_since` is the `effective_on` date of the last transition.
+exactly. `state_since` is the `effective_on` date of the last transition. Transitions of many
+rows (a run the consumer hands over together) are set with one UPDATE ... FROM unnest per table.
 """
 
 import datetime as dt
@@ -237,6 +238,88 @@ async def record_install_base_item(conn: AsyncConnection, install_base_item_id: 
 
 async def change_install_base_item(conn: AsyncConnection, install_base_item_id: UUID, at: dt.datetime, **values) -> None:
     await _set(conn, install_base_items, {"install_base_item_id": install_base_item_id}, updated_at=at, **values)
+
+
+# -- transitions of many rows: one statement per table ------------------------------------------
+# A run of transitions (the expiry or activation wave) sets state, state_since and updated_at on
+# many rows; the caller keeps each row's last transition, so a row appears once per statement. The
+# texts do not depend on how many rows there are, so asyncpg prepares each once.
+
+_SET_CONTRACT_STATES = sa.text(
+    """UPDATE service_contracts AS t
+    SET state = u.state, state_since = u.state_since, updated_at = u.updated_at,
+        cancel_reason = CASE WHEN u.canceled THEN u.cancel_reason ELSE t.cancel_reason END
+    FROM unnest(CAST(:contract_id AS uuid[]), CAST(:state AS text[]), CAST(:state_since AS date[]),
+                CAST(:updated_at AS timestamptz[]), CAST(:canceled AS boolean[]), CAST(:cancel_reason AS text[]))
+         AS u(contract_id, state, state_since, updated_at, canceled, cancel_reason)
+    WHERE t.contract_id = u.contract_id"""
+)
+
+_SET_LINE_STATES = sa.text(
+    """UPDATE contract_lines AS t
+    SET state = u.state, state_since = u.state_since, updated_at = u.updated_at
+    FROM unnest(CAST(:contract_id AS uuid[]), CAST(:line_id AS uuid[]), CAST(:state AS text[]),
+                CAST(:state_since AS date[]), CAST(:updated_at AS timestamptz[]))
+         AS u(contract_id, line_id, state, state_since, updated_at)
+    WHERE t.contract_id = u.contract_id AND t.line_id = u.line_id"""
+)
+
+_SET_ENTITLEMENT_STATES = sa.text(
+    """UPDATE entitlements AS t
+    SET state = u.state, state_since = u.state_since, updated_at = u.updated_at
+    FROM unnest(CAST(:contract_id AS uuid[]), CAST(:entitlement_id AS uuid[]), CAST(:state AS text[]),
+                CAST(:state_since AS date[]), CAST(:updated_at AS timestamptz[]))
+         AS u(contract_id, entitlement_id, state, state_since, updated_at)
+    WHERE t.contract_id = u.contract_id AND t.entitlement_id = u.entitlement_id"""
+)
+
+
+_RECORD_CONTRACTS = sa.text(
+    """INSERT INTO service_contracts (contract_id, number, account, state, start_date, end_date, time_zone, updated_at)
+    SELECT u.contract_id, u.number, u.account, 'draft', u.start_date, u.end_date, u.time_zone, u.updated_at
+    FROM unnest(CAST(:contract_id AS uuid[]), CAST(:number AS text[]), CAST(:account AS text[]),
+                CAST(:start_date AS date[]), CAST(:end_date AS date[]), CAST(:time_zone AS text[]),
+                CAST(:updated_at AS timestamptz[]))
+         AS u(contract_id, number, account, start_date, end_date, time_zone, updated_at)
+    ON CONFLICT DO NOTHING"""
+)
+
+
+async def record_contracts(conn: AsyncConnection, rows: list[tuple]) -> None:
+    """`record_contract` without lines for each row (contract_id, number, account, start_date,
+    end_date, time_zone, updated_at), in one statement: a contract there already, or recorded
+    earlier in `rows`, stays as it is."""
+    first: dict = {}
+    for row in rows:
+        first.setdefault(row[0], row)
+    if first:
+        await conn.execute(_RECORD_CONTRACTS, _columns(
+            list(first.values()), ("contract_id", "number", "account", "start_date", "end_date", "time_zone", "updated_at")))
+
+
+def _columns(rows: list[tuple], names: tuple[str, ...]) -> dict:
+    return {name: list(values) for name, values in zip(names, zip(*rows))}
+
+
+async def set_contract_states(conn: AsyncConnection, rows: list[tuple]) -> None:
+    """Each row (contract_id, state, state_since, updated_at, canceled, cancel_reason), one per
+    contract: the cancel reason is set only where `canceled`, else the contract keeps its own."""
+    if rows:
+        await conn.execute(_SET_CONTRACT_STATES, _columns(
+            rows, ("contract_id", "state", "state_since", "updated_at", "canceled", "cancel_reason")))
+
+
+async def set_line_states(conn: AsyncConnection, rows: list[tuple]) -> None:
+    """Each row (contract_id, line_id, state, state_since, updated_at), one per line."""
+    if rows:
+        await conn.execute(_SET_LINE_STATES, _columns(rows, ("contract_id", "line_id", "state", "state_since", "updated_at")))
+
+
+async def set_entitlement_states(conn: AsyncConnection, rows: list[tuple]) -> None:
+    """Each row (contract_id, entitlement_id, state, state_since, updated_at), one per entitlement."""
+    if rows:
+        await conn.execute(_SET_ENTITLEMENT_STATES, _columns(
+            rows, ("contract_id", "entitlement_id", "state", "state_since", "updated_at")))
 
 
 # -- reads --------------------------------------------------------------------------------------

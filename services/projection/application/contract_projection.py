@@ -1,9 +1,11 @@
 """Applies every service's events to the shared contract record: one row per contract.
 
 Events of different services have no relative order, so each write is a merge that gives the same
-row in any order (see adapters/contract_records.py: the state only moves forward)."""
+row in any order (see adapters/contract_records.py: the state only moves forward). The events that
+set one column of many contracts (order sync's ServiceContractRecorded, the scheduler's
+ExpiryScheduled, one per activation) are applied as runs, one statement a run."""
 
-from shared.backbone.event_routing import HandlerTable
+from shared.backbone.event_routing import Batched, HandlerTable
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.contracts import (
     ContractActivated, ContractAssigned, ContractClassified, ContractDrafted, ContractRequested, ContractRequestEnriched,
@@ -68,14 +70,13 @@ async def _contract_assigned(uow: UnitOfWork, envelope: Envelope) -> None:
                                 queue=event.queue, assignee=event.assignee, assignee_role=event.assignee_role)
 
 
-async def _service_contract_recorded(uow: UnitOfWork, envelope: Envelope) -> None:
-    event: ServiceContractRecorded = envelope.event
-    await records.merge_contract(uow.conn, event.contract_id, envelope.time, service_contract_number=event.number)
+async def _service_contracts_recorded(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
+    await records.merge_contract_field(
+        uow.conn, "service_contract_number", [(e.event.contract_id, e.event.number, e.time) for e in envelopes])
 
 
-async def _expiry_scheduled(uow: UnitOfWork, envelope: Envelope) -> None:
-    event: ExpiryScheduled = envelope.event
-    await records.merge_contract(uow.conn, event.contract_id, envelope.time, expires_at=event.due_at)
+async def _expiries_scheduled(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
+    await records.merge_contract_field(uow.conn, "expires_at", [(e.event.contract_id, e.event.due_at, e.time) for e in envelopes])
 
 
 async def _contract_expired(uow: UnitOfWork, envelope: Envelope) -> None:
@@ -91,7 +92,7 @@ HANDLERS: HandlerTable = {
     ContractAssigned: _contract_assigned,
     ContractDrafted: _contract_terms,
     ContractActivated: _contract_terms,
-    ServiceContractRecorded: _service_contract_recorded,
-    ExpiryScheduled: _expiry_scheduled,
+    ServiceContractRecorded: Batched(_service_contracts_recorded),
+    ExpiryScheduled: Batched(_expiries_scheduled),
     ContractExpired: _contract_expired,
 }

@@ -3,6 +3,12 @@
 Order sync publishes every transition of a line or entitlement as its own event (a contract's
 expiry comes with the expiry of each child), so each event is applied as it says; nothing here
 derives a cascade.
+
+Transitions come in waves (every contract of a book expiring on the same day: the contract, then
+each line and entitlement, six events a contract), so they share one `Batched` handler: a run of
+them, in any mix, is applied with one UPDATE per table, each row set to its last transition in the
+run, which is what applying them one by one leaves (each transition sets the same columns; a
+cancel reason, once set, stays). Any other event of these tables ends the run (event_routing.py).
 """
 
 import datetime as dt
@@ -10,7 +16,7 @@ from typing import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.backbone.event_routing import Handler, HandlerTable
+from shared.backbone.event_routing import Batched, Handler, HandlerTable
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.base import Event
 from shared.events.envelope import Envelope
@@ -80,11 +86,11 @@ _LINE_COLUMNS = set(records.contract_lines.c.keys())
 _ENTITLEMENT_COLUMNS = set(records.entitlements.c.keys())
 
 
-async def _service_contract_recorded(conn: AsyncConnection, event, at: dt.datetime) -> None:
-    await records.record_contract(
-        conn, event.contract_id, at, number=event.number, account=event.account,
-        start_date=event.start_date, end_date=event.end_date, time_zone=event.time_zone,
-    )
+async def _service_contracts_recorded(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
+    """ServiceContractRecorded (one per activation of a contract without lines): one INSERT a run."""
+    await records.record_contracts(uow.conn, [
+        (e.event.contract_id, e.event.number, e.event.account, e.event.start_date, e.event.end_date, e.event.time_zone, e.time)
+        for e in envelopes])
 
 
 async def _service_contract_drafted(conn: AsyncConnection, event, at: dt.datetime) -> None:
@@ -98,13 +104,6 @@ async def _service_contract_drafted(conn: AsyncConnection, event, at: dt.datetim
 
 async def _service_contract_dates_changed(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await records.change_contract(conn, event.contract_id, at, start_date=event.start_date, end_date=event.end_date)
-
-
-async def _service_contract_transition(conn: AsyncConnection, event, at: dt.datetime) -> None:
-    reason = {"cancel_reason": event.reason} if isinstance(event, ServiceContractCanceled) else {}
-    await records.change_contract(
-        conn, event.contract_id, at, state=CONTRACT_TRANSITIONS[type(event)], state_since=event.effective_on, **reason
-    )
 
 
 async def _contract_line_added(conn: AsyncConnection, event, at: dt.datetime) -> None:
@@ -135,14 +134,6 @@ async def _contract_line_disconnected(conn: AsyncConnection, event, at: dt.datet
     await _change_line(conn, event, at, end_date=event.end_date, disconnected=True)
 
 
-async def _contract_line_resumed(conn: AsyncConnection, event, at: dt.datetime) -> None:
-    await _change_line(conn, event, at, state=event.state, state_since=event.effective_on)
-
-
-async def _contract_line_transition(conn: AsyncConnection, event, at: dt.datetime) -> None:
-    await _change_line(conn, event, at, state=LINE_TRANSITIONS[type(event)], state_since=event.effective_on)
-
-
 async def _entitlement_added(conn: AsyncConnection, event, at: dt.datetime) -> None:
     await records.add_entitlement(conn, event.contract_id, at, **_entitlement(event.entitlement))
 
@@ -160,14 +151,6 @@ async def _entitlement_edited(conn: AsyncConnection, event, at: dt.datetime) -> 
         conn, event, at, name=event.name, support_level=event.support_level, sla=event.sla,
         features=event.features, usage_limit=event.usage_limit, usage_unit=event.usage_unit,
     )
-
-
-async def _entitlement_resumed(conn: AsyncConnection, event, at: dt.datetime) -> None:
-    await _change_entitlement(conn, event, at, state=event.state, state_since=event.effective_on)
-
-
-async def _entitlement_transition(conn: AsyncConnection, event, at: dt.datetime) -> None:
-    await _change_entitlement(conn, event, at, state=ENTITLEMENT_TRANSITIONS[type(event)], state_since=event.effective_on)
 
 
 async def _sold_product_recorded(conn: AsyncConnection, event, at: dt.datetime) -> None:
@@ -214,6 +197,36 @@ async def _install_base_item_resumed(conn: AsyncConnection, event, at: dt.dateti
     )
 
 
+# The state each transition sets (None: the state the event names, a resumption's).
+_LINE_STATES = {**LINE_TRANSITIONS, ContractLineResumed: None}
+_ENTITLEMENT_STATES = {**ENTITLEMENT_TRANSITIONS, EntitlementResumed: None}
+
+
+async def _transitions(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
+    """A run of contract, line and entitlement transitions: one UPDATE per table, each row's last."""
+    contracts: dict = {}
+    lines: dict = {}
+    granted: dict = {}
+    for envelope in envelopes:
+        event, at, kind = envelope.event, envelope.time, type(envelope.event)
+        if kind in CONTRACT_TRANSITIONS:
+            earlier = contracts.get(event.contract_id)
+            reason = (True, event.reason) if kind is ServiceContractCanceled else earlier[4:] if earlier else (False, None)
+            contracts[event.contract_id] = (event.contract_id, CONTRACT_TRANSITIONS[kind].value, event.effective_on, at, *reason)
+        elif kind in _LINE_STATES:
+            key = (event.contract_id, event.line_id)
+            lines[key] = (*key, (_LINE_STATES[kind] or event.state).value, event.effective_on, at)
+        else:
+            key = (event.contract_id, event.entitlement_id)
+            granted[key] = (*key, (_ENTITLEMENT_STATES[kind] or event.state).value, event.effective_on, at)
+    await records.set_contract_states(uow.conn, list(contracts.values()))
+    await records.set_line_states(uow.conn, list(lines.values()))
+    await records.set_entitlement_states(uow.conn, list(granted.values()))
+
+
+TRANSITIONS = Batched(_transitions)
+
+
 def _applied(apply: Callable[[AsyncConnection, Event, dt.datetime], Awaitable[None]]) -> Handler:
     """A handler that applies the event, at its time, on the consumer's connection."""
 
@@ -224,12 +237,12 @@ def _applied(apply: Callable[[AsyncConnection, Event, dt.datetime], Awaitable[No
 
 
 HANDLERS: HandlerTable = {
-    ServiceContractRecorded: _applied(_service_contract_recorded),
+    ServiceContractRecorded: Batched(_service_contracts_recorded),
     ServiceContractDrafted: _applied(_service_contract_drafted),
     ServiceContractDatesChanged: _applied(_service_contract_dates_changed),
-    ServiceContractActivated: _applied(_service_contract_transition),
-    ServiceContractExpired: _applied(_service_contract_transition),
-    ServiceContractCanceled: _applied(_service_contract_transition),
+    ServiceContractActivated: TRANSITIONS,
+    ServiceContractExpired: TRANSITIONS,
+    ServiceContractCanceled: TRANSITIONS,
     ContractLineAdded: _applied(_contract_line_added),
     ContractLineRemoved: _applied(_contract_line_removed),
     ContractLineDatesChanged: _applied(_contract_line_dates_changed),
@@ -237,20 +250,20 @@ HANDLERS: HandlerTable = {
     ContractLineEdited: _applied(_contract_line_edited),
     ContractLineCoverageChanged: _applied(_contract_line_coverage_changed),
     ContractLineDisconnected: _applied(_contract_line_disconnected),
-    ContractLineResumed: _applied(_contract_line_resumed),
-    ContractLineActivated: _applied(_contract_line_transition),
-    ContractLineSuspended: _applied(_contract_line_transition),
-    ContractLineExpired: _applied(_contract_line_transition),
-    ContractLineCanceled: _applied(_contract_line_transition),
+    ContractLineResumed: TRANSITIONS,
+    ContractLineActivated: TRANSITIONS,
+    ContractLineSuspended: TRANSITIONS,
+    ContractLineExpired: TRANSITIONS,
+    ContractLineCanceled: TRANSITIONS,
     EntitlementAdded: _applied(_entitlement_added),
     EntitlementRemoved: _applied(_entitlement_removed),
     EntitlementDatesChanged: _applied(_entitlement_dates_changed),
     EntitlementEdited: _applied(_entitlement_edited),
-    EntitlementResumed: _applied(_entitlement_resumed),
-    EntitlementActivated: _applied(_entitlement_transition),
-    EntitlementSuspended: _applied(_entitlement_transition),
-    EntitlementExpired: _applied(_entitlement_transition),
-    EntitlementCanceled: _applied(_entitlement_transition),
+    EntitlementResumed: TRANSITIONS,
+    EntitlementActivated: TRANSITIONS,
+    EntitlementSuspended: TRANSITIONS,
+    EntitlementExpired: TRANSITIONS,
+    EntitlementCanceled: TRANSITIONS,
     SoldProductRecorded: _applied(_sold_product_recorded),
     SoldProductSuspended: _applied(_sold_product_suspended),
     SoldProductResumed: _applied(_sold_product_resumed),
