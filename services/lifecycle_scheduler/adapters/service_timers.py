@@ -162,6 +162,101 @@ async def drop_unfired_of_line(conn: AsyncConnection, contract_id: UUID, line_id
     )
 
 
+# -- a run of events at once (application/timetables.py `_TimerChanges`) ----------------------
+# Each a text constant whatever the run's length, so asyncpg prepares it once per connection.
+
+_SET_ZONES = sa.text(
+    """
+    INSERT INTO service_contract_zones (contract_id, time_zone)
+    SELECT * FROM unnest(CAST(:contract_id AS uuid[]), CAST(:time_zone AS text[]))
+    ON CONFLICT (contract_id) DO UPDATE SET time_zone = EXCLUDED.time_zone
+    """
+)
+
+_ZONES_OF = sa.text(
+    "SELECT contract_id, time_zone FROM service_contract_zones WHERE contract_id = ANY(CAST(:contract_id AS uuid[]))"
+)
+
+# What a drop removes, by `scope`: 'activation' the item's activation timer; 'item' the item's
+# unfired timers; 'line' those of the line and of the entitlements attached to it; 'contract'
+# every unfired timer of the contract (item_id is then the contract's id, and ignored).
+_DROP = sa.text(
+    """
+    DELETE FROM service_timers t
+    USING unnest(CAST(:contract_id AS uuid[]), CAST(:item_id AS uuid[]), CAST(:scope AS text[]))
+          AS d(contract_id, item_id, scope)
+    WHERE t.contract_id = d.contract_id AND CASE d.scope
+        WHEN 'activation' THEN t.item_id = d.item_id AND t.transition = 'activation'
+        WHEN 'item' THEN t.fired_at IS NULL AND t.item_id = d.item_id
+        WHEN 'line' THEN t.fired_at IS NULL AND (t.item_id = d.item_id OR t.line_id = d.item_id)
+        WHEN 'contract' THEN t.fired_at IS NULL
+    END
+    """
+)
+
+# set_timers for many contracts; no two rows of one call may share a key (ON CONFLICT would refuse).
+_SET_MANY_TIMERS = sa.text(
+    """
+    INSERT INTO service_timers (contract_id, item_id, transition, item_kind, line_id, due_on, due_at, fired_at)
+    SELECT t.contract_id, t.item_id, t.transition, t.item_kind, t.line_id, t.due_on, t.due_at, NULL
+    FROM unnest(CAST(:contract_id AS uuid[]), CAST(:item_id AS uuid[]), CAST(:transition AS text[]),
+                CAST(:item_kind AS text[]), CAST(:line_id AS uuid[]), CAST(:due_on AS date[]),
+                CAST(:due_at AS timestamptz[]))
+         AS t(contract_id, item_id, transition, item_kind, line_id, due_on, due_at)
+    ON CONFLICT (contract_id, item_id, transition) DO UPDATE
+    SET due_on = EXCLUDED.due_on, due_at = EXCLUDED.due_at, fired_at = NULL,
+        line_id = coalesce(EXCLUDED.line_id, service_timers.line_id)
+    WHERE service_timers.due_at <> EXCLUDED.due_at
+    """
+)
+
+# move_timers for many contracts; likewise one row per key.
+_MOVE_MANY_TIMERS = sa.text(
+    """
+    UPDATE service_timers t SET due_on = m.due_on, due_at = m.due_at, fired_at = NULL
+    FROM unnest(CAST(:contract_id AS uuid[]), CAST(:item_id AS uuid[]), CAST(:transition AS text[]),
+                CAST(:due_on AS date[]), CAST(:due_at AS timestamptz[]))
+         AS m(contract_id, item_id, transition, due_on, due_at)
+    WHERE t.contract_id = m.contract_id AND t.item_id = m.item_id AND t.transition = m.transition
+      AND t.due_at <> m.due_at
+    """
+)
+
+
+async def zones_by_contract(conn: AsyncConnection, contract_ids: list[UUID]) -> dict[UUID, str]:
+    return {c: z for c, z in await conn.execute(_ZONES_OF, {"contract_id": contract_ids})}
+
+
+async def set_zones(conn: AsyncConnection, zone_by_contract: dict[UUID, str]) -> None:
+    if zone_by_contract:
+        await conn.execute(_SET_ZONES, {"contract_id": list(zone_by_contract),
+                                        "time_zone": list(zone_by_contract.values())})
+
+
+async def drop_many(conn: AsyncConnection, drops: list[tuple[UUID, UUID, str]]) -> None:
+    """(contract_id, item_id, scope) each, scopes as _DROP says."""
+    if drops:
+        await conn.execute(_DROP, {"contract_id": [d[0] for d in drops], "item_id": [d[1] for d in drops],
+                                   "scope": [d[2] for d in drops]})
+
+
+async def set_many_timers(conn: AsyncConnection, timers: list[tuple[UUID, Timer]], move: bool = False) -> None:
+    """(contract_id, timer) each, at most one per (contract, item, transition): set_timers, or
+    move_timers with `move`, for all of them in one statement."""
+    if not timers:
+        return
+    params = {
+        "contract_id": [c for c, _ in timers],
+        "item_id": [t.item_id for _, t in timers],
+        "transition": [t.transition for _, t in timers],
+        "due_on": [t.due_on for _, t in timers],
+        "due_at": [t.due_at for _, t in timers],
+    }
+    if not move:
+        params |= {"item_kind": [t.item_kind for _, t in timers], "line_id": [t.line_id for _, t in timers]}
+    await conn.execute(_MOVE_MANY_TIMERS if move else _SET_MANY_TIMERS, params)
+
+
 async def timers_of(conn: AsyncConnection, contract_id: UUID) -> list:
     t = service_timers.c
     query = (
