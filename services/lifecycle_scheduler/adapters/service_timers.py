@@ -4,7 +4,9 @@
 read in; `service_timers` holds one row per (item, transition). A row stays after it fires
 (`fired_at`), so a later date change can tell a new due instant from the one already fired.
 The partial index on unfired timers, in claim order, makes a sweep cost what is due, not what
-exists.
+exists. The consumer writes a run of events of many contracts at once (set_zones, drop_many,
+set_many_timers: each one prepared `unnest` statement whatever the run's length); set_zone and
+set_timers serve the rare per-contract path (a known contract's zone changing).
 """
 
 import datetime as dt
@@ -16,7 +18,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.lifecycle_scheduler.adapters.timers import metadata
-from services.lifecycle_scheduler.domain.timetable import ACTIVATION, Timer
+from services.lifecycle_scheduler.domain.timetable import Timer
 
 zones = sa.Table(
     "service_contract_zones",
@@ -123,45 +125,6 @@ async def set_timers(conn: AsyncConnection, contract_id: UUID, timers: Iterable[
     })
 
 
-async def move_timers(conn: AsyncConnection, contract_id: UUID, timers: Iterable[Timer]) -> None:
-    """Like set_timers, but only for timers the item has: moving dates never gives an item a timer
-    it does not have (an active item has no activation timer)."""
-    t = service_timers.c
-    for timer in timers:
-        await conn.execute(
-            service_timers.update()
-            .where(t.contract_id == contract_id, t.item_id == timer.item_id, t.transition == timer.transition,
-                   t.due_at != timer.due_at)
-            .values(due_on=timer.due_on, due_at=timer.due_at, fired_at=None)
-        )
-
-
-async def drop_activation(conn: AsyncConnection, contract_id: UUID, item_id: UUID) -> None:
-    t = service_timers.c
-    await conn.execute(
-        service_timers.delete().where(t.contract_id == contract_id, t.item_id == item_id, t.transition == ACTIVATION)
-    )
-
-
-async def drop_unfired(conn: AsyncConnection, contract_id: UUID, item_id: UUID | None = None) -> None:
-    """The unfired timers of one item, or of the whole contract when no item is named."""
-    t = service_timers.c
-    query = service_timers.delete().where(t.contract_id == contract_id, t.fired_at.is_(None))
-    if item_id is not None:
-        query = query.where(t.item_id == item_id)
-    await conn.execute(query)
-
-
-async def drop_unfired_of_line(conn: AsyncConnection, contract_id: UUID, line_id: UUID) -> None:
-    """The line's unfired timers and those of the entitlements attached to it."""
-    t = service_timers.c
-    await conn.execute(
-        service_timers.delete().where(
-            t.contract_id == contract_id, t.fired_at.is_(None), sa.or_(t.item_id == line_id, t.line_id == line_id)
-        )
-    )
-
-
 # -- a run of events at once (application/timetables.py `_TimerChanges`) ----------------------
 # Each a text constant whatever the run's length, so asyncpg prepares it once per connection.
 
@@ -171,10 +134,6 @@ _SET_ZONES = sa.text(
     SELECT * FROM unnest(CAST(:contract_id AS uuid[]), CAST(:time_zone AS text[]))
     ON CONFLICT (contract_id) DO UPDATE SET time_zone = EXCLUDED.time_zone
     """
-)
-
-_ZONES_OF = sa.text(
-    "SELECT contract_id, time_zone FROM service_contract_zones WHERE contract_id = ANY(CAST(:contract_id AS uuid[]))"
 )
 
 # What a drop removes, by `scope`: 'activation' the item's activation timer; 'item' the item's
@@ -210,7 +169,8 @@ _SET_MANY_TIMERS = sa.text(
     """
 )
 
-# move_timers for many contracts; likewise one row per key.
+# Like _SET_MANY_TIMERS, but only for timers the item has: moving dates never gives an item a timer it
+# does not have (an active item has no activation timer). Likewise one row per key.
 _MOVE_MANY_TIMERS = sa.text(
     """
     UPDATE service_timers t SET due_on = m.due_on, due_at = m.due_at, fired_at = NULL
@@ -221,10 +181,6 @@ _MOVE_MANY_TIMERS = sa.text(
       AND t.due_at <> m.due_at
     """
 )
-
-
-async def zones_by_contract(conn: AsyncConnection, contract_ids: list[UUID]) -> dict[UUID, str]:
-    return {c: z for c, z in await conn.execute(_ZONES_OF, {"contract_id": contract_ids})}
 
 
 async def set_zones(conn: AsyncConnection, zone_by_contract: dict[UUID, str]) -> None:
@@ -241,8 +197,9 @@ async def drop_many(conn: AsyncConnection, drops: list[tuple[UUID, UUID, str]]) 
 
 
 async def set_many_timers(conn: AsyncConnection, timers: list[tuple[UUID, Timer]], move: bool = False) -> None:
-    """(contract_id, timer) each, at most one per (contract, item, transition): set_timers, or
-    move_timers with `move`, for all of them in one statement."""
+    """(contract_id, timer) each, at most one per (contract, item, transition), in one statement:
+    created or moved (a timer whose due instant changes is unfired again, one whose instant stays
+    is left as it is); with `move` only those that exist are moved."""
     if not timers:
         return
     params = {

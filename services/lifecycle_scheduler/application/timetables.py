@@ -240,7 +240,7 @@ _CHANGES: dict[type[Event], Callable[[_TimerChanges, Event], Awaitable[None]]] =
 async def keep_timers_in_step(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
     """Applies a run of order sync's events to the timers (one event: the same, as a run of one)."""
     contract_ids = list(dict.fromkeys(envelope.event.contract_id for envelope in envelopes))
-    changes = _TimerChanges(uow.conn, await service_timers.zones_by_contract(uow.conn, contract_ids))
+    changes = _TimerChanges(uow.conn, await service_timers.zones_of(uow.conn, contract_ids))
     for envelope in envelopes:
         await _CHANGES[type(envelope.event)](changes, envelope.event)
     await changes.apply()
