@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from shared.backbone.app import ServiceDefinition, Subscription, create_app
-from shared.backbone.event_routing import merged
+from shared.backbone.event_routing import Prefetching, merged
 from shared.backbone.settings import ServiceSettings
 from shared.events import topics
 from shared.events.contracts import ContractActivated
@@ -36,7 +36,9 @@ definition = ServiceDefinition(
               topics.LIFECYCLE_LINK_DATES, topics.LIFECYCLE_APPROVAL_DEADLINES, topics.LIFECYCLE_SIGNATURE_DATES,
               topics.LIFECYCLE_CONTRACT_STARTS, topics.LIFECYCLE_CONTRACT_PERIODS, topics.LIFECYCLE_OBLIGATION_DATES],
     subscriptions=[
-        Subscription({ContractActivated: schedule_expiry, **timetables.HANDLERS}),
+        # A fetch of activations reads their schedules' streams in one query (event_routing.py).
+        Subscription({ContractActivated: Prefetching(schedule_expiry, lambda e: [str(e.event.contract_id)]),
+                      **timetables.HANDLERS}),
         # Its own consumer: a quote event it cannot handle holds up no contract's timers.
         Subscription(quote_validity.HANDLERS, name="lifecycle_scheduler-quotes"),
         # Vendor contracts' dates, from asset_coverage's contract stream: their own consumer likewise.

@@ -29,8 +29,10 @@ from shared.backbone.clock import AdjustableClock
 from shared.backbone.outbox import OutboxRelay
 from shared.events import topics
 from shared.events.base import Event
+from shared.events.contracts import ContractActivated, Party
 from shared.events.orders import (
     ContractLineActivated,
+    ContractLineAdded,
     ContractLineDatesChanged,
     ContractLineDisconnected,
     ContractLineEdited,
@@ -39,12 +41,14 @@ from shared.events.orders import (
     ContractLineTerms,
     EntitlementAdded,
     EntitlementCanceled,
+    EntitlementExpired,
     EntitlementTerms,
     ServiceContractActivated,
     ServiceContractCanceled,
     ServiceContractDatesChanged,
     ServiceContractDrafted,
     ServiceContractExpired,
+    ServiceContractRecorded,
     ServiceState,
 )
 from shared.events.envelope import Envelope, from_kafka, to_kafka
@@ -560,3 +564,95 @@ async def test_a_large_batch_fires_one_event_per_contract(scheduler_schema, caps
     with capsys.disabled():
         print(f"\nfired {contracts} contracts x {per_contract} timers in {elapsed:.2f}s: "
               f"{contracts / elapsed:,.0f} contracts/s, {fired / elapsed:,.0f} timers/s")
+
+
+# -- a fetch's events at once ------------------------------------------------------------------
+
+
+def _mixed_run(held: ServiceContractDrafted, p_line: uuid.UUID, p_entitlement: uuid.UUID) -> tuple[list[Event], tuple]:
+    """Order sync's events of several contracts in one fetch, as the consumer gets them: a contract
+    activated then expired, a timer written and removed, a contract ended then recorded again, a
+    zone changed, a fired timer moved away and back, and the legal contract's activation between."""
+    l1 = line()
+    e1, e2 = entitlement(line_id=l1.line_id), entitlement()
+    a = drafted(zone="Europe/Berlin", lines=[l1], entitlements=[e1, e2])
+    b, c = drafted(zone="America/New_York"), drafted()
+    e3 = entitlement(start=D(2031, 3, 1))
+    legal = ContractActivated(contract_id=uuid.uuid4(), number="C-1", title="Robot maintenance",
+                              contract_model="maintenance", parties=[Party(role="customer", name="ACME")],
+                              start_date=D(2031, 1, 1), end_date=D(2031, 12, 31), time_zone="UTC")
+    return [
+        a, b,
+        ServiceContractActivated(contract_id=a.contract_id, effective_on=D(2031, 1, 1)),
+        ContractLineActivated(contract_id=a.contract_id, line_id=l1.line_id, effective_on=D(2031, 1, 1)),
+        legal,
+        EntitlementExpired(contract_id=held.contract_id, entitlement_id=p_entitlement, effective_on=D(2031, 1, 1)),
+        EntitlementAdded(contract_id=b.contract_id, entitlement=e3),
+        ServiceContractDatesChanged(contract_id=held.contract_id, start_date=D(2030, 6, 2), end_date=D(2032, 6, 30)),
+        ContractLineDatesChanged(contract_id=held.contract_id, line_id=p_line, start_date=D(2030, 6, 1),
+                                 end_date=D(2032, 3, 31)),
+        ServiceContractDatesChanged(contract_id=held.contract_id, start_date=D(2030, 6, 1), end_date=D(2032, 9, 30)),
+        ServiceContractExpired(contract_id=a.contract_id, effective_on=D(2032, 1, 1)),
+        EntitlementCanceled(contract_id=b.contract_id, entitlement_id=e3.entitlement_id, effective_on=D(2031, 2, 1)),
+        c,
+        ContractLineAdded(contract_id=c.contract_id, line=line(start=D(2031, 2, 1))),
+        ServiceContractCanceled(contract_id=c.contract_id, effective_on=D(2031, 1, 1)),
+        ServiceContractRecorded(contract_id=c.contract_id, number="SC-C", account="ACME Robotics",
+                                start_date=D(2031, 5, 1), end_date=D(2031, 12, 31), time_zone="UTC"),
+        ServiceContractDrafted(**{**b.model_dump(), "time_zone": "Asia/Tokyo"}),
+    ], (a.contract_id, b.contract_id, c.contract_id)
+
+
+async def _timer_rows(engine) -> list[tuple]:
+    async with engine.connect() as conn:
+        service = await conn.execute(sa.text(
+            "SELECT contract_id, item_id, transition, item_kind, line_id, due_on, due_at, fired_at IS NOT NULL "
+            "FROM service_timers ORDER BY contract_id, item_id, transition"))
+        zones = await conn.execute(sa.text("SELECT * FROM service_contract_zones ORDER BY contract_id"))
+        legal = await conn.execute(sa.text("SELECT contract_id, kind, due_at, fired_at FROM timers ORDER BY contract_id"))
+        return [tuple(r) for r in [*service, *zones, *legal]]
+
+
+async def test_a_run_of_events_leaves_the_timers_one_by_one_would(stack):
+    """The consumer applies a fetch's events of a partition together (one statement per kind of
+    change); what is left must be what applying them one at a time, as before, leaves."""
+    from shared.backbone.consumer import apply_batch, apply_once
+    from shared.backbone.event_routing import dispatcher
+    from services.lifecycle_scheduler.main import definition
+
+    [subscription] = [s for s in definition.subscriptions if ServiceContractDrafted in s.handlers]
+    handle = dispatcher(subscription.handlers)
+    p_line, p_entitlement = line(start=D(2030, 6, 1)), entitlement(start=D(2030, 6, 1))
+    held = drafted(start=D(2030, 6, 1), lines=[p_line], entitlements=[p_entitlement])
+    events, (a_id, b_id, c_id) = _mixed_run(held, p_line.line_id, p_entitlement.entitlement_id)
+    run = [Envelope(event, stream_version=1) for event in events]
+    messages = [(envelope, topics.ORDER_SYNC_SERVICE_CONTRACTS, 0, offset) for offset, envelope in enumerate(run, 1)]
+
+    left = []
+    for together in (True, False):
+        async with migrated_schema(stack, SCHEDULER_MIGRATIONS, "scratch_sched") as engine:
+            ctx = ServiceContext(by_name("lifecycle_scheduler"), None, engine,
+                                 OutboxRelay(engine, lambda: None, service="test"), AdjustableClock())
+            # Before the run: a contract whose activations have fired.
+            assert await apply_batch(engine, "s", [(Envelope(held, stream_version=1), "t", 0, 0)], handle) == [True]
+            ctx.clock.set(at(2030, 6, 1))
+            assert await fire_due_service_timers(ctx) == 3
+            if together:
+                assert await apply_batch(engine, "s", messages, handle) == [True] * len(run)
+            else:
+                for envelope, topic, partition, offset in messages:
+                    assert await apply_once(engine, "s", envelope, handle, topic=topic, partition=partition, offset=offset)
+            left.append(await _timer_rows(engine))
+
+    assert left[0] == left[1]
+    timers = {(r[0], r[1], r[2]): r for r in left[0] if len(r) == 8}
+    assert not any(r[0] == a_id and not r[7] for r in timers.values())  # activated, then expired: nothing unfired
+    assert {(r[3], r[2]) for r in timers.values() if r[0] == c_id} == {("contract", "activation"), ("contract", "expiry")}
+    assert {r[3] for r in timers.values() if r[0] == b_id} == {"contract"}  # e3 written, then removed
+    assert timers[(b_id, b_id, "expiry")][6] == at(2031, 12, 31, 15)  # rezoned to Tokyo
+    moved = timers[(held.contract_id, held.contract_id, "activation")]
+    assert (moved[5], moved[7]) == (D(2030, 6, 1), False)  # fired, moved away and back: due again
+    assert timers[(held.contract_id, p_line.line_id, "activation")][7]  # moved to the same day: stays fired
+    assert timers[(held.contract_id, held.contract_id, "expiry")][5] == D(2032, 10, 1)  # moved twice in one run
+    assert (held.contract_id, p_entitlement.entitlement_id, "expiry") not in timers
+    assert timers[(held.contract_id, p_entitlement.entitlement_id, "activation")][7]  # fired ones stay

@@ -4,7 +4,9 @@
 read in; `service_timers` holds one row per (item, transition). A row stays after it fires
 (`fired_at`), so a later date change can tell a new due instant from the one already fired.
 The partial index on unfired timers, in claim order, makes a sweep cost what is due, not what
-exists.
+exists. The consumer writes a run of events of many contracts at once (set_zones, drop_many,
+set_many_timers: each one prepared `unnest` statement whatever the run's length); set_zone and
+set_timers serve the rare per-contract path (a known contract's zone changing).
 """
 
 import datetime as dt
@@ -16,7 +18,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.lifecycle_scheduler.adapters.timers import metadata
-from services.lifecycle_scheduler.domain.timetable import ACTIVATION, Timer
+from services.lifecycle_scheduler.domain.timetable import Timer
 
 zones = sa.Table(
     "service_contract_zones",
@@ -123,43 +125,93 @@ async def set_timers(conn: AsyncConnection, contract_id: UUID, timers: Iterable[
     })
 
 
-async def move_timers(conn: AsyncConnection, contract_id: UUID, timers: Iterable[Timer]) -> None:
-    """Like set_timers, but only for timers the item has: moving dates never gives an item a timer
-    it does not have (an active item has no activation timer)."""
-    t = service_timers.c
-    for timer in timers:
-        await conn.execute(
-            service_timers.update()
-            .where(t.contract_id == contract_id, t.item_id == timer.item_id, t.transition == timer.transition,
-                   t.due_at != timer.due_at)
-            .values(due_on=timer.due_on, due_at=timer.due_at, fired_at=None)
-        )
+# -- a run of events at once (application/timetables.py `_TimerChanges`) ----------------------
+# Each a text constant whatever the run's length, so asyncpg prepares it once per connection.
+
+_SET_ZONES = sa.text(
+    """
+    INSERT INTO service_contract_zones (contract_id, time_zone)
+    SELECT * FROM unnest(CAST(:contract_id AS uuid[]), CAST(:time_zone AS text[]))
+    ON CONFLICT (contract_id) DO UPDATE SET time_zone = EXCLUDED.time_zone
+    """
+)
+
+# What a drop removes, by `scope`: 'activation' the item's activation timer; 'item' the item's
+# unfired timers; 'line' those of the line and of the entitlements attached to it; 'contract'
+# every unfired timer of the contract (item_id is then the contract's id, and ignored).
+_DROP = sa.text(
+    """
+    DELETE FROM service_timers t
+    USING unnest(CAST(:contract_id AS uuid[]), CAST(:item_id AS uuid[]), CAST(:scope AS text[]))
+          AS d(contract_id, item_id, scope)
+    WHERE t.contract_id = d.contract_id AND CASE d.scope
+        WHEN 'activation' THEN t.item_id = d.item_id AND t.transition = 'activation'
+        WHEN 'item' THEN t.fired_at IS NULL AND t.item_id = d.item_id
+        WHEN 'line' THEN t.fired_at IS NULL AND (t.item_id = d.item_id OR t.line_id = d.item_id)
+        WHEN 'contract' THEN t.fired_at IS NULL
+    END
+    """
+)
+
+# set_timers for many contracts; no two rows of one call may share a key (ON CONFLICT would refuse).
+_SET_MANY_TIMERS = sa.text(
+    """
+    INSERT INTO service_timers (contract_id, item_id, transition, item_kind, line_id, due_on, due_at, fired_at)
+    SELECT t.contract_id, t.item_id, t.transition, t.item_kind, t.line_id, t.due_on, t.due_at, NULL
+    FROM unnest(CAST(:contract_id AS uuid[]), CAST(:item_id AS uuid[]), CAST(:transition AS text[]),
+                CAST(:item_kind AS text[]), CAST(:line_id AS uuid[]), CAST(:due_on AS date[]),
+                CAST(:due_at AS timestamptz[]))
+         AS t(contract_id, item_id, transition, item_kind, line_id, due_on, due_at)
+    ON CONFLICT (contract_id, item_id, transition) DO UPDATE
+    SET due_on = EXCLUDED.due_on, due_at = EXCLUDED.due_at, fired_at = NULL,
+        line_id = coalesce(EXCLUDED.line_id, service_timers.line_id)
+    WHERE service_timers.due_at <> EXCLUDED.due_at
+    """
+)
+
+# Like _SET_MANY_TIMERS, but only for timers the item has: moving dates never gives an item a timer it
+# does not have (an active item has no activation timer). Likewise one row per key.
+_MOVE_MANY_TIMERS = sa.text(
+    """
+    UPDATE service_timers t SET due_on = m.due_on, due_at = m.due_at, fired_at = NULL
+    FROM unnest(CAST(:contract_id AS uuid[]), CAST(:item_id AS uuid[]), CAST(:transition AS text[]),
+                CAST(:due_on AS date[]), CAST(:due_at AS timestamptz[]))
+         AS m(contract_id, item_id, transition, due_on, due_at)
+    WHERE t.contract_id = m.contract_id AND t.item_id = m.item_id AND t.transition = m.transition
+      AND t.due_at <> m.due_at
+    """
+)
 
 
-async def drop_activation(conn: AsyncConnection, contract_id: UUID, item_id: UUID) -> None:
-    t = service_timers.c
-    await conn.execute(
-        service_timers.delete().where(t.contract_id == contract_id, t.item_id == item_id, t.transition == ACTIVATION)
-    )
+async def set_zones(conn: AsyncConnection, zone_by_contract: dict[UUID, str]) -> None:
+    if zone_by_contract:
+        await conn.execute(_SET_ZONES, {"contract_id": list(zone_by_contract),
+                                        "time_zone": list(zone_by_contract.values())})
 
 
-async def drop_unfired(conn: AsyncConnection, contract_id: UUID, item_id: UUID | None = None) -> None:
-    """The unfired timers of one item, or of the whole contract when no item is named."""
-    t = service_timers.c
-    query = service_timers.delete().where(t.contract_id == contract_id, t.fired_at.is_(None))
-    if item_id is not None:
-        query = query.where(t.item_id == item_id)
-    await conn.execute(query)
+async def drop_many(conn: AsyncConnection, drops: list[tuple[UUID, UUID, str]]) -> None:
+    """(contract_id, item_id, scope) each, scopes as _DROP says."""
+    if drops:
+        await conn.execute(_DROP, {"contract_id": [d[0] for d in drops], "item_id": [d[1] for d in drops],
+                                   "scope": [d[2] for d in drops]})
 
 
-async def drop_unfired_of_line(conn: AsyncConnection, contract_id: UUID, line_id: UUID) -> None:
-    """The line's unfired timers and those of the entitlements attached to it."""
-    t = service_timers.c
-    await conn.execute(
-        service_timers.delete().where(
-            t.contract_id == contract_id, t.fired_at.is_(None), sa.or_(t.item_id == line_id, t.line_id == line_id)
-        )
-    )
+async def set_many_timers(conn: AsyncConnection, timers: list[tuple[UUID, Timer]], move: bool = False) -> None:
+    """(contract_id, timer) each, at most one per (contract, item, transition), in one statement:
+    created or moved (a timer whose due instant changes is unfired again, one whose instant stays
+    is left as it is); with `move` only those that exist are moved."""
+    if not timers:
+        return
+    params = {
+        "contract_id": [c for c, _ in timers],
+        "item_id": [t.item_id for _, t in timers],
+        "transition": [t.transition for _, t in timers],
+        "due_on": [t.due_on for _, t in timers],
+        "due_at": [t.due_at for _, t in timers],
+    }
+    if not move:
+        params |= {"item_kind": [t.item_kind for _, t in timers], "line_id": [t.line_id for _, t in timers]}
+    await conn.execute(_MOVE_MANY_TIMERS if move else _SET_MANY_TIMERS, params)
 
 
 async def timers_of(conn: AsyncConnection, contract_id: UUID) -> list:

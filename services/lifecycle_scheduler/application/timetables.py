@@ -2,7 +2,8 @@
 due, list a contract's timers.
 
 Handlers run in the consumer's unit of work (the inbox row commits with them), so each event
-changes the timers once however often it is delivered.
+changes the timers once however often it is delivered. The consumer hands them runs of events
+(a fetch's consecutive order sync events), applied as one statement per table and kind of change.
 """
 
 import datetime as dt
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from shared.backbone import event_store
 from shared.backbone.app import ServiceContext
 from shared.backbone.errors import NotFound
-from shared.backbone.event_routing import HandlerTable
+from shared.backbone.event_routing import Batched, HandlerTable
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.base import Event
 from shared.events.orders import (
@@ -63,117 +64,155 @@ ACTOR = "lifecycle_scheduler"
 
 
 # -- keeping timers in step -------------------------------------------------------------------
+#
+# Every event type below maps to one `Batched` handler (shared/backbone/event_routing.py): a run
+# of them, say the 600,000 expiry events of a wave, becomes a handful of statements instead of
+# one per event. `_TimerChanges` collects the run's writes by kind and applies each kind as one
+# statement; the rows end as event by event because a change that would not commute with one
+# already collected (a drop after a write of the same contract, a write after a drop, a timer
+# written twice) first applies what was collected. Drops commute with drops, and writes of
+# different timers with each other, so a wave's run is one statement per table.
 
 
-async def _contract_created(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event = uow.conn, envelope.event
-    previous = await service_timers.zone_of(conn, event.contract_id)
-    await service_timers.set_zone(conn, event.contract_id, event.time_zone)
+class _TimerChanges:
+    def __init__(self, conn: AsyncConnection, zones: dict[UUID, str]):
+        self.conn = conn
+        self.zones = zones  # each contract's zone as the run has it so far; absent: unknown
+        self._collect_anew()
+
+    def _collect_anew(self) -> None:
+        self._zones: dict[UUID, str] = {}
+        self._drops: list[tuple[UUID, UUID, str]] = []
+        self._writes: dict[tuple[UUID, UUID, str], tuple[UUID, Timer]] = {}
+        self._moves: dict[tuple[UUID, UUID, str], tuple[UUID, Timer]] = {}
+        self._dropping: set[UUID] = set()
+        self._writing: set[UUID] = set()
+
+    async def apply(self) -> None:
+        """What was collected, zones first (a timer's contract must be known)."""
+        await service_timers.set_zones(self.conn, self._zones)
+        await service_timers.drop_many(self.conn, self._drops)
+        await service_timers.set_many_timers(self.conn, list(self._writes.values()))
+        await service_timers.set_many_timers(self.conn, list(self._moves.values()), move=True)
+        self._collect_anew()
+
+    def set_zone(self, contract_id: UUID, time_zone: str) -> None:
+        self.zones[contract_id] = self._zones[contract_id] = time_zone
+
+    async def drop(self, contract_id: UUID, item_id: UUID, scope: str) -> None:
+        if contract_id in self._writing:
+            await self.apply()
+        self._dropping.add(contract_id)
+        self._drops.append((contract_id, item_id, scope))
+
+    async def write(self, contract_id: UUID, timers: list[Timer], move: bool = False) -> None:
+        keys = [(contract_id, t.item_id, t.transition) for t in timers]
+        if contract_id in self._dropping or any(k in self._writes or k in self._moves for k in keys):
+            await self.apply()
+        self._writing.add(contract_id)
+        for key, timer in zip(keys, timers):
+            (self._moves if move else self._writes)[key] = (contract_id, timer)
+
+    async def move(self, contract_id: UUID, timers: Callable[[str], list[Timer]]) -> None:
+        zone = self.zones.get(contract_id)
+        if zone is not None:  # an unknown contract has no timers to move
+            await self.write(contract_id, timers(zone), move=True)
+
+    def known_zone(self, contract_id: UUID) -> str:
+        zone = self.zones.get(contract_id)
+        if zone is None:  # order sync records a contract before anything else of it, on the same partition
+            raise NotFound("service_contract", contract_id)
+        return zone
+
+
+async def _contract_created(ch: _TimerChanges, event) -> None:
+    previous = ch.zones.get(event.contract_id)
     if previous is not None and previous != event.time_zone:
-        # Items the event does not list (added since) are read in the new zone too.
-        existing = [service_timers.as_timer(r) for r in await service_timers.timers_of(conn, event.contract_id)]
-        await service_timers.set_timers(conn, event.contract_id, [t.rezoned(event.time_zone) for t in existing])
+        await ch.apply()
+        await _contract_rezoned(ch.conn, event)
+        ch.zones[event.contract_id] = event.time_zone
+        return
+    ch.set_zone(event.contract_id, event.time_zone)
+    await ch.write(event.contract_id, contract_timers(event))
+
+
+async def _contract_rezoned(conn: AsyncConnection, event) -> None:
+    await service_timers.set_zone(conn, event.contract_id, event.time_zone)
+    # Items the event does not list (added since) are read in the new zone too.
+    existing = [service_timers.as_timer(r) for r in await service_timers.timers_of(conn, event.contract_id)]
+    await service_timers.set_timers(conn, event.contract_id, [t.rezoned(event.time_zone) for t in existing])
     await service_timers.set_timers(conn, event.contract_id, contract_timers(event))
 
 
-async def _known_zone(conn: AsyncConnection, contract_id: UUID) -> str:
-    zone = await service_timers.zone_of(conn, contract_id)
-    if zone is None:  # order sync records a contract before anything else of it, on the same partition
-        raise NotFound("service_contract", contract_id)
-    return zone
+async def _line_added(ch: _TimerChanges, e) -> None:
+    await ch.write(e.contract_id, line_timers(e.line, ch.known_zone(e.contract_id)))
 
 
-async def _line_added(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event = uow.conn, envelope.event
-    zone = await _known_zone(conn, event.contract_id)
-    await service_timers.set_timers(conn, event.contract_id, line_timers(event.line, zone))
+async def _entitlement_added(ch: _TimerChanges, e) -> None:
+    await ch.write(e.contract_id, entitlement_timers(e.entitlement, ch.known_zone(e.contract_id)))
 
 
-async def _entitlement_added(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, event = uow.conn, envelope.event
-    zone = await _known_zone(conn, event.contract_id)
-    await service_timers.set_timers(conn, event.contract_id, entitlement_timers(event.entitlement, zone))
+async def _contract_dates_changed(ch: _TimerChanges, e) -> None:
+    await ch.move(e.contract_id, lambda zone: [activation("contract", e.contract_id, e.start_date, zone),
+                                               expiry("contract", e.contract_id, e.end_date, zone)])
 
 
-async def _move(conn: AsyncConnection, contract_id: UUID, timers: Callable[[str], list[Timer]]) -> None:
-    zone = await service_timers.zone_of(conn, contract_id)
-    if zone is not None:  # an unknown contract has no timers to move
-        await service_timers.move_timers(conn, contract_id, timers(zone))
+async def _line_dates_changed(ch: _TimerChanges, e) -> None:
+    await ch.move(e.contract_id, lambda zone: [activation("line", e.line_id, e.start_date, zone),
+                                               expiry("line", e.line_id, e.end_date, zone)])
 
 
-async def _contract_dates_changed(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, e = uow.conn, envelope.event
-    await _move(conn, e.contract_id, lambda zone: [activation("contract", e.contract_id, e.start_date, zone),
-                                                   expiry("contract", e.contract_id, e.end_date, zone)])
+async def _line_disconnected(ch: _TimerChanges, e) -> None:
+    await ch.move(e.contract_id, lambda zone: [expiry("line", e.line_id, e.end_date, zone)])
 
 
-async def _line_dates_changed(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, e = uow.conn, envelope.event
-    await _move(conn, e.contract_id, lambda zone: [activation("line", e.line_id, e.start_date, zone),
-                                                   expiry("line", e.line_id, e.end_date, zone)])
+async def _entitlement_dates_changed(ch: _TimerChanges, e) -> None:
+    await ch.move(e.contract_id, lambda zone: [activation("entitlement", e.entitlement_id, e.start_date, zone),
+                                               expiry("entitlement", e.entitlement_id, e.end_date, zone)])
 
 
-async def _line_disconnected(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, e = uow.conn, envelope.event
-    await _move(conn, e.contract_id, lambda zone: [expiry("line", e.line_id, e.end_date, zone)])
+async def _contract_activated(ch: _TimerChanges, e) -> None:
+    await ch.drop(e.contract_id, e.contract_id, "activation")
 
 
-async def _entitlement_dates_changed(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, e = uow.conn, envelope.event
-    await _move(conn, e.contract_id, lambda zone: [activation("entitlement", e.entitlement_id, e.start_date, zone),
-                                                   expiry("entitlement", e.entitlement_id, e.end_date, zone)])
+async def _line_activated(ch: _TimerChanges, e) -> None:
+    await ch.drop(e.contract_id, e.line_id, "activation")
 
 
-async def _contract_activated(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, e = uow.conn, envelope.event
-    await service_timers.drop_activation(conn, e.contract_id, e.contract_id)
+async def _entitlement_activated(ch: _TimerChanges, e) -> None:
+    await ch.drop(e.contract_id, e.entitlement_id, "activation")
 
 
-async def _line_activated(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, e = uow.conn, envelope.event
-    await service_timers.drop_activation(conn, e.contract_id, e.line_id)
+async def _contract_ended(ch: _TimerChanges, e) -> None:
+    await ch.drop(e.contract_id, e.contract_id, "contract")
 
 
-async def _entitlement_activated(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, e = uow.conn, envelope.event
-    await service_timers.drop_activation(conn, e.contract_id, e.entitlement_id)
-
-
-async def _contract_ended(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, e = uow.conn, envelope.event
-    await service_timers.drop_unfired(conn, e.contract_id)
-
-
-async def _line_ended(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, e = uow.conn, envelope.event
+async def _line_ended(ch: _TimerChanges, e) -> None:
     # The entitlements attached to a line go with it (removal, and a parent's expiry cascades).
-    await service_timers.drop_unfired_of_line(conn, e.contract_id, e.line_id)
+    await ch.drop(e.contract_id, e.line_id, "line")
 
 
-async def _entitlement_ended(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, e = uow.conn, envelope.event
-    await service_timers.drop_unfired(conn, e.contract_id, e.entitlement_id)
+async def _entitlement_ended(ch: _TimerChanges, e) -> None:
+    await ch.drop(e.contract_id, e.entitlement_id, "item")
 
 
-async def _line_resumed(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, e = uow.conn, envelope.event
+async def _line_resumed(ch: _TimerChanges, e) -> None:
     # On resume an item takes the state its dates give: active needs no activation, terminal nothing.
     if e.state == ServiceState.ACTIVE:
-        await service_timers.drop_activation(conn, e.contract_id, e.line_id)
+        await ch.drop(e.contract_id, e.line_id, "activation")
     elif e.state in TERMINAL:
-        await service_timers.drop_unfired_of_line(conn, e.contract_id, e.line_id)
+        await ch.drop(e.contract_id, e.line_id, "line")
 
 
-async def _entitlement_resumed(uow: UnitOfWork, envelope: Envelope) -> None:
-    conn, e = uow.conn, envelope.event
+async def _entitlement_resumed(ch: _TimerChanges, e) -> None:
     if e.state == ServiceState.ACTIVE:
-        await service_timers.drop_activation(conn, e.contract_id, e.entitlement_id)
+        await ch.drop(e.contract_id, e.entitlement_id, "activation")
     elif e.state in TERMINAL:
-        await service_timers.drop_unfired(conn, e.contract_id, e.entitlement_id)
+        await ch.drop(e.contract_id, e.entitlement_id, "item")
 
 
 # Events of other types (edits, quantities, suspensions, anything new) leave the timers alone.
-HANDLERS: HandlerTable = {
+_CHANGES: dict[type[Event], Callable[[_TimerChanges, Event], Awaitable[None]]] = {
     ServiceContractDrafted: _contract_created,
     ServiceContractRecorded: _contract_created,
     ServiceContractDatesChanged: _contract_dates_changed,
@@ -196,6 +235,19 @@ HANDLERS: HandlerTable = {
     EntitlementCanceled: _entitlement_ended,
     EntitlementResumed: _entitlement_resumed,
 }
+
+
+async def keep_timers_in_step(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
+    """Applies a run of order sync's events to the timers (one event: the same, as a run of one)."""
+    contract_ids = list(dict.fromkeys(envelope.event.contract_id for envelope in envelopes))
+    changes = _TimerChanges(uow.conn, await service_timers.zones_of(uow.conn, contract_ids))
+    for envelope in envelopes:
+        await _CHANGES[type(envelope.event)](changes, envelope.event)
+    await changes.apply()
+
+
+_KEEP_IN_STEP = Batched(keep_timers_in_step)
+HANDLERS: HandlerTable = {event_type: _KEEP_IN_STEP for event_type in _CHANGES}
 
 
 # -- firing -----------------------------------------------------------------------------------
