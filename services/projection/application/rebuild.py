@@ -21,7 +21,7 @@ from shared.backbone.consumer import apply_batch, apply_once
 from shared.backbone.kafka import KafkaAccess
 from shared.events.base import registered_events
 from shared.events.envelope import InvalidEnvelope, from_kafka
-from shared.backbone.event_routing import topics_of
+from shared.backbone.event_routing import Handler, topics_of
 from services.projection.adapters import (
     contract_links, contract_records, contracting_records, cycle_times, negotiation_records, renewal_calendar,
     service_contract_records,
@@ -32,8 +32,10 @@ from services.projection.application.projector import CONSUMER_NAME, HANDLERS, p
 MAX_RECORDS = 4000  # per fetch: large batches, one transaction each, as many statements as a batch of 200
 
 
-async def rebuild(engine: AsyncEngine, kafka: KafkaAccess, max_records: int = MAX_RECORDS) -> int:
-    """Returns how many events were applied."""
+async def rebuild(engine: AsyncEngine, kafka: KafkaAccess, max_records: int = MAX_RECORDS,
+                  handle: Handler = project) -> int:
+    """Returns how many events were applied. `handle` is the projector (bench.rebuild times the
+    mechanics alone with a handler that does nothing)."""
     async with engine.begin() as conn:
         await contract_records.clear(conn)
         await negotiation_records.clear(conn)
@@ -61,7 +63,7 @@ async def rebuild(engine: AsyncEngine, kafka: KafkaAccess, max_records: int = MA
         while remaining:
             batches = await consumer.getmany(*remaining, timeout_ms=1000, max_records=max_records)
             for tp, messages in batches.items():
-                applied += await _apply(engine, tp, [m for m in messages if m.offset < end[tp]])
+                applied += await _apply(engine, tp, [m for m in messages if m.offset < end[tp]], handle)
                 if await consumer.position(tp) >= end[tp]:
                     remaining.discard(tp)
     finally:
@@ -73,7 +75,7 @@ _IGNORED = {(cls.cloudevent_type().encode(), str(cls.schema_version).encode())
             for cls in registered_events() if cls not in project.handles}
 
 
-async def _apply(engine: AsyncEngine, tp: TopicPartition, messages: list) -> int:
+async def _apply(engine: AsyncEngine, tp: TopicPartition, messages: list, handle: Handler) -> int:
     """The partition's fetched messages in one transaction, as the live consumer applies them."""
     batch = []
     for message in messages:
@@ -88,12 +90,12 @@ async def _apply(engine: AsyncEngine, tp: TopicPartition, messages: list) -> int
     if not batch:
         return 0
     try:
-        return sum(await apply_batch(engine, CONSUMER_NAME, batch, project))
+        return sum(await apply_batch(engine, CONSUMER_NAME, batch, handle))
     except Exception:
         pass  # as live: the batch again, one event per transaction
     applied = 0
     for envelope, topic, partition, offset in batch:
-        applied += await apply_once(engine, CONSUMER_NAME, envelope, project, topic=topic, partition=partition,
+        applied += await apply_once(engine, CONSUMER_NAME, envelope, handle, topic=topic, partition=partition,
                                     offset=offset)
     return applied
 
