@@ -33,6 +33,11 @@ def _with_database(url: str, database: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, ""))
 
 
+# A rebuild beside the live read model replays into the first and moves the replaced tables into
+# the second (services/projection/application/blue_green.py): the role owns them as its own.
+SPARE_SCHEMAS = {"projection": ("projection_next", "projection_old")}
+
+
 async def provision(admin_url: str, passwords: dict[str, str]) -> None:
     admin = await asyncpg.connect(_with_database(admin_url, "postgres"))
     try:
@@ -55,8 +60,9 @@ async def provision(admin_url: str, passwords: dict[str, str]) -> None:
         await db.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
         for spec in SERVICES:
             await db.execute(f'GRANT CONNECT ON DATABASE "{DATABASE_NAME}" TO "{spec.db_role}"')
-            await db.execute(f'CREATE SCHEMA IF NOT EXISTS "{spec.schema}" AUTHORIZATION "{spec.db_role}"')
-            await db.execute(f'REVOKE ALL ON SCHEMA "{spec.schema}" FROM PUBLIC')
+            for schema in (spec.schema, *SPARE_SCHEMAS.get(spec.name, ())):
+                await db.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}" AUTHORIZATION "{spec.db_role}"')
+                await db.execute(f'REVOKE ALL ON SCHEMA "{schema}" FROM PUBLIC')
             await db.execute(f'ALTER ROLE "{spec.db_role}" IN DATABASE "{DATABASE_NAME}" SET search_path = "{spec.schema}"')
     finally:
         await db.close()

@@ -71,6 +71,7 @@ class Subscription:
 
     handlers: HandlerTable
     name: str = ""
+    guard: sa.TextClause | None = None  # a statement each of its transactions runs first (consumer.py `guard`)
 
     @property
     def topics(self) -> list[str]:
@@ -140,6 +141,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
                     max_attempts=settings.consumer_max_attempts,
                     views=definition.views,
                     clock=ctx.clock,
+                    guard=sub.guard,
                 )
             )
         topics = set(definition.produces) | {t for s in definition.subscriptions for t in s.topics}

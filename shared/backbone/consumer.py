@@ -66,6 +66,7 @@ class EventConsumer:
         batch_size: int = 200,
         views: Views | None = None,
         clock: Clock | None = None,
+        guard: sa.TextClause | None = None,
     ):
         self.name = name  # the inbox key: which effects this consumer has had
         self._group_id = group_id or name
@@ -79,6 +80,7 @@ class EventConsumer:
         self._retry_backoff = retry_backoff
         self._batch_size = batch_size
         self._views = views
+        self._guard = guard  # run first in each transaction (the projection's blue/green switch lock)
         self._clock = clock
         handles = getattr(handle, "handles", None)  # a dispatcher's event types
         self._ignored_types = None if handles is None else {
@@ -215,6 +217,7 @@ class EventConsumer:
                     self._engine, self.name,
                     [(envelope, message.topic, message.partition, message.offset) for message, envelope in valid],
                     self._handle, on_commit=self._on_commit, views=self._views, clock=self._clock,
+                    guard=self._guard,
                 )
                 return ["applied" if a else "duplicate" for a in applied]
             except Exception as exc:
@@ -255,7 +258,7 @@ class EventConsumer:
         applied = await apply_once(
             self._engine, self.name, envelope, self._handle,
             topic=message.topic, partition=message.partition, offset=message.offset, on_commit=self._on_commit,
-            views=self._views, clock=self._clock,
+            views=self._views, clock=self._clock, guard=self._guard,
         )
         return "applied" if applied else "duplicate"
 
@@ -311,13 +314,16 @@ class EventConsumer:
 async def apply_once(
     engine: AsyncEngine, consumer: str, envelope: Envelope, handle: Handler, *,
     topic: str, partition: int, offset: int, on_commit: Callable[[], None] | None = None,
-    views: Views | None = None, clock: Clock | None = None,
+    views: Views | None = None, clock: Clock | None = None, guard: sa.TextClause | None = None,
 ) -> bool:
-    """Handles the event unless this consumer already has; False for a duplicate."""
+    """Handles the event unless this consumer already has; False for a duplicate. `guard`, where
+    given, is the transaction's first statement (a lock another transaction may hold)."""
     async with UnitOfWork(
         engine, correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id),
         actor=f"consumer:{consumer}", on_commit=on_commit, views=views, clock=clock,
     ) as uow:
+        if guard is not None:
+            await uow.conn.execute(guard)
         if not await _record_in_inbox(uow, consumer, envelope, topic, partition, offset, "applied"):
             return False
         await handle(uow, envelope)
@@ -328,6 +334,7 @@ async def apply_once(
 async def apply_batch(
     engine: AsyncEngine, consumer: str, messages: list[tuple[Envelope, str, int, int]], handle: Handler, *,
     on_commit: Callable[[], None] | None = None, views: Views | None = None, clock: Clock | None = None,
+    guard: sa.TextClause | None = None,
 ) -> list[bool]:
     """Handles, in order and in one transaction, each event of `messages` (envelope, topic,
     partition, offset) this consumer has not had yet; True where applied, False for a duplicate.
@@ -336,6 +343,8 @@ async def apply_batch(
     dispatcher's `Batched` handlers get their runs together and its `Prefetching` handlers' streams
     are read first, in one query (event_routing.py)."""
     async with UnitOfWork(engine, actor=f"consumer:{consumer}", on_commit=on_commit, views=views, clock=clock) as uow:
+        if guard is not None:
+            await uow.conn.execute(guard)
         new = await _record_batch_in_inbox(uow, consumer, messages)
         applied, fresh = [], []
         for envelope, *_ in messages:
