@@ -20,7 +20,7 @@ read-back trusts the clocks of the relay's hosts and of the database to within R
 import asyncio
 import datetime as dt
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -50,9 +50,8 @@ _READ_OUTGOING = sa.text(
 )
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    """An event as the relay reads it from the outbox."""
+class Outgoing(NamedTuple):
+    """An event as the relay reads it from the outbox (a tuple: made from the row at C speed)."""
 
     position: int
     event_id: object
@@ -76,7 +75,7 @@ class Outgoing:
 async def _read_outgoing(conn, after_position: int, limit: int) -> list[Outgoing]:
     """Events in global order after a position; never skips one (see event_store.py)."""
     rows = await conn.execute(_READ_OUTGOING, {"after": after_position, "limit": limit})
-    return [Outgoing(*row) for row in rows]
+    return list(map(Outgoing._make, rows))
 
 
 @dataclass(frozen=True)
@@ -93,7 +92,7 @@ class OutboxRelay:
         *,
         service: str,
         relay: str = "kafka",
-        batch_size: int = 500,
+        batch_size: int = 2000,
         idle_interval: float = 1.0,
         max_backoff: float = 5.0,
         reader_factory: Callable[[], AIOKafkaConsumer] | None = None,
