@@ -99,6 +99,9 @@ def idempotent_producer(kafka: KafkaAccess, client_id: str) -> AIOKafkaProducer:
         enable_idempotence=True,
         acks="all",
         linger_ms=2,
+        # 16 KiB (aiokafka's default) is ~50 of our events: a busy relay's round went out in many
+        # small produce requests. Below the broker's 1 MiB message.max.bytes and max_request_size.
+        max_batch_size=512 * 1024,
         request_timeout_ms=15000,
         retry_backoff_ms=200,
     )

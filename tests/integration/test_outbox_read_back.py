@@ -34,6 +34,9 @@ class _AcknowledgementsLost:
     async def stop(self):
         await self._producer.stop()
 
+    def __getattr__(self, name):  # the rest (metadata, partitioner) is the real producer's
+        return getattr(self._producer, name)
+
     async def send(self, topic, **kwargs):
         delivery = await self._producer.send(topic, **kwargs)
         n, self._n = self._n, self._n + 1
