@@ -177,11 +177,10 @@ class EventConsumer:
 
     async def _process_batch(self, messages: list, stop: asyncio.Event) -> None:
         """The messages of one partition, in order: together if they all pass, else one by one."""
-        decoded: list[tuple[object, Envelope | InvalidEnvelope]] = []
+        decoded: list[tuple[object, Envelope | InvalidEnvelope | None]] = []  # None: ignored
         for message in messages:
             if self._ignores(message):
-                CONSUMED.labels(self.name, "ignored").inc()
-                self._processed[TopicPartition(message.topic, message.partition)] = message.offset + 1
+                decoded.append((message, None))
                 continue
             try:
                 decoded.append((message, from_kafka(message.headers, message.key, message.value, message.topic)))
@@ -189,8 +188,12 @@ class EventConsumer:
                 decoded.append((message, exc))
         valid = [(message, envelope) for message, envelope in decoded if isinstance(envelope, Envelope)]
         batched = iter(await self._apply_batch(valid, stop) if len(valid) > 1 else ())
+        # In offset order, so the offset to commit never passes a message not yet done (nor
+        # falls back behind an ignored one after it).
         for message, envelope in decoded:
-            if isinstance(envelope, InvalidEnvelope):
+            if envelope is None:
+                CONSUMED.labels(self.name, "ignored").inc()
+            elif isinstance(envelope, InvalidEnvelope):
                 await self._dead_letter(message, None, f"invalid envelope: {envelope}")
             elif outcome := next(batched, None):
                 CONSUMED.labels(self.name, outcome).inc()

@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from shared.backbone.consumer import EventConsumer
 from shared.backbone.event_routing import Batched, Prefetching, dispatcher
-from shared.backbone.kafka import KafkaAccess, ensure_topics, idempotent_producer
+from shared.backbone.kafka import KafkaAccess, admin_client, ensure_topics, idempotent_producer
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.contracts import ContractDrafted
 from shared.events.envelope import Envelope, to_kafka
@@ -433,8 +433,10 @@ async def test_events_of_a_known_type_nobody_handles_are_passed_over_without_an_
     topic, name = await _one_partition_topic(stack, "batch-ignored")
     quotes = [Envelope(approved_quote(), 1) for _ in range(3)]
     drafts = [Envelope(drafted(title=f"d{i}"), 1) for i in range(3)]
+    # Ending on a passed-over event after a handled one: the committed offset must pass it too, or
+    # the group looks behind (lag 1) until the next message arrives.
     await _produce(stack.kafka_admin, topic, [_message(e) for e in [quotes[0], drafts[0], quotes[1], drafts[1],
-                                                                      quotes[2], drafts[2]]])
+                                                                      drafts[2], quotes[2]]])
     calls: list[list[str]] = []
     consumer = EventConsumer(
         scratch_engine, name=name, topics=[topic], handle=dispatcher({ContractDrafted: _batched_effects(calls)}),
@@ -449,3 +451,10 @@ async def test_events_of_a_known_type_nobody_handles_are_passed_over_without_an_
     async with scratch_engine.connect() as conn:
         seen = set((await conn.execute(sa.text("SELECT event_id FROM inbox WHERE consumer = :c"), {"c": name})).scalars())
     assert seen == {e.event_id for e in drafts}
+    admin = admin_client(stack.kafka_admin)
+    await admin.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(name)
+    finally:
+        await admin.close()
+    assert [meta.offset for meta in committed.values()] == [6]
