@@ -212,6 +212,11 @@ class UnitOfWork:
             self.stage()
             unchanged, self._unchanged = self._unchanged, {}
             staged, self._staged, self._staged_to = self._staged, [], {}
+            # Its reads are done and it wrote nothing: its connection goes back to the pool before it
+            # waits, for the group commits on a connection of its own. (Held, a burst of waiting
+            # commands would take the whole pool, and the committer would wait for them as they wait
+            # for it, until the pool's timeout.)
+            await self._close_early()
             await committer.append(unchanged, [(s.stream_id, s.stream_type, s.expected_version, s.events)
                                                for s in staged])
             appended = sum(len(s.events) for s in staged)
@@ -254,6 +259,13 @@ class UnitOfWork:
             return False
         return (await self.conn.execute(_WROTE_NOTHING)).scalar_one()
 
+    async def _close_early(self) -> None:
+        conn, self.conn = self.conn, None
+        try:
+            await conn.rollback()
+        finally:
+            await conn.close()
+
     def _committer(self) -> group_commit.GroupCommitter | None:
         return group_commit.committer(self._engine)
 
@@ -264,6 +276,8 @@ class UnitOfWork:
         """Rolls back what was not committed. When the work failed, its error is what propagates:
         a session the database has lost cannot roll back (the server did), and saying so would
         hide why the work failed."""
+        if self.conn is None:  # closed early (a grouped commit)
+            return
         try:
             if self.conn.in_transaction():
                 await self.conn.rollback()

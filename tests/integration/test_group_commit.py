@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from shared.backbone import event_store
 from shared.backbone.errors import ConcurrencyConflict
 from shared.backbone.unit_of_work import UnitOfWork
+from tests.conftest import FIXTURES, migrated_schema
 from tests.events_factory import Note, drafted
 
 pytestmark = pytest.mark.integration
@@ -115,3 +116,23 @@ async def test_a_unit_of_work_that_wrote_something_else_commits_alone_with_that_
             "SELECT CAST(e.xmin AS text) = CAST(f.xmin AS text) FROM events e, effects f"
             " WHERE e.stream_id = :s AND f.event_id = :e"), {"s": note_id, "e": effect_id})).scalar()
     assert row is True  # the events and the write in one transaction, as without `grouped`
+
+
+async def test_more_commands_queued_than_the_pool_has_connections_all_commit(stack):
+    # Each queued command hands its connection back before it waits: the group commits on a
+    # connection of its own, which a pool full of waiting commands would never give it.
+    async with migrated_schema(stack, FIXTURES / "backbone_migrations", pool_size=3, max_overflow=0,
+                               pool_timeout=10) as engine:
+        notes = [str(uuid.uuid4()) for _ in range(12)]
+        holder = await engine.connect()
+        await holder.begin()
+        await event_store.lock_for_append(holder)
+        first = asyncio.create_task(_create(engine, notes[0], "first"))
+        await asyncio.sleep(0.3)  # the first leads, waiting on the lock; the others queue behind it
+        others = [asyncio.create_task(_create(engine, n, n)) for n in notes[1:]]
+        await asyncio.sleep(0.5)
+        await holder.commit()
+        await holder.close()
+        async with asyncio.timeout(8):  # within the pool's timeout: nobody waited for a connection that long
+            await asyncio.gather(first, *others)
+        assert set(await _transactions(engine, notes)) == set(notes)
