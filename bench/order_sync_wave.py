@@ -33,7 +33,7 @@ from services import order_sync
 from services.order_sync.adapters.indexes import SqlIndexes
 from services.order_sync.application.indexing import save_indexes
 from services.order_sync.domain.service_contract import ContractLine, Entitlement, ServiceContract
-from shared.backbone.consumer import apply_batch
+from shared.backbone.inbox import apply_batch
 from shared.backbone.database import create_engine
 from shared.backbone.event_routing import dispatcher
 from shared.backbone.migrations import upgrade_to_head

@@ -28,7 +28,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shared.backbone.consumer import apply_batch, apply_once
+from shared.backbone.inbox import apply_batch, apply_once
 from shared.backbone.migrations import upgrade_to_head
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.orders import (

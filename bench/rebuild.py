@@ -31,7 +31,7 @@ from bench.projection import MIGRATIONS, contract_events
 from services.projection.application import rebuild as rebuilding
 from services.projection.application.projector import CONSUMER_NAME, project
 from shared.backbone import kafka as kafka_clients
-from shared.backbone.consumer import apply_once
+from shared.backbone.inbox import apply_once
 from shared.backbone.migrations import upgrade_to_head
 from shared.events.contracts import ContractActivated
 from shared.events.envelope import Envelope, InvalidEnvelope, from_kafka, to_kafka

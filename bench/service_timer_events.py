@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.service_timers import admin_dsn
 from services.lifecycle_scheduler.main import definition
-from shared.backbone.consumer import apply_batch
+from shared.backbone.inbox import apply_batch
 from shared.backbone.event_routing import dispatcher
 from shared.backbone.migrations import upgrade_to_head
 from shared.events import topics

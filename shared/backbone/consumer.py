@@ -13,29 +13,28 @@ failures are outages): those are retried, with capped backoff and one warning li
 they pass, and count for nothing towards the message's attempts; meanwhile no offset is committed.
 A consumer told to stop amid a failure leaves the message, uncommitted, to whoever reads the
 partition next, rather than dead-letter it. A consumer the broker does not (yet) authorize for its
-topics or group waits for its ACLs, with a warning each retry, instead of ending.
+topics or group waits for its ACLs, with a warning each retry, instead of ending. The
+transactions themselves (inbox rows, handlers, commit) are inbox.py's.
 """
 
 import asyncio
 import datetime as dt
 from typing import Callable
-from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 
 from shared.backbone.clock import Clock
-from shared.backbone.event_routing import Handler, Run
+from shared.backbone.event_routing import Handler
+from shared.backbone.inbox import apply_batch, apply_once, record_in_inbox
 from shared.backbone import kafka as kafka_clients
 from shared.backbone.kafka import KafkaAccess
 from shared.backbone.logging import correlation_id, get_logger
 from shared.backbone.metrics import CONSUMED
 from shared.backbone.outages import note_retry, outage, retry_delay, sleep_unless_stopped
-from shared.backbone.tables import inbox
 from shared.backbone.unit_of_work import UnitOfWork, Views
 from shared.events.base import registered_events
 from shared.events.envelope import Envelope, InvalidEnvelope, from_kafka
@@ -301,7 +300,7 @@ class EventConsumer:
             attempt += 1
             try:
                 async with UnitOfWork(self._engine) as uow:
-                    await _record_in_inbox(uow, self.name, envelope, message.topic, message.partition, message.offset, "dead_lettered")
+                    await record_in_inbox(uow, self.name, envelope, message.topic, message.partition, message.offset, "dead_lettered")
                     await uow.commit()
                 return
             except Exception as exc:
@@ -312,99 +311,6 @@ class EventConsumer:
                 delay = retry_delay(attempt, self._retry_backoff)
                 note_retry(log, "consumer", found, attempt, delay, consumer=self.name, offset=message.offset)
                 await sleep_unless_stopped(stop or asyncio.Event(), delay)
-
-
-async def apply_once(
-    engine: AsyncEngine, consumer: str, envelope: Envelope, handle: Handler, *,
-    topic: str, partition: int, offset: int, on_commit: Callable[[], None] | None = None,
-    views: Views | None = None, clock: Clock | None = None, guard: sa.TextClause | None = None,
-) -> bool:
-    """Handles the event unless this consumer already has; False for a duplicate. `guard`, where
-    given, is the transaction's first statement (a lock another transaction may hold)."""
-    async with UnitOfWork(
-        engine, correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id),
-        actor=f"consumer:{consumer}", on_commit=on_commit, views=views, clock=clock,
-    ) as uow:
-        if guard is not None:
-            await uow.conn.execute(guard)
-        if not await _record_in_inbox(uow, consumer, envelope, topic, partition, offset, "applied"):
-            return False
-        await handle(uow, envelope)
-        await uow.commit()
-        return True
-
-
-async def apply_batch(
-    engine: AsyncEngine, consumer: str, messages: list[tuple[Envelope, str, int, int]], handle: Handler, *,
-    on_commit: Callable[[], None] | None = None, views: Views | None = None, clock: Clock | None = None,
-    guard: sa.TextClause | None = None,
-) -> list[bool]:
-    """Handles, in order and in one transaction, each event of `messages` (envelope, topic,
-    partition, offset) this consumer has not had yet; True where applied, False for a duplicate.
-    Raises what a handler raised, with nothing of the batch done. The events of earlier messages
-    are staged in the unit of work (`uow.get` sees them) and reach the table at the end. A
-    dispatcher's `Batched` handlers get their runs together and its `Prefetching` handlers' streams
-    are read first, in one query (event_routing.py)."""
-    async with UnitOfWork(engine, actor=f"consumer:{consumer}", on_commit=on_commit, views=views, clock=clock) as uow:
-        if guard is not None:
-            await uow.conn.execute(guard)
-        new = await _record_batch_in_inbox(uow, consumer, messages)
-        applied, fresh = [], []
-        for envelope, *_ in messages:
-            if envelope.event_id not in new:
-                applied.append(False)
-                continue
-            new.discard(envelope.event_id)  # a second copy in the same batch is a duplicate
-            fresh.append(envelope)
-            applied.append(True)
-        streams = getattr(handle, "streams", None)
-        if streams is not None and (wanted := streams(fresh)):
-            await uow.prefetch(wanted)
-        runs = getattr(handle, "runs", None)
-        for run in runs(fresh) if runs is not None else (Run(handle, [e]) for e in fresh):
-            uow.caused_by(run.envelopes[0])
-            if run.batched:
-                await run.handler.handle_many(uow, run.envelopes)
-            else:
-                await run.handler(uow, run.envelopes[0])
-        await uow.commit()
-    return applied
-
-
-# One statement text whatever the batch size, so asyncpg prepares it once.
-_INSERT_INBOX_ROWS = sa.text(
-    """INSERT INTO inbox (consumer, event_id, topic, partition, "offset", outcome)
-    SELECT CAST(:consumer AS text), r.event_id, r.topic, r.partition, r."offset", 'applied'
-    FROM unnest(CAST(:event_id AS uuid[]), CAST(:topic AS text[]), CAST(:partition AS int[]),
-                CAST(:offset AS bigint[])) AS r(event_id, topic, partition, "offset")
-    ON CONFLICT DO NOTHING
-    RETURNING event_id"""
-)
-
-
-async def _record_batch_in_inbox(
-    uow: UnitOfWork, consumer: str, messages: list[tuple[Envelope, str, int, int]]
-) -> set[UUID]:
-    """Inserts the inbox rows of the events not seen before (first copy of each); returns their ids."""
-    first: dict[UUID, tuple[str, int, int]] = {}
-    for envelope, topic, partition, offset in messages:
-        first.setdefault(envelope.event_id, (topic, partition, offset))
-    rows = await uow.conn.execute(_INSERT_INBOX_ROWS, {
-        "consumer": consumer,
-        "event_id": list(first),
-        "topic": [topic for topic, _, _ in first.values()],
-        "partition": [partition for _, partition, _ in first.values()],
-        "offset": [offset for _, _, offset in first.values()],
-    })
-    return set(rows.scalars())
-
-
-async def _record_in_inbox(uow: UnitOfWork, consumer: str, envelope: Envelope, topic: str, partition: int, offset: int, outcome: str) -> bool:
-    statement = insert(inbox).values(
-        consumer=consumer, event_id=envelope.event_id, topic=topic, partition=partition, offset=offset, outcome=outcome
-    )
-    result = await uow.conn.execute(statement.on_conflict_do_nothing())
-    return result.rowcount == 1
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):

@@ -216,7 +216,8 @@ class UnitOfWork:
             # waits, for the group commits on a connection of its own. (Held, a burst of waiting
             # commands would take the whole pool, and the committer would wait for them as they wait
             # for it, until the pool's timeout.)
-            await self._close_early()
+            await self._end()
+            self.conn = None
             await committer.append(unchanged, [(s.stream_id, s.stream_type, s.expected_version, s.events)
                                                for s in staged])
             appended = sum(len(s.events) for s in staged)
@@ -258,13 +259,6 @@ class UnitOfWork:
         if self._serialized:
             return False
         return (await self.conn.execute(_WROTE_NOTHING)).scalar_one()
-
-    async def _close_early(self) -> None:
-        conn, self.conn = self.conn, None
-        try:
-            await conn.rollback()
-        finally:
-            await conn.close()
 
     def _committer(self) -> group_commit.GroupCommitter | None:
         return group_commit.committer(self._engine)

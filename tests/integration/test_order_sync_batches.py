@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from shared.backbone.consumer import apply_batch, apply_once
+from shared.backbone.inbox import apply_batch, apply_once
 from shared.backbone.event_routing import dispatcher
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.envelope import Envelope

@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 from prometheus_client import REGISTRY
 
-from shared.backbone.consumer import apply_batch
+from shared.backbone.inbox import apply_batch
 from shared.backbone.unit_of_work import UnitOfWork
 from shared.events.install_base import SoldProductSuspended
 from shared.events.orders import (

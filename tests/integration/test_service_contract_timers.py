@@ -616,7 +616,7 @@ async def _timer_rows(engine) -> list[tuple]:
 async def test_a_run_of_events_leaves_the_timers_one_by_one_would(stack):
     """The consumer applies a fetch's events of a partition together (one statement per kind of
     change); what is left must be what applying them one at a time, as before, leaves."""
-    from shared.backbone.consumer import apply_batch, apply_once
+    from shared.backbone.inbox import apply_batch, apply_once
     from shared.backbone.event_routing import dispatcher
     from services.lifecycle_scheduler.main import definition
 

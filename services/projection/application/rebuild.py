@@ -17,7 +17,7 @@ from aiokafka import TopicPartition
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.backbone import kafka as kafka_clients
-from shared.backbone.consumer import apply_batch, apply_once
+from shared.backbone.inbox import apply_batch, apply_once
 from shared.backbone.kafka import KafkaAccess
 from shared.events.base import registered_events
 from shared.events.envelope import InvalidEnvelope, from_kafka
